@@ -1,0 +1,1 @@
+"""trafficreport: the weekly Broadband Traffic Report as Dagster assets."""

@@ -1,0 +1,32 @@
+"""Paths and knobs that come from the environment, with defaults under the git-ignored data/."""
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+
+
+def _path_from_env(name: str, default: Path) -> Path:
+    return Path(os.environ.get(name) or default).resolve()
+
+
+def data_dir() -> Path:
+    """Root of all local run state (warehouse, Dagster home, data docs)."""
+    return _path_from_env("TRAFFICREPORT_DATA_DIR", PROJECT_ROOT / "data")
+
+
+def warehouse_path() -> Path:
+    """The DuckDB warehouse shared by the raw assets and dbt (dbt/profiles.yml reads the same)."""
+    return _path_from_env("TRAFFICREPORT_DUCKDB", data_dir() / "warehouse.duckdb")
+
+
+def output_dir() -> Path:
+    """Where figures, tables and the report are written."""
+    return _path_from_env("TRAFFICREPORT_OUTPUT_DIR", PROJECT_ROOT / "assets")
+
+
+def analysis_timezone() -> str:
+    """Time zone that defines days, hours and week boundaries of the analysis."""
+    return os.environ.get("TRAFFICREPORT_TZ", "Asia/Tokyo")

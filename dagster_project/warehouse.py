@@ -1,0 +1,75 @@
+"""Writing raw tables into the DuckDB warehouse, one week at a time and atomically."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.raw_schema import RAW_SCHEMA, RAW_TABLES, RawTable
+
+
+@contextmanager
+def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse; DuckDB allows one writing process, so keep writers short-lived."""
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    for table in RAW_TABLES:
+        con.execute(table.create_sql())
+
+
+def replace_week(
+    con: duckdb.DuckDBPyConnection, table: RawTable, week_start: date, relation_name: str
+) -> int:
+    """Replace one week of `table` with the rows of `relation_name`, in one transaction.
+
+    `relation_name` is a table, view or registered DataFrame with the table's columns except
+    `week_start`. Either the whole week is replaced or nothing changes, so a failed load
+    never leaves a half-written week behind. Returns the number of rows written.
+    """
+    columns = [name for name in table.column_names if name != "week_start"]
+    column_list = ", ".join(columns)
+    con.execute("begin transaction")
+    try:
+        con.execute(f"delete from {table.qualified_name} where week_start = ?", [week_start])
+        con.execute(
+            f"insert into {table.qualified_name} (week_start, {column_list}) "
+            f"select ?::date, {column_list} from {relation_name}",
+            [week_start],
+        )
+        count = con.execute(
+            f"select count(*) from {table.qualified_name} where week_start = ?", [week_start]
+        ).fetchone()[0]
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return int(count)
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, table: RawTable, relation_name: str) -> int:
+    """Replace all rows of an unpartitioned raw table, in one transaction."""
+    column_list = ", ".join(table.column_names)
+    con.execute("begin transaction")
+    try:
+        con.execute(f"delete from {table.qualified_name}")
+        con.execute(
+            f"insert into {table.qualified_name} ({column_list}) "
+            f"select {column_list} from {relation_name}"
+        )
+        count = con.execute(f"select count(*) from {table.qualified_name}").fetchone()[0]
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return int(count)
