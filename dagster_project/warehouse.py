@@ -73,3 +73,15 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: RawTable, relation_name
         con.execute("rollback")
         raise
     return int(count)
+
+
+def stage(con: duckdb.DuckDBPyConnection, name: str, data: object, append: bool = False) -> None:
+    """Copy a DataFrame, Arrow table or DuckDB relation into the temp table `name`."""
+    con.register("incoming_data", data)
+    try:
+        if append:
+            con.execute(f"insert into {name} by name select * from incoming_data")
+        else:
+            con.execute(f"create or replace temp table {name} as select * from incoming_data")
+    finally:
+        con.unregister("incoming_data")

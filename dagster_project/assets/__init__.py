@@ -1,0 +1,1 @@
+"""Assets, split by layer: raw inputs, dbt models, validation, figures."""

@@ -1,0 +1,41 @@
+"""Resources: the DuckDB warehouse, the raw-input sources and the dbt CLI."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+from dagster_dbt import DbtCliResource
+
+from dagster_project import settings, sources, warehouse
+from dagster_project.dbt_project import dbt_project
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB file shared by the raw assets, dbt and the readers of the marts."""
+
+    path: str
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        with warehouse.connect(Path(self.path), read_only=read_only) as con:
+            yield con
+
+
+class SourcesResource(dg.ConfigurableResource):
+    """The sources configuration (sources.yaml) that says where raw inputs come from."""
+
+    config_path: str
+
+    def read(self) -> dict[str, Any]:
+        return sources.read_sources_config(Path(self.config_path))
+
+
+def build_resources() -> dict[str, Any]:
+    return {
+        "warehouse": WarehouseResource(path=str(settings.warehouse_path())),
+        "sources": SourcesResource(config_path=str(sources.sources_config_path())),
+        "dbt": DbtCliResource(project_dir=dbt_project()),
+    }

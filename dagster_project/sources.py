@@ -1,0 +1,134 @@
+"""Loading one analysis week of raw inputs from the configured sources into the warehouse."""
+
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+from dagster_project import synthetic
+from dagster_project.raw_schema import (
+    ASSIGNMENTS,
+    FLOWS,
+    MONTHLY_TOTALS,
+    QUARANTINE,
+    USAGE_COUNTERS,
+    RawTable,
+)
+from dagster_project.settings import PROJECT_ROOT
+from dagster_project.warehouse import ensure_raw_tables, replace_table, replace_week, stage
+
+
+def sources_config_path() -> Path:
+    return Path(os.environ.get("TRAFFICREPORT_SOURCES") or PROJECT_ROOT / "sources.yaml")
+
+
+def read_sources_config(path: Path | None = None) -> dict[str, Any]:
+    path = path or sources_config_path()
+    with path.open() as handle:
+        config = yaml.safe_load(handle) or {}
+    if config.get("kind") not in ("synthetic", "canonical"):
+        raise ValueError(f"{path}: 'kind' must be 'synthetic' or 'canonical'")
+    return config
+
+
+@dataclass
+class LoadReport:
+    """What one load wrote: rows per raw table, rejected rows by reason, and provenance."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    quarantined: dict[str, int] = field(default_factory=dict)
+    provenance: dict[str, str] = field(default_factory=dict)
+
+
+def synthetic_config(config: dict[str, Any]) -> synthetic.SyntheticConfig:
+    return synthetic.SyntheticConfig(**config.get("synthetic", {}))
+
+
+def _empty_relation(con: duckdb.DuckDBPyConnection, table: RawTable, name: str) -> None:
+    con.execute(
+        f"create or replace temp table {name} as select * from {table.qualified_name} limit 0"
+    )
+
+
+def _stage_synthetic_week(
+    con: duckdb.DuckDBPyConnection, week_start: date, config: synthetic.SyntheticConfig
+) -> None:
+    """Write the synthetic week into temp tables named staged_<table>."""
+    stage(con, "staged_assignments", synthetic.assignments(week_start, config))
+    stage(con, "staged_usage_counters", synthetic.usage_counters(week_start, config))
+    _empty_relation(con, FLOWS, "staged_flows")
+    for batch in synthetic.flow_batches(week_start, config):
+        stage(con, "staged_flows", batch, append=True)
+    _empty_relation(con, QUARANTINE, "staged_quarantine")
+
+
+def _stage_canonical_csv(
+    con: duckdb.DuckDBPyConnection, table: RawTable, pattern: str, staged_name: str
+) -> None:
+    """Read canonical CSV files (columns as raw_schema names them) into a temp table."""
+    file_columns = {
+        c.name: c.sql_type.replace(" not null", "")
+        for c in table.columns
+        if c.name not in ("week_start", "source_file", "source_row")
+    }
+    relation = con.read_csv(pattern, header=True, columns=file_columns, filename=True)
+    con.register("canonical_files", relation)
+    line_number = (
+        ", row_number() over (partition by filename) + 1 as source_row"
+        if "source_row" in table.column_names
+        else ""
+    )
+    con.execute(
+        f"create or replace temp table {staged_name} as "
+        f"select * exclude (filename), filename as source_file{line_number} "
+        "from canonical_files"
+    )
+    con.unregister("canonical_files")
+
+
+def _stage_canonical_week(
+    con: duckdb.DuckDBPyConnection, week_start: date, config: dict[str, Any]
+) -> None:
+    for table in (FLOWS, ASSIGNMENTS, USAGE_COUNTERS):
+        _stage_canonical_csv(con, table, config["canonical"][table.name], f"staged_{table.name}")
+    _empty_relation(con, QUARANTINE, "staged_quarantine")
+
+
+def load_week(
+    con: duckdb.DuckDBPyConnection, week_start: date, config: dict[str, Any]
+) -> LoadReport:
+    """Replace one week of raw.flows, raw.assignments, raw.usage_counters and raw.quarantine."""
+    ensure_raw_tables(con)
+    if config["kind"] == "synthetic":
+        _stage_synthetic_week(con, week_start, synthetic_config(config))
+        provenance = {"source": "synthetic", "seed": str(synthetic_config(config).seed)}
+    else:
+        _stage_canonical_week(con, week_start, config)
+        provenance = {"source": "real", "format": "canonical csv"}
+    report = LoadReport(provenance=provenance)
+    for table in (FLOWS, ASSIGNMENTS, USAGE_COUNTERS, QUARANTINE):
+        report.rows[table.name] = replace_week(con, table, week_start, f"staged_{table.name}")
+    reasons = con.execute(
+        "select reason, count(*) from raw.quarantine where week_start = ? group by reason",
+        [week_start],
+    ).fetchall()
+    report.quarantined = {reason: int(count) for reason, count in reasons}
+    return report
+
+
+def load_monthly_totals(con: duckdb.DuckDBPyConnection, config: dict[str, Any]) -> LoadReport:
+    """Replace raw.monthly_totals from the configured source."""
+    ensure_raw_tables(con)
+    if config["kind"] == "synthetic":
+        stage(con, "staged_monthly_totals", synthetic.monthly_totals(synthetic_config(config)))
+        provenance = {"source": "synthetic"}
+    else:
+        pattern = config["canonical"][MONTHLY_TOTALS.name]
+        _stage_canonical_csv(con, MONTHLY_TOTALS, pattern, "staged_monthly_totals")
+        provenance = {"source": "real", "format": "canonical csv"}
+    rows = replace_table(con, MONTHLY_TOTALS, "staged_monthly_totals")
+    return LoadReport(rows={MONTHLY_TOTALS.name: rows}, provenance=provenance)

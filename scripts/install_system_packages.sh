@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Debian packages the platform uses, installed only when missing.
+set -euo pipefail
+# command -> Debian package
+declare -A wanted=()
+missing=()
+for command in "${!wanted[@]}"; do
+    command -v "$command" >/dev/null || missing+=("${wanted[$command]}")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+echo "Installing Debian packages: ${missing[*]}"
+"${sudo_cmd[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
