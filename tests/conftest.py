@@ -1,0 +1,66 @@
+"""Shared fixtures: an isolated run environment and the dbt manifest dagster-dbt needs."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_manifest() -> Path:
+    """dagster-dbt reads dbt/target/manifest.json when the code location is imported."""
+    manifest = PROJECT_ROOT / "dbt" / "target" / "manifest.json"
+    subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "parse", "--quiet"],
+        cwd=PROJECT_ROOT / "dbt",
+        env={**os.environ, "DBT_PROFILES_DIR": str(PROJECT_ROOT / "dbt")},
+        check=True,
+    )
+    return manifest
+
+
+@pytest.fixture
+def run_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for a subprocess run with its own warehouse, Dagster home and outputs."""
+    dagster_home = tmp_path / "dagster_home"
+    dagster_home.mkdir()
+    shutil.copy(PROJECT_ROOT / "dagster.yaml", dagster_home / "dagster.yaml")
+    return {
+        **os.environ,
+        "DAGSTER_HOME": str(dagster_home),
+        "TRAFFICREPORT_DATA_DIR": str(tmp_path / "data"),
+        "TRAFFICREPORT_DUCKDB": str(tmp_path / "data" / "warehouse.duckdb"),
+        "TRAFFICREPORT_OUTPUT_DIR": str(tmp_path / "assets"),
+        "DBT_PROFILES_DIR": str(PROJECT_ROOT / "dbt"),
+        "GX_ANALYTICS_ENABLED": "False",
+        "MPLBACKEND": "Agg",
+        "PYTHONPATH": str(PROJECT_ROOT),
+    }
+
+
+def dagster_materialize(env: dict[str, str], select: str, partition: str | None = None) -> str:
+    """Run `dagster asset materialize` as CI does; returns its log, raises with it on failure."""
+    command = [
+        str(Path(sys.executable).parent / "dagster"),
+        "asset",
+        "materialize",
+        "-m",
+        "dagster_project.definitions",
+        "--select",
+        select,
+    ]
+    if partition:
+        command += ["--partition", partition]
+    completed = subprocess.run(
+        command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    log = completed.stdout + completed.stderr
+    if completed.returncode != 0:
+        raise AssertionError(f"dagster asset materialize failed:\n{log[-6000:]}")
+    return log

@@ -1,0 +1,78 @@
+"""One hand-built week through every layer, materialized the way CI does.
+
+The fixture (tests/fixtures/hand_week) holds fifteen flow records of the week of
+2024-06-03 with 1:10 sampling. Scaled volumes that count for broadband port shares
+(PPPoE subscribers, enterprise included):
+
+    TCP 443  : 20,000 + 5,000 + 10,000 (sub-d before its address moved)
+               + 15,000 (sub-e after)                      = 50,000
+    UDP 443  : 12,000 + 8,000 (enterprise upload)           = 20,000
+    TCP 80   : 6,000 + 4,000 (record already scaled, x1)    = 10,000
+    ESP      : 10,000                                       = 10,000
+    TCP 31000: 3,000 + 2,000 (P2P, the lower port names it) =  5,000
+    TCP 22   : 5,000 (server port 22 vs client port 51000)  =  5,000
+                                                     total  = 100,000
+
+Left out: a flow to the IPoE subscriber (7,000; IPoE has no port statistics), a flow
+between two non-subscriber addresses (3,000) and a flow to 10.0.0.4 in the gap between
+its two assignments (9,000).
+"""
+
+import duckdb
+import pytest
+
+from tests.conftest import FIXTURES, dagster_materialize
+
+EXPECTED_BROADBAND_SHARES = {
+    ("TCP", 443): 50.0,
+    ("UDP", 443): 20.0,
+    ("TCP", 80): 10.0,
+    ("ESP", None): 10.0,
+    ("TCP", 31000): 5.0,
+    ("TCP", 22): 5.0,
+}
+
+
+@pytest.fixture
+def hand_week_env(run_env, tmp_path):
+    sources = tmp_path / "sources.yaml"
+    fixture = FIXTURES / "hand_week"
+    sources.write_text(
+        "kind: canonical\n"
+        "canonical:\n"
+        + "".join(
+            f"  {table}: {fixture / f'{table}.csv'}\n"
+            for table in ("flows", "assignments", "usage_counters", "monthly_totals")
+        )
+    )
+    return {**run_env, "TRAFFICREPORT_SOURCES": str(sources)}
+
+
+def port_shares(warehouse: str) -> dict[tuple[str, int | None], float]:
+    with duckdb.connect(warehouse, read_only=True) as con:
+        rows = con.execute(
+            "select protocol_name, flow_port, share_pct from port_usage "
+            "where week_start = '2024-06-03' and service = 'broadband'"
+        ).fetchall()
+    return {(protocol, port): share for protocol, port, share in rows}
+
+
+def test_hand_built_week_gives_hand_computed_port_shares(hand_week_env, tmp_path):
+    dagster_materialize(hand_week_env, "*", partition="2024-06-03")
+
+    shares = port_shares(hand_week_env["TRAFFICREPORT_DUCKDB"])
+    assert shares.keys() == EXPECTED_BROADBAND_SHARES.keys()
+    for key, expected in EXPECTED_BROADBAND_SHARES.items():
+        assert shares[key] == pytest.approx(expected), key
+    assert (tmp_path / "assets" / "figures" / "port_shares_2024-06-03.png").stat().st_size > 0
+
+
+def test_rematerializing_a_week_replaces_it_exactly(hand_week_env):
+    dagster_materialize(hand_week_env, "*", partition="2024-06-03")
+    dagster_materialize(hand_week_env, "*", partition="2024-06-03")
+
+    with duckdb.connect(hand_week_env["TRAFFICREPORT_DUCKDB"], read_only=True) as con:
+        flows = con.execute("select count(*) from raw.flows").fetchone()[0]
+        port_rows = con.execute("select count(*) from port_usage").fetchone()[0]
+    assert flows == 15
+    assert port_rows == len(EXPECTED_BROADBAND_SHARES)
