@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Debian packages the platform uses, installed only when missing.
 set -euo pipefail
-# command -> Debian package
-declare -A wanted=()
+# command -> Debian package. nfdump reads nfcapd files (nfcapd collects NetFlow in the
+# real-data tests); softflowd turns packet captures into sampled NetFlow for those tests.
+declare -A wanted=(
+    [nfdump]=nfdump
+    [nfcapd]=nfdump
+    [softflowd]=softflowd
+)
 missing=()
 for command in "${!wanted[@]}"; do
     command -v "$command" >/dev/null || missing+=("${wanted[$command]}")

@@ -1,0 +1,108 @@
+"""Flows already in the canonical schema, as Parquet or CSV (for instance an export of
+another system, or a previous load of this one).
+
+Sampling convention: the files say it themselves, per record, in `counts_scaled` and
+`sampling_interval`, exactly as raw.flows does. Times are naive UTC unless the source
+names another zone.
+"""
+
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.ingest.config import SERVICES, FlowSource
+from dagster_project.ingest.quarantine import FileCounts, WeekWindow, stage_parsed_flows
+from dagster_project.ingest.text import (
+    delimited_sql,
+    first_line,
+    header_index,
+    local_to_utc_sql,
+    port_sql,
+    sql_string,
+)
+
+COLUMNS = (
+    "flow_start",
+    "flow_end",
+    "src_addr",
+    "dst_addr",
+    "src_port",
+    "dst_port",
+    "protocol",
+    "bytes",
+    "packets",
+    "sampling_interval",
+    "counts_scaled",
+    "service",
+    "exporter",
+)
+_SERVICE_LIST = ", ".join(sql_string(service) for service in SERVICES)
+
+
+def _canonical_sql(source: FlowSource, records_sql: str, malformed_sql: str, path: Path) -> str:
+    """Typed canonical columns from a relation with one text column per canonical column."""
+    return f"""
+        with records as ({records_sql})
+        select
+            {sql_string(path)} as source_file,
+            line_number as source_row,
+            line as record,
+            case
+                when {malformed_sql} then 'malformed record: wrong number of fields'
+                when try_cast(counts_scaled as boolean) is null
+                    then 'malformed record: counts_scaled is not a boolean'
+                when service not in ({_SERVICE_LIST}) then 'malformed record: unknown service'
+            end as malformed,
+            {local_to_utc_sql("try_cast(flow_start as timestamp)", source.timezone)} as flow_start,
+            {local_to_utc_sql("try_cast(flow_end as timestamp)", source.timezone)} as flow_end,
+            src_addr,
+            dst_addr,
+            {port_sql("src_port")} as src_port,
+            {port_sql("dst_port")} as dst_port,
+            try_cast(protocol as utinyint)::smallint as protocol,
+            try_cast(bytes as bigint) as bytes,
+            try_cast(packets as bigint) as packets,
+            try_cast(sampling_interval as integer) as sampling_interval,
+            try_cast(counts_scaled as boolean) as counts_scaled,
+            service,
+            coalesce(nullif(exporter, ''), {sql_string(source.name)}) as exporter
+        from records
+    """
+
+
+def parquet_sql(source: FlowSource, path: Path) -> str:
+    as_text = ", ".join(f"{name}::varchar as {name}" for name in COLUMNS)
+    record = ", ".join(f"'{name}', {name}" for name in COLUMNS)
+    records = f"""
+        select file_row_number + 1 as line_number, json_object({record})::varchar as line,
+            {as_text}
+        from read_parquet({sql_string(path)}, file_row_number = true)
+    """
+    return _canonical_sql(source, records, "false", path)
+
+
+def csv_sql(con: duckdb.DuckDBPyConnection, source: FlowSource, path: Path) -> str:
+    header = first_line(con, path)
+    if header is None:
+        raise ValueError(f"{path}: empty file, expected a header with {', '.join(COLUMNS)}")
+    names = [name.strip().strip('"') for name in header.split(",")]
+    positions = header_index(names, COLUMNS, path)
+    selected = ", ".join(f"f[{positions[name]}] as {name}" for name in COLUMNS)
+    records = f"""
+        select line_number, line, len(f) as field_count, {selected}
+        from ({delimited_sql(path)})
+        where line <> {sql_string(header)}
+    """
+    return _canonical_sql(source, records, f"field_count <> {len(names)}", path)
+
+
+def read_parquet_file(
+    con: duckdb.DuckDBPyConnection, source: FlowSource, path: Path, window: WeekWindow
+) -> FileCounts:
+    return stage_parsed_flows(con, parquet_sql(source, path), window, str(path))
+
+
+def read_csv_file(
+    con: duckdb.DuckDBPyConnection, source: FlowSource, path: Path, window: WeekWindow
+) -> FileCounts:
+    return stage_parsed_flows(con, csv_sql(con, source, path), window, str(path))

@@ -1,0 +1,272 @@
+"""nfdump: nfcapd files (through the nfdump program) and nfdump CSV exports.
+
+Sampling convention: nfcapd multiplies packets and bytes by the sampling interval while it
+collects, when it knows the interval (from the exporter's sampling options, or from its own
+`-s` default), and marks such records as sampled. So nfdump's counts arrive scaled, except
+for exporters whose sampling nfcapd did not learn; for those the source's
+`sampling_interval` supplies the interval and the counts are marked unscaled
+(`counts_scaled` false) so that staging multiplies them.
+
+- nfcapd files: `nfdump -r FILE -o json` (nfdump 1.7.x) gives numeric protocols,
+  millisecond times and the per-record `sampled` flag, which decides `counts_scaled`.
+- nfdump CSV, layout of 1.7.0-1.7.4 (`-o csv`): 48 columns, local time to the second,
+  protocol as nfdump's short name, a trailing `Summary` block unless `-q`. The CSV carries
+  no sampled flag: counts are taken as scaled unless the source says `counts_scaled: false`.
+- nfdump CSV, layout of 1.7.5 and later: `firstSeen,duration,proto,srcAddr,srcPort,dstAddr,
+  dstPort,packets,bytes,flows`, numeric protocol, milliseconds; same convention.
+"""
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.ingest.config import FlowSource
+from dagster_project.ingest.protocols import NFDUMP_PROTOCOL_TABLE
+from dagster_project.ingest.quarantine import FileCounts, WeekWindow, stage_parsed_flows
+from dagster_project.ingest.text import lines_sql, local_to_utc_sql, port_sql, sql_string
+
+LEGACY_CSV_FIELDS = 48
+LEGACY_CSV_HEADER = "ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt"
+CSV_FIELDS = 10
+CSV_HEADER = "firstSeen,duration,proto,srcAddr,srcPort,dstAddr,dstPort,packets,bytes,flows"
+# Protocols whose flows carry transport ports; other protocols get port 0.
+PORTED_PROTOCOLS = "(6, 17, 33, 132, 136)"
+
+
+class NfdumpError(RuntimeError):
+    """nfdump could not read an nfcapd file."""
+
+
+def _scaling_sql(source: FlowSource) -> tuple[str, str]:
+    """(sampling_interval, counts_scaled) for CSV records, which carry no sampled flag."""
+    interval = source.sampling_interval or 1
+    scaled = source.counts_scaled if source.counts_scaled is not None else True
+    return str(interval), "true" if scaled or interval == 1 else "false"
+
+
+def _protocol_sql(text: str) -> str:
+    """Protocol number from nfdump's name or digits; NULL when neither."""
+    return (
+        f"coalesce(try_cast({text} as utinyint)::smallint, "
+        f"(select number from {NFDUMP_PROTOCOL_TABLE} where name = {text}))"
+    )
+
+
+def _csv_records_sql(path: Path, header_prefix: str) -> str:
+    """Data lines of an nfdump CSV: no header, nothing from the Summary block on."""
+    return f"""
+        with lines as ({lines_sql(path)}),
+        trailer as (
+            select coalesce(min(line_number), 9223372036854775807) as first_line
+            from lines where trim(line) = 'Summary'
+        )
+        select line_number, line, list_transform(string_split(line, ','), lambda f: trim(f)) as f
+        from lines, trailer
+        where line_number < trailer.first_line
+          and line is not null and trim(line) <> ''
+          and not starts_with(line, {sql_string(header_prefix)})
+    """
+
+
+def _ports_sql(field: str, protocol: str) -> str:
+    return f"case when {protocol} in {PORTED_PROTOCOLS} then {port_sql(field)} else 0 end"
+
+
+def legacy_csv_sql(source: FlowSource, path: Path) -> str:
+    """Parsed flows of an nfdump 1.7.0-1.7.4 `-o csv` file."""
+    interval, scaled = _scaling_sql(source)
+    protocol = _protocol_sql("f[8]")
+    return f"""
+        with records as ({_csv_records_sql(path, "ts,te,td,")}),
+        typed as (
+            select *, {protocol} as protocol_number from records
+        )
+        select
+            {sql_string(path)} as source_file,
+            line_number as source_row,
+            line as record,
+            case
+                when len(f) <> {LEGACY_CSV_FIELDS}
+                    then 'malformed record: expected {LEGACY_CSV_FIELDS} fields'
+                when coalesce(try_cast(f[14] as bigint), 0) <> 0
+                    or coalesce(try_cast(f[15] as bigint), 0) <> 0
+                    then 'bidirectional record (out counters set)'
+            end as malformed,
+            {local_to_utc_sql("try_cast(f[1] as timestamp)", source.timezone)} as flow_start,
+            {local_to_utc_sql("try_cast(f[2] as timestamp)", source.timezone)} as flow_end,
+            f[4] as src_addr,
+            f[5] as dst_addr,
+            {_ports_sql("f[6]", "protocol_number")} as src_port,
+            {_ports_sql("f[7]", "protocol_number")} as dst_port,
+            protocol_number as protocol,
+            try_cast(f[13] as bigint) as bytes,
+            try_cast(f[12] as bigint) as packets,
+            {interval} as sampling_interval,
+            {scaled} as counts_scaled,
+            {sql_string(source.service)} as service,
+            coalesce(nullif(f[45], ''), {sql_string(source.name)}) as exporter
+        from typed
+    """
+
+
+def csv_sql(source: FlowSource, path: Path) -> str:
+    """Parsed flows of an nfdump >= 1.7.5 `-o csv` file."""
+    interval, scaled = _scaling_sql(source)
+    start = local_to_utc_sql("try_cast(f[1] as timestamp)", source.timezone)
+    return f"""
+        with records as ({_csv_records_sql(path, "firstSeen,")}),
+        typed as (
+            select *, try_cast(f[3] as utinyint)::smallint as protocol_number,
+                {start} as start_utc, try_cast(f[2] as double) as duration_seconds
+            from records
+        )
+        select
+            {sql_string(path)} as source_file,
+            line_number as source_row,
+            line as record,
+            case when len(f) <> {CSV_FIELDS}
+                then 'malformed record: expected {CSV_FIELDS} fields' end as malformed,
+            start_utc as flow_start,
+            start_utc + to_milliseconds(round(duration_seconds * 1000)::bigint) as flow_end,
+            f[4] as src_addr,
+            f[6] as dst_addr,
+            {_ports_sql("f[5]", "protocol_number")} as src_port,
+            {_ports_sql("f[7]", "protocol_number")} as dst_port,
+            protocol_number as protocol,
+            try_cast(f[9] as bigint) as bytes,
+            try_cast(f[8] as bigint) as packets,
+            {interval} as sampling_interval,
+            {scaled} as counts_scaled,
+            {sql_string(source.service)} as service,
+            {sql_string(source.name)} as exporter
+        from typed
+    """
+
+
+def csv_layout(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+    """'legacy' (1.7.0-1.7.4) or 'current' (>= 1.7.5), told by the first line of the file."""
+    first = con.execute(
+        f"select line from ({lines_sql(path)}) where trim(coalesce(line, '')) <> '' "
+        "order by line_number limit 1"
+    ).fetchone()
+    if first is None:
+        return "legacy"  # an empty export: either layout reads it as no records
+    fields = first[0].split(",")
+    if first[0].startswith("ts,te,td,") or len(fields) == LEGACY_CSV_FIELDS:
+        return "legacy"
+    if first[0].startswith("firstSeen,") or len(fields) == CSV_FIELDS:
+        return "current"
+    raise ValueError(f"{path}: not an nfdump CSV export (first line: {first[0][:80]!r})")
+
+
+def read_csv_file(
+    con: duckdb.DuckDBPyConnection, source: FlowSource, path: Path, window: WeekWindow
+) -> FileCounts:
+    parse = legacy_csv_sql if csv_layout(con, path) == "legacy" else csv_sql
+    return stage_parsed_flows(con, parse(source, path), window, str(path))
+
+
+# nfdump -o json prints addresses under family-specific keys and omits absent fields.
+_NFDUMP_JSON_COLUMNS = {
+    "first": "varchar",
+    "last": "varchar",
+    "sampled": "integer",
+    "in_packets": "varchar",
+    "in_bytes": "varchar",
+    "out_packets": "varchar",
+    "out_bytes": "varchar",
+    "proto": "varchar",
+    "src_port": "varchar",
+    "dst_port": "varchar",
+    "src4_addr": "varchar",
+    "dst4_addr": "varchar",
+    "src6_addr": "varchar",
+    "dst6_addr": "varchar",
+    "ip4_router": "varchar",
+    "ip6_router": "varchar",
+}
+
+
+def nfcapd_json_sql(source: FlowSource, nfcapd_path: Path, json_path: Path) -> str:
+    """Parsed flows of nfdump's JSON rendering of one nfcapd file (times printed in UTC)."""
+    columns = ", ".join(f"'{name}': '{kind}'" for name, kind in _NFDUMP_JSON_COLUMNS.items())
+    pairs = ", ".join(f"'{name}', {name}" for name in _NFDUMP_JSON_COLUMNS)
+    interval = source.sampling_interval or 1
+    return f"""
+        with records as (
+            select ordinality::bigint as record_number, json_object({pairs})::varchar as record_text, *
+            from read_json({sql_string(json_path)}, format = 'array', columns = {{{columns}}})
+                with ordinality
+        ),
+        typed as (
+            select *, try_cast(proto as utinyint)::smallint as protocol_number from records
+        )
+        select
+            {sql_string(nfcapd_path)} as source_file,
+            record_number as source_row,
+            record_text as record,
+            case when coalesce(try_cast(out_packets as bigint), 0) <> 0
+                   or coalesce(try_cast(out_bytes as bigint), 0) <> 0
+                 then 'bidirectional record (out counters set)' end as malformed,
+            try_cast(first as timestamp) as flow_start,
+            try_cast(last as timestamp) as flow_end,
+            coalesce(src4_addr, src6_addr) as src_addr,
+            coalesce(dst4_addr, dst6_addr) as dst_addr,
+            {_ports_sql("src_port", "protocol_number")} as src_port,
+            {_ports_sql("dst_port", "protocol_number")} as dst_port,
+            protocol_number as protocol,
+            try_cast(in_bytes as bigint) as bytes,
+            try_cast(in_packets as bigint) as packets,
+            {interval} as sampling_interval,
+            coalesce(sampled, 0) = 1 or {interval} = 1 as counts_scaled,
+            {sql_string(source.service)} as service,
+            coalesce(ip4_router, ip6_router, {sql_string(source.name)}) as exporter
+        from typed
+    """
+
+
+def nfdump_program() -> str:
+    program = shutil.which("nfdump")
+    if program is None:
+        raise NfdumpError(
+            "the nfdump program is not installed (scripts/install_system_packages.sh installs it)"
+        )
+    return program
+
+
+def dump_nfcapd_json(nfcapd_path: Path, json_path: Path) -> bool:
+    """Write nfdump's JSON rendering of an nfcapd file; False when it holds no flows.
+
+    nfdump prints times in the local time zone of its process, so it runs with TZ=UTC.
+    It exits 0 even when it cannot read a file and says so on stderr, which is therefore
+    what decides failure.
+    """
+    with json_path.open("w") as output:
+        completed = subprocess.run(
+            [nfdump_program(), "-r", str(nfcapd_path), "-o", "json"],
+            stdout=output,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "TZ": "UTC"},
+            check=False,
+        )
+    problem = completed.stderr.strip()
+    if completed.returncode != 0 or problem:
+        raise NfdumpError(f"nfdump cannot read {nfcapd_path}: {problem or completed.returncode}")
+    with json_path.open() as output:
+        head = output.read(64)
+    return "No matching flows" not in head
+
+
+def read_nfcapd_file(
+    con: duckdb.DuckDBPyConnection, source: FlowSource, path: Path, window: WeekWindow
+) -> FileCounts:
+    with tempfile.TemporaryDirectory(prefix="trafficreport-nfdump-") as scratch:
+        json_path = Path(scratch) / "flows.json"
+        if not dump_nfcapd_json(path, json_path):
+            return FileCounts(path=str(path))
+        return stage_parsed_flows(con, nfcapd_json_sql(source, path, json_path), window, str(path))

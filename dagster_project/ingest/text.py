@@ -1,0 +1,101 @@
+"""SQL building blocks shared by the readers: quoting, line-numbered text, conversions."""
+
+from pathlib import Path
+
+import duckdb
+
+# A field separator that does not occur in flow exports, so that read_csv hands over each
+# physical line whole and numbers it (WITH ORDINALITY follows file order).
+_WHOLE_LINE = "\x1f"
+
+
+def sql_string(value: str | Path) -> str:
+    """A SQL string literal."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def lines_sql(path: str | Path) -> str:
+    """One row per line of a text file: `line_number` (from 1) and `line`."""
+    return (
+        "select ordinality::bigint as line_number, line "
+        f"from read_csv({sql_string(path)}, columns = {{'line': 'varchar'}}, header = false, "
+        f"delim = '{_WHOLE_LINE}', quote = '', escape = '', auto_detect = false, "
+        "strict_mode = false) with ordinality"
+    )
+
+
+def local_to_utc_sql(expression: str, timezone: str) -> str:
+    """Naive local timestamps of `timezone` as naive UTC timestamps."""
+    if timezone.upper() == "UTC":
+        return expression
+    return f"timezone('UTC', timezone({sql_string(timezone)}, {expression}))"
+
+
+def port_sql(expression: str) -> str:
+    """A port number from text, NULL unless it is an integer in 0..65535."""
+    return (
+        f"case when try_cast({expression} as integer) between 0 and 65535 "
+        f"then try_cast({expression} as integer) end"
+    )
+
+
+def json_lines_sql(path: str | Path, fields: tuple[str, ...]) -> str:
+    """One row per non-empty line of a JSON-lines file with the named fields as text.
+
+    `valid_json` is false for a line that is not a JSON object; its fields are then NULL.
+    """
+    shape = "{" + ", ".join(f'"{name}": "VARCHAR"' for name in fields) + "}"
+    unpacked = ", ".join(f"fields.{name} as {name}" for name in fields)
+    return f"""
+        select line_number, line, valid_json, {unpacked}
+        from (
+            select line_number, line,
+                coalesce(json_valid(line) and json_type(line) = 'OBJECT', false) as valid_json,
+                case when valid_json then json_transform(line, '{shape}') end as fields
+            from ({lines_sql(path)})
+            where trim(coalesce(line, '')) <> ''
+        )
+    """
+
+
+def delimited_sql(path: str | Path, delimiter: str = ",") -> str:
+    """Lines of a delimited text file with its fields, trimmed and unquoted, as list `f`."""
+    return f"""
+        select line_number, line,
+            list_transform(string_split(line, {sql_string(delimiter)}),
+                           lambda v: trim(trim(v), '"')) as f
+        from ({lines_sql(path)})
+        where trim(coalesce(line, '')) <> ''
+    """
+
+
+def epoch_or_timestamp_sql(expression: str, timezone: str) -> str:
+    """UTC timestamp from epoch seconds (fractional allowed) or local timestamp text.
+
+    Epoch 0 is what collectors print for an absent time, so it yields NULL.
+    """
+    epoch = f"try_cast({expression} as double)"
+    local = local_to_utc_sql(f"try_cast({expression} as timestamp)", timezone)
+    return (
+        f"case when {epoch} is not null then "
+        f"case when {epoch} > 0 then timezone('UTC', to_timestamp({epoch})) end "
+        f"else {local} end"
+    )
+
+
+def header_index(header: list[str], names: tuple[str, ...], path: Path) -> dict[str, int]:
+    """1-based positions of the wanted columns in a CSV header (case-insensitive)."""
+    positions = {name.strip().strip('"').lower(): index + 1 for index, name in enumerate(header)}
+    missing = [name for name in names if name.lower() not in positions]
+    if missing:
+        raise ValueError(f"{path}: header lacks column(s) {', '.join(missing)}")
+    return {name: positions[name.lower()] for name in names}
+
+
+def first_line(con: duckdb.DuckDBPyConnection, path: str | Path) -> str | None:
+    """The first non-empty line of a text file (a CSV header), None for an empty file."""
+    row = con.execute(
+        f"select line from ({lines_sql(path)}) where trim(coalesce(line, '')) <> '' "
+        "order by line_number limit 1"
+    ).fetchone()
+    return None if row is None else str(row[0])
