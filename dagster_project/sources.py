@@ -9,7 +9,7 @@ from typing import Any
 import duckdb
 import yaml
 
-from dagster_project import synthetic
+from dagster_project import ingest, synthetic
 from dagster_project.raw_schema import (
     ASSIGNMENTS,
     FLOWS,
@@ -30,8 +30,11 @@ def read_sources_config(path: Path | None = None) -> dict[str, Any]:
     path = path or sources_config_path()
     with path.open() as handle:
         config = yaml.safe_load(handle) or {}
-    if config.get("kind") not in ("synthetic", "canonical"):
-        raise ValueError(f"{path}: 'kind' must be 'synthetic' or 'canonical'")
+    if config.get("kind") not in ("synthetic", "files"):
+        raise ValueError(f"{path}: 'kind' must be 'synthetic' or 'files'")
+    if config["kind"] == "files":
+        # Relative paths in the files section are relative to the configuration file.
+        config["file_sources"] = ingest.parse_file_sources(config.get("files") or {}, path.parent)
     return config
 
 
@@ -66,38 +69,6 @@ def _stage_synthetic_week(
     _empty_relation(con, QUARANTINE, "staged_quarantine")
 
 
-def _stage_canonical_csv(
-    con: duckdb.DuckDBPyConnection, table: RawTable, pattern: str, staged_name: str
-) -> None:
-    """Read canonical CSV files (columns as raw_schema names them) into a temp table."""
-    file_columns = {
-        c.name: c.sql_type.replace(" not null", "")
-        for c in table.columns
-        if c.name not in ("week_start", "source_file", "source_row")
-    }
-    relation = con.read_csv(pattern, header=True, columns=file_columns, filename=True)
-    con.register("canonical_files", relation)
-    line_number = (
-        ", row_number() over (partition by filename) + 1 as source_row"
-        if "source_row" in table.column_names
-        else ""
-    )
-    con.execute(
-        f"create or replace temp table {staged_name} as "
-        f"select * exclude (filename), filename as source_file{line_number} "
-        "from canonical_files"
-    )
-    con.unregister("canonical_files")
-
-
-def _stage_canonical_week(
-    con: duckdb.DuckDBPyConnection, week_start: date, config: dict[str, Any]
-) -> None:
-    for table in (FLOWS, ASSIGNMENTS, USAGE_COUNTERS):
-        _stage_canonical_csv(con, table, config["canonical"][table.name], f"staged_{table.name}")
-    _empty_relation(con, QUARANTINE, "staged_quarantine")
-
-
 def load_week(
     con: duckdb.DuckDBPyConnection, week_start: date, config: dict[str, Any]
 ) -> LoadReport:
@@ -107,8 +78,7 @@ def load_week(
         _stage_synthetic_week(con, week_start, synthetic_config(config))
         provenance = {"source": "synthetic", "seed": str(synthetic_config(config).seed)}
     else:
-        _stage_canonical_week(con, week_start, config)
-        provenance = {"source": "real", "format": "canonical csv"}
+        provenance = ingest.provenance(ingest.stage_week(con, week_start, config["file_sources"]))
     report = LoadReport(provenance=provenance)
     for table in (FLOWS, ASSIGNMENTS, USAGE_COUNTERS, QUARANTINE):
         report.rows[table.name] = replace_week(con, table, week_start, f"staged_{table.name}")
@@ -127,8 +97,6 @@ def load_monthly_totals(con: duckdb.DuckDBPyConnection, config: dict[str, Any]) 
         stage(con, "staged_monthly_totals", synthetic.monthly_totals(synthetic_config(config)))
         provenance = {"source": "synthetic"}
     else:
-        pattern = config["canonical"][MONTHLY_TOTALS.name]
-        _stage_canonical_csv(con, MONTHLY_TOTALS, pattern, "staged_monthly_totals")
-        provenance = {"source": "real", "format": "canonical csv"}
+        provenance = ingest.provenance(ingest.stage_monthly_totals(con, config["file_sources"]))
     rows = replace_table(con, MONTHLY_TOTALS, "staged_monthly_totals")
     return LoadReport(rows={MONTHLY_TOTALS.name: rows}, provenance=provenance)

@@ -198,7 +198,8 @@ def nfcapd_json_sql(source: FlowSource, nfcapd_path: Path, json_path: Path) -> s
     interval = source.sampling_interval or 1
     return f"""
         with records as (
-            select ordinality::bigint as record_number, json_object({pairs})::varchar as record_text, *
+            select ordinality::bigint as record_number,
+                json_object({pairs})::varchar as record_text, *
             from read_json({sql_string(json_path)}, format = 'array', columns = {{{columns}}})
                 with ordinality
         ),

@@ -59,7 +59,9 @@ create or replace temp macro ingest_is_ip(addr) as (
                 ingest_ipv6_groups(addr),
                 '({HEX_GROUP}(:{HEX_GROUP})*)?::({HEX_GROUP}(:{HEX_GROUP})*)?'
             )
-            and len(list_filter(string_split(ingest_ipv6_groups(addr), ':'), lambda g: g <> '')) <= 7
+            and len(list_filter(
+                string_split(ingest_ipv6_groups(addr), ':'), lambda g: g <> ''
+            )) <= 7
         )
     )
 );
@@ -115,7 +117,9 @@ def create_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def reason_sql() -> str:
     """A CASE expression naming the first failed check, NULL for a good record."""
-    branches = "\n".join(f"    when {condition} then '{reason}'" for reason, condition in FLOW_CHECKS)
+    branches = "\n".join(
+        f"    when {condition} then '{reason}'" for reason, condition in FLOW_CHECKS
+    )
     return f"case\n    when malformed is not null then malformed\n{branches}\nend"
 
 

@@ -50,8 +50,9 @@ def json_lines_sql(path: str | Path, fields: tuple[str, ...]) -> str:
         select line_number, line, valid_json, {unpacked}
         from (
             select line_number, line,
-                coalesce(json_valid(line) and json_type(line) = 'OBJECT', false) as valid_json,
-                case when valid_json then json_transform(line, '{shape}') end as fields
+                json_type(case when json_valid(line) then line else 'null' end) = 'OBJECT'
+                    as valid_json,
+                json_transform(case when valid_json then line else '{{}}' end, '{shape}') as fields
             from ({lines_sql(path)})
             where trim(coalesce(line, '')) <> ''
         )
