@@ -37,12 +37,21 @@ EXPECTED_BROADBAND_SHARES = {
 def hand_week_env(run_env, tmp_path):
     sources = tmp_path / "sources.yaml"
     fixture = FIXTURES / "hand_week"
+    formats = {
+        "flows": "canonical_csv",
+        "assignments": "csv",
+        "usage_counters": "csv",
+        "monthly_totals": "csv",
+    }
     sources.write_text(
-        "kind: canonical\n"
-        "canonical:\n"
+        "kind: files\n"
+        "files:\n"
         + "".join(
-            f"  {table}: {fixture / f'{table}.csv'}\n"
-            for table in ("flows", "assignments", "usage_counters", "monthly_totals")
+            f"  {table}:\n"
+            f"    - name: hand-{table}\n"
+            f"      format: {file_format}\n"
+            f"      path: {fixture / f'{table}.csv'}\n"
+            for table, file_format in formats.items()
         )
     )
     return {**run_env, "TRAFFICREPORT_SOURCES": str(sources)}
