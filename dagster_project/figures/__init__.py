@@ -1,0 +1,14 @@
+"""Drawing the report's figures from mart rows: pure functions from DataFrames to PNG bytes."""
+
+from dagster_project.figures.ports import hourly_port_figure, port_share_figure
+from dagster_project.figures.rhythm import monthly_traffic_figure, weekday_hourly_figure
+from dagster_project.figures.usage import density_figure, scatter_figure
+
+__all__ = [
+    "density_figure",
+    "hourly_port_figure",
+    "monthly_traffic_figure",
+    "port_share_figure",
+    "scatter_figure",
+    "weekday_hourly_figure",
+]

@@ -1,0 +1,75 @@
+"""Port figures: the week's shares by port, and Figures 7/8 (hourly traffic by port bucket)."""
+
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+
+from dagster_project.figures.render import drawing, to_png
+
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+HOURS_PER_WEEK = 7 * 24
+
+# Drawing order and colour of the port buckets of Figures 7 and 8; "total" is the envelope.
+BUCKET_STYLES = {
+    "total": {"color": "#222222", "linewidth": 1.4},
+    "TCP 443": {"color": "#1f77b4", "linewidth": 1.0},
+    "TCP 80": {"color": "#2ca02c", "linewidth": 1.0},
+    "TCP dynamic": {"color": "#9467bd", "linewidth": 1.0},
+    "UDP 443": {"color": "#d62728", "linewidth": 1.0},
+}
+
+
+def port_share_figure(port_usage: pd.DataFrame, title: str, footnote: str) -> bytes:
+    """Horizontal bars of the week's share of bytes for the largest protocol/port rows."""
+    rows = port_usage.sort_values(["share_pct", "protocol_name"], ascending=[False, True]).head(12)
+    labels = [
+        f"{protocol} {'' if pd.isna(port) else int(port)}".strip()
+        for protocol, port in zip(rows["protocol_name"], rows["flow_port"], strict=True)
+    ]
+    with drawing(figsize=(7, 4.5)) as (figure, axes):
+        axes.barh(labels[::-1], rows["share_pct"].to_numpy()[::-1], color="#1f77b4")
+        axes.set_xlabel("share of bytes (%)")
+        axes.set_title(title)
+        return to_png(figure, footnote)
+
+
+def hours_into_week(hour_start: pd.Series, week_start: pd.Timestamp) -> np.ndarray:
+    """Hour index 0..167 of each local hour within its analysis week."""
+    return ((hour_start - week_start) / timedelta(hours=1)).to_numpy(dtype=float)
+
+
+def _draw_week_panel(axes, week: pd.DataFrame, week_start: pd.Timestamp, title: str) -> None:
+    for bucket, style in BUCKET_STYLES.items():
+        rows = week[week["bucket"] == bucket].sort_values("hour_start")
+        if rows.empty:
+            continue
+        hours = hours_into_week(pd.to_datetime(rows["hour_start"]), week_start)
+        axes.plot(hours, rows["relative_traffic"].to_numpy(), label=bucket, **style)
+    axes.set_xlim(0, HOURS_PER_WEEK)
+    axes.set_ylim(0, 1.05)
+    axes.set_xticks(range(0, HOURS_PER_WEEK + 1, 24))
+    axes.set_xticklabels([*WEEKDAY_NAMES, ""], ha="left")
+    axes.set_ylabel("traffic (peak of total = 1)")
+    axes.set_title(title, loc="left")
+
+
+def hourly_port_figure(hourly: pd.DataFrame, title: str, footnote: str) -> bytes:
+    """Figures 7 and 8: one panel per week (oldest on top), hourly traffic per port bucket.
+
+    `hourly` has columns week_start, hour_start (local hour), bucket and relative_traffic
+    (each week normalised so that the peak of its total is 1).
+    """
+    weeks = sorted(pd.to_datetime(hourly["week_start"]).unique())
+    if not weeks:
+        raise ValueError("no weeks to draw")
+    with drawing(len(weeks), 1, figsize=(8, 2.6 * len(weeks) + 0.6), squeeze=False) as (
+        figure,
+        axes,
+    ):
+        for panel, week_start in zip(axes[:, 0], weeks, strict=True):
+            week = hourly[pd.to_datetime(hourly["week_start"]) == week_start]
+            _draw_week_panel(panel, week, week_start, f"week of {week_start:%Y-%m-%d}")
+        axes[0, 0].legend(loc="upper left", ncols=len(BUCKET_STYLES), frameon=False)
+        figure.suptitle(title)
+        return to_png(figure, footnote)

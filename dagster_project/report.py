@@ -1,0 +1,166 @@
+"""The weekly report: one self-contained HTML page with every figure, table and provenance.
+
+Images are inlined as base64 data URIs and the style sheet is embedded, so the file opens
+offline. Nothing time-dependent is written, so the same inputs give the same bytes.
+"""
+
+import base64
+import html
+from dataclasses import dataclass, field
+
+from dagster_project.catalogue import ReportItem
+from dagster_project.tables import ReportTable
+
+STYLE = """
+body { font-family: "DejaVu Sans", Arial, sans-serif; max-width: 60em; margin: 2em auto;
+       padding: 0 1em; color: #222; line-height: 1.4; }
+h1 { font-size: 1.6em; } h2 { font-size: 1.25em; margin-top: 2em; }
+figure { margin: 2em 0; } figure img { max-width: 100%; border: 1px solid #ddd; }
+figcaption, .caption { font-size: 0.9em; color: #444; }
+table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 0.2em 0.6em; }
+td { text-align: right; font-variant-numeric: tabular-nums; }
+tbody th { text-align: left; font-weight: normal; }
+.table-footer, .note { font-size: 0.85em; color: #555; }
+.passed { color: #2b7a0b; } .failed { color: #b00020; font-weight: bold; }
+.missing { color: #8a6d00; }
+.synthetic { background: #fff4d6; border: 1px solid #e0c060; padding: 0.5em 1em; }
+"""
+
+
+@dataclass(frozen=True)
+class CheckStatus:
+    """The latest result of one validation (GX suite or dbt test) of a report input."""
+
+    asset: str
+    check: str
+    status: str  # "passed", "failed" or "not run"
+
+
+@dataclass(frozen=True)
+class InputProvenance:
+    """Where one raw input of one week came from, as the load recorded it."""
+
+    asset: str
+    week: str
+    details: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What the report was computed from."""
+
+    time_zone: str
+    sampling_intervals: dict[str, str]  # week -> distinct 1:N intervals of its flows
+    inputs: tuple[InputProvenance, ...]
+    checks: tuple[CheckStatus, ...]
+
+    @property
+    def sources(self) -> set[str]:
+        return {entry.details.get("source", "unknown") for entry in self.inputs}
+
+    @property
+    def synthetic(self) -> bool:
+        return "synthetic" in self.sources
+
+
+@dataclass(frozen=True)
+class ReportContent:
+    week: str
+    figures: tuple[tuple[ReportItem, bytes], ...]
+    tables: tuple[tuple[ReportItem, ReportTable], ...]
+    provenance: Provenance
+    calibration: ReportTable | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _figure_html(entry: ReportItem, png: bytes) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return (
+        f'<figure id="{entry.name}"><img alt="{html.escape(entry.title)}" '
+        f'src="data:image/png;base64,{data}">'
+        f"<figcaption><strong>{html.escape(entry.title)}.</strong> "
+        f"{html.escape(entry.caption)} Source: {html.escape(', '.join(entry.marts))}."
+        "</figcaption></figure>"
+    )
+
+
+def _table_html(entry: ReportItem, table: ReportTable) -> str:
+    return (
+        f'<section id="section-{entry.name}"><h3>{html.escape(entry.title)}</h3>'
+        f'<p class="caption">{html.escape(entry.caption)} '
+        f"Source: {html.escape(', '.join(entry.marts))}.</p>{table.to_html()}</section>"
+    )
+
+
+def _status_html(status: str) -> str:
+    css = {"passed": "passed", "failed": "failed"}.get(status, "missing")
+    return f'<span class="{css}">{html.escape(status)}</span>'
+
+
+def _provenance_html(provenance: Provenance) -> str:
+    inputs = "".join(
+        f"<tr><th>{html.escape(entry.asset)}</th><td>{html.escape(entry.week)}</td>"
+        f"<td>{html.escape(', '.join(f'{k}={v}' for k, v in sorted(entry.details.items())))}"
+        "</td></tr>"
+        for entry in provenance.inputs
+    )
+    sampling = ", ".join(
+        f"{week}: {interval}" for week, interval in sorted(provenance.sampling_intervals.items())
+    )
+    checks = "".join(
+        f"<tr><th>{html.escape(c.asset)}</th><td>{html.escape(c.check)}</td>"
+        f"<td>{_status_html(c.status)}</td></tr>"
+        for c in provenance.checks
+    )
+    failed = [c for c in provenance.checks if c.status != "passed"]
+    summary = (
+        f"All {len(provenance.checks)} validations of the inputs and tables passed."
+        if not failed
+        else f"{len(failed)} of {len(provenance.checks)} validations did not pass."
+    )
+    return (
+        '<section id="provenance"><h2>Provenance</h2>'
+        f"<p>Analysis time zone: {html.escape(provenance.time_zone)}. "
+        f"Packet sampling (1:N) of the flow records per week: {html.escape(sampling or 'none')}."
+        f" Data sources: {html.escape(', '.join(sorted(provenance.sources)))}.</p>"
+        "<h3>Raw inputs</h3><table><thead><tr><th>input</th><th>week</th><th>provenance</th>"
+        f"</tr></thead><tbody>{inputs}</tbody></table>"
+        f"<h3>Validation</h3><p>{html.escape(summary)}</p>"
+        "<table><thead><tr><th>asset</th><th>check</th><th>latest result</th></tr></thead>"
+        f"<tbody>{checks}</tbody></table></section>"
+    )
+
+
+def render_report(content: ReportContent) -> str:
+    """The whole report page as one HTML string."""
+    banner = (
+        '<p class="synthetic">Computed from the built-in <strong>synthetic</strong> data set, '
+        "calibrated to the published report; no number here describes a real network.</p>"
+        if content.provenance.synthetic
+        else ""
+    )
+    calibration = (
+        '<section id="calibration"><h2>Calibration of the synthetic data</h2>'
+        f"{content.calibration.to_html()}</section>"
+        if content.calibration is not None
+        else ""
+    )
+    notes = "".join(f'<p class="note">{html.escape(note)}</p>' for note in content.notes)
+    title = f"Broadband Traffic Report, week of {content.week}"
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
+            f"<h1>{html.escape(title)}</h1>{banner}{notes}",
+            "<h2>Figures</h2>",
+            *(_figure_html(entry, png) for entry, png in content.figures),
+            "<h2>Tables</h2>",
+            *(_table_html(entry, table) for entry, table in content.tables),
+            calibration,
+            _provenance_html(content.provenance),
+            "</body></html>",
+            "",
+        ]
+    )
