@@ -9,7 +9,6 @@ import html
 from dataclasses import dataclass, field
 
 from dagster_project.catalogue import ReportItem
-from dagster_project.tables import ReportTable
 
 STYLE = """
 body { font-family: "DejaVu Sans", Arial, sans-serif; max-width: 60em; margin: 2em auto;
@@ -68,9 +67,9 @@ class Provenance:
 class ReportContent:
     week: str
     figures: tuple[tuple[ReportItem, bytes], ...]
-    tables: tuple[tuple[ReportItem, ReportTable], ...]
+    tables: tuple[tuple[ReportItem, str], ...]  # each table as its HTML fragment
     provenance: Provenance
-    calibration: ReportTable | None = None
+    calibration_html: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -85,11 +84,11 @@ def _figure_html(entry: ReportItem, png: bytes) -> str:
     )
 
 
-def _table_html(entry: ReportItem, table: ReportTable) -> str:
+def _table_html(entry: ReportItem, table_html: str) -> str:
     return (
         f'<section id="section-{entry.name}"><h3>{html.escape(entry.title)}</h3>'
         f'<p class="caption">{html.escape(entry.caption)} '
-        f"Source: {html.escape(', '.join(entry.marts))}.</p>{table.to_html()}</section>"
+        f"Source: {html.escape(', '.join(entry.marts))}.</p>{table_html}</section>"
     )
 
 
@@ -142,8 +141,8 @@ def render_report(content: ReportContent) -> str:
     )
     calibration = (
         '<section id="calibration"><h2>Calibration of the synthetic data</h2>'
-        f"{content.calibration.to_html()}</section>"
-        if content.calibration is not None
+        f"{content.calibration_html}</section>"
+        if content.calibration_html is not None
         else ""
     )
     notes = "".join(f'<p class="note">{html.escape(note)}</p>' for note in content.notes)

@@ -145,3 +145,63 @@ def port_usage_by_year() -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _for_weeks(build, weeks, services=("broadband", "mobile")) -> pd.DataFrame:
+    """A weekly mart: the same shape for every week and service, labelled with both."""
+    parts = []
+    for index, week in enumerate(sorted(weeks)):
+        for service_index, service in enumerate(services):
+            part = build(index, service_index)
+            parts.append(part.assign(week_start=week, service=service))
+    return pd.concat(parts, ignore_index=True)
+
+
+def hand_built_marts(weeks_by_year: dict[int, date], other_weeks) -> dict[str, pd.DataFrame]:
+    """Every mart the report reads, for the comparison weeks and the other default weeks."""
+    all_weeks = sorted({*weeks_by_year.values(), *other_weeks})
+    summary = usage_summary_by_year()
+    ports = port_usage_by_year()
+    mobile_ports = ports.assign(service="mobile")
+    distribution = usage_distribution(years=(0,)).drop(columns="year")
+    return {
+        "usage_distribution": _for_weeks(
+            lambda i, s: distribution.assign(density=distribution["density"] * (1 + 0.01 * i)),
+            weeks_by_year.values(),
+        ),
+        "user_sample": _for_weeks(lambda i, s: user_sample(200, seed=i + 10 * s), all_weeks),
+        "hourly_port_traffic": pd.concat(
+            [
+                hourly_port_traffic(weeks=(week,)).assign(service=service)
+                for week in weeks_by_year.values()
+                for service in ("broadband", "mobile")
+            ],
+            ignore_index=True,
+        ),
+        "weekday_hourly_traffic": pd.concat(
+            [
+                weekday_hourly_traffic(weeks=(week,)).assign(service=service)
+                for week in all_weeks
+                for service in ("broadband", "mobile")
+            ],
+            ignore_index=True,
+        ),
+        "top_user_shares": _for_weeks(
+            lambda i, s: pd.DataFrame(
+                [
+                    {"direction": d, "top_percent": t, "share_pct": 10.0 + i + t + (d == "IN")}
+                    for d in ("IN", "OUT")
+                    for t in (1, 10)
+                ]
+            ),
+            weeks_by_year.values(),
+        ),
+        "monthly_traffic": monthly_traffic(),
+        "usage_summary_by_year": summary,
+        "port_usage_by_year": pd.concat([ports, mobile_ports], ignore_index=True),
+    }
+
+
+def with_year_for_test(frame: pd.DataFrame, weeks_by_year: dict[int, date]) -> pd.DataFrame:
+    years = {week: year for year, week in weeks_by_year.items()}
+    return frame.assign(year=frame["week_start"].map(years))

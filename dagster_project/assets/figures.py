@@ -1,16 +1,32 @@
-"""Report figures: PNG files in the output folder, previewed in the Dagster UI."""
+"""Report figures: PNG files in the output folder, previewed in the Dagster UI.
 
-import base64
+Figures 1-11 are cross-week assets: each reads the weeks it compares from the marts (built by
+the weekly runs), refuses to draw unless every check on those marts passed for those weeks,
+and writes `figures/<name>.png`.
+"""
+
+from collections.abc import Callable
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import pandas as pd
 
-from dagster_project import settings
-from dagster_project.figures import port_share_figure
-from dagster_project.marts import read_week
-from dagster_project.partitions import weekly_partitions
+from dagster_project import figures, run_history, settings
+from dagster_project.assets.report_inputs import (
+    CROSS_WEEK_TAGS,
+    FIVE_YEAR_WEEKS,
+    PANDEMIC_ERA_WEEKS,
+    YEAR_ON_YEAR_WEEKS,
+    ReportInputs,
+    markdown_image,
+    output_metadata,
+)
+from dagster_project.catalogue import ReportItem, item
+from dagster_project.marts import read_table, read_week, read_weeks, with_year
+from dagster_project.partitions import DEFAULT_WEEK, SEASONAL_WEEKS, weekly_partitions
 from dagster_project.resources import WarehouseResource
 
 
@@ -22,11 +38,115 @@ def write_figure(png: bytes, name: str) -> Path:
 
 
 def figure_metadata(png: bytes, path: Path) -> dict[str, Any]:
-    preview = base64.b64encode(png).decode("ascii")
-    return {
-        "path": dg.MetadataValue.path(str(path)),
-        "preview": dg.MetadataValue.md(f"![{path.stem}](data:image/png;base64,{preview})"),
-    }
+    return output_metadata(path, markdown_image(png, path.stem))
+
+
+Draw = Callable[[WarehouseResource, str, str], bytes]
+
+
+def cross_week_figure(entry: ReportItem, inputs: ReportInputs, draw: Draw) -> dg.AssetsDefinition:
+    """A figure asset drawn from validated marts; `draw(warehouse, title, footnote)`."""
+
+    @dg.asset(
+        name=entry.name,
+        group_name="figures",
+        deps=list(entry.marts),
+        kinds={"matplotlib"},
+        tags=CROSS_WEEK_TAGS,
+        description=f"{entry.title}. {entry.caption}",
+    )
+    def _figure(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        footnote = inputs.validated_note(context, entry.marts)
+        png = draw(warehouse, entry.title, footnote)
+        path = write_figure(png, entry.name)
+        return dg.MaterializeResult(metadata=figure_metadata(png, path))
+
+    return _figure
+
+
+def _service(frame: pd.DataFrame, service: str) -> pd.DataFrame:
+    return frame[frame["service"] == service]
+
+
+def draw_monthly(warehouse: WarehouseResource, title: str, note: str) -> bytes:
+    return figures.monthly_traffic_figure(read_table(warehouse, "monthly_traffic"), title, note)
+
+
+def draw_weekday_hourly(
+    weeks: tuple[date, ...],
+    directions: tuple[str, ...],
+    warehouse: WarehouseResource,
+    title: str,
+    note: str,
+) -> bytes:
+    hourly = _service(read_weeks(warehouse, "weekday_hourly_traffic", weeks), "broadband")
+    return figures.weekday_hourly_figure(hourly, title, note, directions)
+
+
+def draw_density(
+    service: str, weeks: tuple[date, ...], warehouse: WarehouseResource, title: str, note: str
+) -> bytes:
+    distribution = _service(read_weeks(warehouse, "usage_distribution", weeks), service)
+    return figures.density_figure(with_year(distribution), title, note)
+
+
+def draw_scatter(service: str, warehouse: WarehouseResource, title: str, note: str) -> bytes:
+    sample = _service(read_weeks(warehouse, "user_sample", [DEFAULT_WEEK]), service)
+    return figures.scatter_figure(sample, f"{title} (week of {DEFAULT_WEEK})", note)
+
+
+def draw_port_week(service: str, warehouse: WarehouseResource, title: str, note: str) -> bytes:
+    hourly = _service(read_weeks(warehouse, "hourly_port_traffic", YEAR_ON_YEAR_WEEKS), service)
+    return figures.hourly_port_figure(hourly, title, note)
+
+
+FIGURE_INPUTS: dict[str, tuple[ReportInputs, Draw]] = {
+    "figure_01_monthly_traffic": (ReportInputs(monthly=True), draw_monthly),
+    "figure_02_weekday_hourly_recent": (
+        ReportInputs(SEASONAL_WEEKS),
+        partial(draw_weekday_hourly, SEASONAL_WEEKS, ("OUT", "IN")),
+    ),
+    "figure_03_usage_density_broadband": (
+        ReportInputs(YEAR_ON_YEAR_WEEKS),
+        partial(draw_density, "broadband", YEAR_ON_YEAR_WEEKS),
+    ),
+    "figure_04_usage_density_mobile": (
+        ReportInputs(YEAR_ON_YEAR_WEEKS),
+        partial(draw_density, "mobile", YEAR_ON_YEAR_WEEKS),
+    ),
+    "figure_05_user_scatter_broadband": (
+        ReportInputs((DEFAULT_WEEK,)),
+        partial(draw_scatter, "broadband"),
+    ),
+    "figure_06_user_scatter_mobile": (
+        ReportInputs((DEFAULT_WEEK,)),
+        partial(draw_scatter, "mobile"),
+    ),
+    "figure_07_port_week_broadband": (
+        ReportInputs(YEAR_ON_YEAR_WEEKS),
+        partial(draw_port_week, "broadband"),
+    ),
+    "figure_08_port_week_mobile": (
+        ReportInputs(YEAR_ON_YEAR_WEEKS),
+        partial(draw_port_week, "mobile"),
+    ),
+    "figure_09_weekday_hourly_five_years": (
+        ReportInputs(PANDEMIC_ERA_WEEKS),
+        partial(draw_weekday_hourly, PANDEMIC_ERA_WEEKS, ("OUT", "IN")),
+    ),
+    "figure_10_weekday_uploads_five_years": (
+        ReportInputs(PANDEMIC_ERA_WEEKS),
+        partial(draw_weekday_hourly, PANDEMIC_ERA_WEEKS, ("IN",)),
+    ),
+    "figure_11_usage_density_five_years": (
+        ReportInputs(FIVE_YEAR_WEEKS),
+        partial(draw_density, "broadband", FIVE_YEAR_WEEKS),
+    ),
+}
+
+report_figures = [
+    cross_week_figure(item(name), inputs, draw) for name, (inputs, draw) in FIGURE_INPUTS.items()
+]
 
 
 @dg.asset(
@@ -43,10 +163,13 @@ def port_share_chart(
     week_start = date.fromisoformat(context.partition_key)
     port_usage = read_week(warehouse, "port_usage", week_start)
     broadband = port_usage[port_usage["service"] == "broadband"]
-    png = port_share_figure(
+    note = run_history.data_note(
+        run_history.inputs_provenance(context.instance, [week_start], False)
+    )
+    png = figures.port_share_figure(
         broadband,
         title=f"Broadband usage by port, week of {week_start}",
-        footnote="Computed from sampled flow records (PPPoE).",
+        footnote=f"Computed from sampled flow records (PPPoE). {note}",
     )
     path = write_figure(png, f"port_shares_{week_start}")
     return dg.MaterializeResult(metadata=figure_metadata(png, path))

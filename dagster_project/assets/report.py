@@ -1,0 +1,99 @@
+"""The weekly report page: every figure and table of the latest comparison week in one file.
+
+The report is a cross-week asset, like the figures it embeds: the default run materializes
+every default week (one `weekly_report` run each), then the cross-week assets, which end
+with this page for the latest comparison week (`partitions.DEFAULT_WEEK`).
+"""
+
+import dagster as dg
+
+from dagster_project import run_history, settings
+from dagster_project.assets.figures import FIGURE_INPUTS
+from dagster_project.assets.report_inputs import CROSS_WEEK_TAGS, ReportInputs
+from dagster_project.assets.tables import TABLE_INPUTS, table_paths
+from dagster_project.catalogue import FIGURES, TABLES, ReportItem
+from dagster_project.marts import sampling_intervals
+from dagster_project.partitions import DEFAULT_WEEK, week_key
+from dagster_project.report import CheckStatus, Provenance, ReportContent, render_report
+from dagster_project.resources import WarehouseResource
+from dagster_project.settings import analysis_timezone
+
+ITEM_INPUTS: dict[str, ReportInputs] = {
+    **{name: inputs for name, (inputs, _) in FIGURE_INPUTS.items()},
+    **{name: inputs for name, (inputs, _) in TABLE_INPUTS.items()},
+}
+REPORTED_FIGURES = tuple(entry for entry in FIGURES if entry.name in ITEM_INPUTS)
+REPORTED_TABLES = tuple(entry for entry in TABLES if entry.name in ITEM_INPUTS)
+
+
+def _read_output(entry: ReportItem) -> bytes | str:
+    if entry.kind == "figure":
+        return (settings.output_dir() / "figures" / f"{entry.name}.png").read_bytes()
+    return table_paths(entry.name)[1].read_text()
+
+
+def _all_checks(context: dg.AssetExecutionContext) -> tuple[CheckStatus, ...]:
+    statuses: dict[tuple[str, str], CheckStatus] = {}
+    for entry in (*REPORTED_FIGURES, *REPORTED_TABLES):
+        for status in run_history.check_statuses(
+            context.instance,
+            run_history.definitions_asset_graph(context),
+            entry.marts,
+            ITEM_INPUTS[entry.name].weeks,
+        ):
+            statuses[(status.asset, status.check)] = status
+    return tuple(statuses[key] for key in sorted(statuses))
+
+
+def _provenance(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Provenance:
+    weeks = sorted({week for inputs in ITEM_INPUTS.values() for week in inputs.weeks})
+    return Provenance(
+        time_zone=analysis_timezone(),
+        sampling_intervals=sampling_intervals(warehouse, weeks),
+        inputs=run_history.inputs_provenance(context.instance, weeks, monthly=True),
+        checks=_all_checks(context),
+    )
+
+
+@dg.asset(
+    group_name="report",
+    deps=[entry.name for entry in (*REPORTED_FIGURES, *REPORTED_TABLES)],
+    kinds={"html"},
+    tags=CROSS_WEEK_TAGS,
+    description=(
+        f"Self-contained HTML report for the week of {DEFAULT_WEEK}: every figure and table, "
+        "captions, provenance and validation status (report/<week>.html)."
+    ),
+)
+def weekly_report_page(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    provenance = _provenance(context, warehouse)
+    content = ReportContent(
+        week=week_key(DEFAULT_WEEK),
+        figures=tuple((entry, _read_output(entry)) for entry in REPORTED_FIGURES),
+        tables=tuple((entry, _read_output(entry)) for entry in REPORTED_TABLES),
+        provenance=provenance,
+    )
+    path = settings.output_dir() / "report" / f"{week_key(DEFAULT_WEEK)}.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_report(content))
+    failed = [c for c in provenance.checks if c.status != "passed"]
+    summary = "\n".join(
+        [
+            f"Report for the week of {content.week}: {len(content.figures)} figures, "
+            f"{len(content.tables)} tables.",
+            "",
+            f"Sources: {', '.join(sorted(provenance.sources))}; "
+            f"{len(provenance.checks) - len(failed)} of {len(provenance.checks)} validations "
+            "passed.",
+        ]
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "summary": dg.MetadataValue.md(summary),
+            "figures": len(content.figures),
+            "tables": len(content.tables),
+        }
+    )

@@ -1,0 +1,55 @@
+"""Which weeks each cross-week figure and table compares, and the gate on their validation."""
+
+import base64
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from dagster_project import run_history
+from dagster_project.partitions import COMPARISON_WEEKS, PRE_PANDEMIC_WEEK
+from dagster_project.report import InputProvenance
+
+THIS_YEAR = max(COMPARISON_WEEKS)
+YEAR_ON_YEAR_WEEKS = (COMPARISON_WEEKS[THIS_YEAR - 1], COMPARISON_WEEKS[THIS_YEAR])
+FIVE_YEAR_WEEKS = tuple(sorted(COMPARISON_WEEKS.values()))
+# Figures 9 and 10: a week just before the pandemic, then each year's comparison week since.
+PANDEMIC_ERA_WEEKS = (
+    PRE_PANDEMIC_WEEK,
+    *(week for week in FIVE_YEAR_WEEKS if week > PRE_PANDEMIC_WEEK),
+)
+CROSS_WEEK_TAGS = {"partitioned": "none"}
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """The weeks (and whether the monthly totals) a figure or table is computed from."""
+
+    weeks: tuple[date, ...] = ()
+    monthly: bool = False
+
+    def provenance(self, instance: dg.DagsterInstance) -> tuple[InputProvenance, ...]:
+        return run_history.inputs_provenance(instance, self.weeks, self.monthly)
+
+    def validated_note(self, context: dg.AssetExecutionContext, marts: tuple[str, ...]) -> str:
+        """Fail unless every check on the marts passed for these weeks; the data footnote."""
+        statuses = run_history.check_statuses(
+            context.instance, run_history.definitions_asset_graph(context), marts, self.weeks
+        )
+        run_history.require_validated(statuses)
+        return run_history.data_note(self.provenance(context.instance))
+
+
+def markdown_image(png: bytes, name: str) -> str:
+    preview = base64.b64encode(png).decode("ascii")
+    return f"![{name}](data:image/png;base64,{preview})"
+
+
+def output_metadata(path: Path, preview_markdown: str) -> dict[str, Any]:
+    """Metadata every report output carries: its file and a preview the UI renders."""
+    return {
+        "path": dg.MetadataValue.path(str(path)),
+        "preview": dg.MetadataValue.md(preview_markdown),
+    }

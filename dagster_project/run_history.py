@@ -1,0 +1,126 @@
+"""What the Dagster instance recorded about the report's inputs: provenance and validations.
+
+Cross-week figures and the report read weekly marts that earlier runs built. A blocking check
+only stops downstream steps of its own run, so before drawing from a mart these functions
+look up the latest result of every check on it (GX suites and dbt tests) for the weeks used.
+"""
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+import dagster as dg
+from dagster._core.event_api import PartitionKeyFilter
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+
+from dagster_project.partitions import week_key
+from dagster_project.report import CheckStatus, InputProvenance
+
+# Raw assets whose materialization metadata carries `provenance/*` entries.
+WEEKLY_RAW_INPUTS = ("raw_flows", "raw_assignments", "raw_usage_counters")
+MONTHLY_RAW_INPUT = "raw_monthly_totals"
+PROVENANCE_PREFIX = "provenance/"
+
+_STATUS_WORDS = {
+    AssetCheckExecutionRecordStatus.SUCCEEDED: "passed",
+    AssetCheckExecutionRecordStatus.FAILED: "failed",
+}
+
+
+def definitions_asset_graph(context: dg.AssetExecutionContext):
+    """Every asset and check of the code location, not only those the running job selects.
+
+    A cross-week run does not select the checks of the weekly marts it reads, but their
+    results are what decides whether the marts may be drawn from.
+    """
+    graph = context.job_def.asset_layer.asset_graph
+    return getattr(graph, "source_asset_graph", graph)
+
+
+class UnvalidatedInputError(Exception):
+    """A mart the report reads has a validation that failed or never ran for a week used."""
+
+
+def input_provenance(
+    instance: dg.DagsterInstance, asset: str, week: date | None
+) -> InputProvenance:
+    """The `provenance/*` metadata of the latest materialization of a raw input (and week)."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(
+            asset_key=dg.AssetKey(asset),
+            asset_partitions=[week_key(week)] if week else None,
+        ),
+        limit=1,
+    ).records
+    details = {"source": "unknown (no materialization recorded)"}
+    if records and records[0].asset_materialization is not None:
+        metadata = records[0].asset_materialization.metadata
+        details = {
+            key.removeprefix(PROVENANCE_PREFIX): str(getattr(value, "value", value))
+            for key, value in metadata.items()
+            if key.startswith(PROVENANCE_PREFIX)
+        } or {"source": "unknown (no provenance recorded)"}
+    return InputProvenance(asset=asset, week=week_key(week) if week else "all", details=details)
+
+
+def inputs_provenance(
+    instance: dg.DagsterInstance, weeks: Iterable[date], monthly: bool
+) -> tuple[InputProvenance, ...]:
+    entries = [
+        input_provenance(instance, asset, week)
+        for week in sorted(set(weeks))
+        for asset in WEEKLY_RAW_INPUTS
+    ]
+    if monthly:
+        entries.append(input_provenance(instance, MONTHLY_RAW_INPUT, None))
+    return tuple(entries)
+
+
+def data_note(entries: Sequence[InputProvenance]) -> str:
+    """The footnote of a figure or table: which kind of data it was computed from."""
+    sources = sorted({entry.details.get("source", "unknown") for entry in entries})
+    if sources == ["synthetic"]:
+        seeds = sorted({entry.details["seed"] for entry in entries if "seed" in entry.details})
+        seed = f", seed {', '.join(seeds)}" if seeds else ""
+        return f"SYNTHETIC DATA (built-in generator{seed}), not a real network."
+    if "synthetic" in sources:
+        return f"Mixed sources including SYNTHETIC DATA: {', '.join(sources)}."
+    return f"Source: {', '.join(sources)} flow and usage records."
+
+
+def check_statuses(
+    instance: dg.DagsterInstance,
+    asset_graph,
+    marts: Iterable[str],
+    weeks: Iterable[date],
+) -> tuple[CheckStatus, ...]:
+    """Latest result of every check on the marts, per week for weekly marts."""
+    week_keys = [week_key(w) for w in sorted(set(weeks or ()))]
+    statuses = []
+    for mart in sorted(set(marts)):
+        asset_key = dg.AssetKey(mart)
+        weekly = asset_graph.has(asset_key) and asset_graph.get(asset_key).is_partitioned
+        checks = asset_graph.get_check_keys_for_assets({asset_key})
+        check_keys = sorted(checks, key=lambda k: k.name)
+        for partition in week_keys if weekly else [None]:
+            latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+                check_keys,
+                partition_filter=PartitionKeyFilter(key=partition) if partition else None,
+            )
+            for check_key in check_keys:
+                record = latest.get(check_key)
+                status = _STATUS_WORDS.get(record.status, "not run") if record else "not run"
+                label = f"{mart} [{partition}]" if partition else mart
+                statuses.append(CheckStatus(asset=label, check=check_key.name, status=status))
+    return tuple(statuses)
+
+
+def require_validated(statuses: Sequence[CheckStatus]) -> None:
+    """Refuse to draw from data whose validation failed or has not run."""
+    bad = [s for s in statuses if s.status != "passed"]
+    if bad:
+        listing = "; ".join(f"{s.asset} {s.check}: {s.status}" for s in bad[:10])
+        more = f" (and {len(bad) - 10} more)" if len(bad) > 10 else ""
+        raise UnvalidatedInputError(
+            f"{len(bad)} validation(s) of the input marts did not pass: {listing}{more}. "
+            "Re-materialize those weeks (their checks run with them) before drawing."
+        )

@@ -1,0 +1,199 @@
+"""The cross-week figure, table and report assets on a warehouse of hand-built marts.
+
+Checks each figure file, the byte-identical re-render, that every number in the report's
+tables equals the mart it came from, and that a failed validation stops the drawing.
+"""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from dagster_project import tables
+from dagster_project.assets import figures as figure_assets
+from dagster_project.assets import report as report_assets
+from dagster_project.assets import tables as table_assets
+from dagster_project.catalogue import FIGURES
+from dagster_project.partitions import COMPARISON_WEEKS, DEFAULT_WEEK, default_weeks, week_key
+from dagster_project.resources import WarehouseResource
+from tests import report_frames as frames
+from tests.html_tables import body_rows
+
+MARTS = (
+    "usage_distribution",
+    "user_sample",
+    "hourly_port_traffic",
+    "weekday_hourly_traffic",
+    "top_user_shares",
+    "monthly_traffic",
+    "usage_summary_by_year",
+    "port_usage_by_year",
+)
+REPORT_ASSETS = [
+    *figure_assets.report_figures,
+    *table_assets.report_tables,
+    report_assets.weekly_report_page,
+]
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> WarehouseResource:
+    path = tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb"
+    marts = frames.hand_built_marts(COMPARISON_WEEKS, default_weeks())
+    with duckdb.connect(str(path)) as con:
+        for name, frame in marts.items():
+            con.register("frame", frame)
+            con.execute(f"create table main.{name} as select * from frame")
+            con.unregister("frame")
+        con.execute("create schema raw")
+        con.execute("create table raw.flows (week_start date, sampling_interval integer)")
+        con.execute(
+            "insert into raw.flows select week, 100 from unnest(?) as t(week)", [default_weeks()]
+        )
+    return WarehouseResource(path=str(path))
+
+
+@pytest.fixture(scope="module")
+def output_dir(tmp_path_factory) -> Iterator[Path]:
+    output = tmp_path_factory.mktemp("outputs") / "assets"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TRAFFICREPORT_OUTPUT_DIR", str(output))
+        yield output
+
+
+def record_synthetic_loads(instance: dg.DagsterInstance) -> None:
+    provenance = {"provenance/source": "synthetic", "provenance/seed": "2024"}
+    for week in default_weeks():
+        for asset in ("raw_flows", "raw_assignments", "raw_usage_counters"):
+            instance.report_runless_asset_event(
+                dg.AssetMaterialization(asset, partition=week_key(week), metadata=provenance)
+            )
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization("raw_monthly_totals", metadata={"provenance/source": "synthetic"})
+    )
+
+
+def materialize_report(
+    instance, warehouse, checks=(), selected=REPORT_ASSETS
+) -> dg.ExecuteInProcessResult:
+    """Run the report assets as the code location does: a job of a Definitions object, so
+    the assets see every check defined on the marts they read."""
+    defs = dg.Definitions(
+        assets=[*REPORT_ASSETS, *(dg.AssetSpec(mart) for mart in MARTS)],
+        asset_checks=list(checks),
+        jobs=[dg.define_asset_job("report", selection=dg.AssetSelection.assets(*selected))],
+        resources={"warehouse": warehouse},
+    )
+    return defs.resolve_job_def("report").execute_in_process(
+        instance=instance, raise_on_error=False
+    )
+
+
+def output_files(output: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(output)): p.read_bytes() for p in output.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def instance():
+    with dg.instance_for_test() as test_instance:
+        record_synthetic_loads(test_instance)
+        yield test_instance
+
+
+@pytest.fixture(scope="module")
+def first_run(instance, warehouse, output_dir) -> dict[str, bytes]:
+    """Every output file of one report run."""
+    assert materialize_report(instance, warehouse).success
+    return output_files(output_dir)
+
+
+def test_report_run_writes_every_figure_table_and_the_page(first_run, output_dir):
+    from PIL import Image
+
+    for entry in FIGURES:
+        png = output_dir / "figures" / f"{entry.name}.png"
+        with Image.open(png) as image:
+            assert image.format == "PNG" and image.width >= 500, entry.name
+            assert "Software" not in image.info
+    page = (output_dir / "report" / f"{week_key(DEFAULT_WEEK)}.html").read_text()
+    assert page.count('src="data:image/png;base64,') == len(FIGURES)
+    assert "http://" not in page and "https://" not in page
+    assert "synthetic" in page.lower() and "Asia/Tokyo" in page and "1:100" in page
+    table_ids = set(body_rows(page))
+    assert {entry.name for entry in report_assets.REPORTED_TABLES} <= table_ids
+
+
+def test_re_rendering_gives_byte_identical_files(first_run, instance, warehouse, output_dir):
+    assert materialize_report(instance, warehouse).success
+    again = output_files(output_dir)
+    assert again.keys() == first_run.keys()
+    assert [name for name in first_run if again[name] != first_run[name]] == []
+
+
+def test_every_number_in_the_report_tables_equals_its_mart(first_run, output_dir):
+    shown = body_rows((output_dir / "report" / f"{week_key(DEFAULT_WEEK)}.html").read_text())
+    marts = frames.hand_built_marts(COMPARISON_WEEKS, default_weeks())
+
+    summary = marts["usage_summary_by_year"]
+    for table_id, service, decimals in (
+        ("table_1_broadband_usage", "broadband", 0),
+        ("table_2_mobile_usage", "mobile", 1),
+    ):
+        rows = {row[0]: row[1:] for row in shown[table_id]}
+        for record in summary[summary["service"] == service].itertuples():
+            offset = 0 if record.direction == "IN" else 3
+            cells = rows[str(record.year)][offset : offset + 3]
+            expected = [record.mean_mb, record.median_mb, record.mode_mb]
+            assert [float(c) for c in cells] == [round(v, decimals) for v in expected]
+
+    ports = marts["port_usage_by_year"]
+    broadband = ports[ports["service"] == "broadband"]
+    rows = shown["table_3_broadband_ports"]
+    assert [row[0] for row in rows] == [r.label for r in tables.BROADBAND_PORT_ROWS]
+    for row, spec in zip(rows, tables.BROADBAND_PORT_ROWS, strict=True):
+        for column, year in enumerate(range(2020, 2025), start=1):
+            in_year = broadband[broadband["year"] == year]
+            expected = in_year.loc[spec.matches(in_year), "share_pct"].sum()
+            assert float(row[column]) == round(expected, 1), (spec.label, year)
+
+    shares = frames.with_year_for_test(marts["top_user_shares"], COMPARISON_WEEKS)
+    rows = {row[0]: row[1:] for row in shown["table_top_user_shares"]}
+    for record in shares.itertuples():
+        position = [1, 10].index(record.top_percent) * 2 + ["IN", "OUT"].index(record.direction)
+        shown_value = rows[f"{record.service} {record.year}"][position]
+        assert float(shown_value) == round(record.share_pct, 1)
+
+
+def test_a_failed_validation_stops_the_tables_that_read_the_mart(warehouse, tmp_path, monkeypatch):
+    output_dir = tmp_path / "assets"
+    monkeypatch.setenv("TRAFFICREPORT_OUTPUT_DIR", str(output_dir))
+    table, figure = table_assets.report_tables[0], figure_assets.report_figures[2]
+    assert table.key.path == ["table_1_broadband_usage"]
+    assert figure.key.path == ["figure_03_usage_density_broadband"]
+
+    @dg.asset_check(asset="usage_summary_by_year", blocking=True)
+    def always_fails() -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(passed=False)
+
+    with dg.instance_for_test() as instance:
+        record_synthetic_loads(instance)
+        dg.materialize(
+            [dg.AssetSpec("usage_summary_by_year"), always_fails],
+            instance=instance,
+            selection=dg.AssetSelection.checks(always_fails),
+            raise_on_error=False,
+        )
+        result = materialize_report(
+            instance, warehouse, checks=[always_fails], selected=[table, figure]
+        )
+    assert not result.success
+    failures = [
+        event
+        for event in result.all_events
+        if event.is_step_failure and "table_1_broadband_usage" in (event.step_key or "")
+    ]
+    assert failures and "always_fails: failed" in str(failures[0].event_specific_data.error)
+    assert not (output_dir / "tables" / "table_1_broadband_usage.md").exists()
+    assert (output_dir / "figures" / "figure_03_usage_density_broadband.png").exists()
