@@ -46,9 +46,9 @@ def read_table(warehouse: WarehouseResource, table: str) -> pd.DataFrame:
 
 
 def with_year(frame: pd.DataFrame) -> pd.DataFrame:
-    """Label each comparison week's rows with the year it stands for."""
+    """Label each comparison week's rows with the report year it stands for."""
     weeks = pd.to_datetime(frame["week_start"]).dt.date
-    return frame.assign(year=weeks.map(YEAR_OF_WEEK))
+    return frame.assign(report_year=weeks.map(YEAR_OF_WEEK))
 
 
 def sampling_intervals(warehouse: WarehouseResource, weeks: Iterable[date]) -> dict[str, str]:

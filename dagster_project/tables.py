@@ -1,11 +1,12 @@
 """The report's tables: mart rows laid out as the published tables, rendered as Markdown and HTML.
 
-Every cell is a mart value rounded for display; nothing is computed here beyond picking and
-(for the port tables) adding up the port rows a published row groups together.
+Every cell is a mart value rounded for display; nothing is computed here beyond picking the
+rows and columns the published tables show.
 """
 
 import html
 from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 
@@ -78,11 +79,11 @@ def usage_table(
 ) -> ReportTable:
     """Tables 1 and 2: per year, mean/median/mode of daily usage (MB) for IN and OUT.
 
-    `summary_by_year` has columns year, direction, mean_mb, median_mb and mode_mb.
+    `summary_by_year` has columns report_year, direction, mean_mb, median_mb and mode_mb.
     """
-    indexed = summary_by_year.set_index(["year", "direction"])
+    indexed = summary_by_year.set_index(["report_year", "direction"])
     rows = []
-    for year in sorted(summary_by_year["year"].unique()):
+    for year in sorted(summary_by_year["report_year"].unique()):
         cells = [
             format_number(indexed.loc[(year, direction), column], decimals)
             for direction in DIRECTIONS
@@ -103,13 +104,13 @@ def usage_table(
 def top_share_table(name: str, title: str, shares: pd.DataFrame, footer: str = "") -> ReportTable:
     """Share of each direction's volume taken by the top 1% and 10% of users, per year.
 
-    `shares` has columns year, service, direction, top_percent and share_pct.
+    `shares` has columns report_year, service, direction, top_percent and share_pct.
     """
-    indexed = shares.set_index(["service", "year", "top_percent", "direction"])["share_pct"]
+    indexed = shares.set_index(["service", "report_year", "top_percent", "direction"])["share_pct"]
     top_percents = sorted(shares["top_percent"].unique())
     rows = []
     for service in sorted(shares["service"].unique()):
-        for year in sorted(shares.loc[shares["service"] == service, "year"].unique()):
+        for year in sorted(shares.loc[shares["service"] == service, "report_year"].unique()):
             cells = [
                 format_number(indexed.get((service, year, top, direction)), 1)
                 for top in top_percents
@@ -129,100 +130,79 @@ def top_share_table(name: str, title: str, shares: pd.DataFrame, footer: str = "
     )
 
 
-@dataclass(frozen=True)
-class PortRow:
-    """One published row of Tables 3/4: a protocol, and which of its flow ports it adds up."""
-
-    label: str
-    protocol: str
-    port: int | None = None  # one port; None with no range means the whole protocol
-    port_range: tuple[int, int] | None = None  # [low, high) of flow ports
-
-    def matches(self, rows: pd.DataFrame) -> pd.Series:
-        selected = rows["protocol_name"] == self.protocol
-        if self.port is not None:
-            selected &= rows["flow_port"] == self.port
-        if self.port_range is not None:
-            low, high = self.port_range
-            selected &= rows["flow_port"].between(low, high - 1)
-        return selected
-
-
-WELL_KNOWN = (0, 1024)
-DYNAMIC = (1024, 65536)
-
+# The rows each published table shows, in its order, as (protocol, label) of the mart
+# `port_usage` (which has every row for both services); "443 (https)" is both a TCP and a
+# UDP row, so a row is named by the protocol section it sits in.
 BROADBAND_PORT_ROWS = (
-    PortRow("TCP", "TCP"),
-    PortRow("(< 1024)", "TCP", port_range=WELL_KNOWN),
-    PortRow("443 (https)", "TCP", 443),
-    PortRow("80 (http)", "TCP", 80),
-    PortRow("183", "TCP", 183),
-    PortRow("993 (imaps)", "TCP", 993),
-    PortRow("22 (ssh)", "TCP", 22),
-    PortRow("(>= 1024)", "TCP", port_range=DYNAMIC),
-    PortRow("31000", "TCP", 31000),
-    PortRow("1935 (rtmp)", "TCP", 1935),
-    PortRow("8080", "TCP", 8080),
-    PortRow("UDP", "UDP"),
-    PortRow("443 (https)", "UDP", 443),
-    PortRow("4500 (nat-t)", "UDP", 4500),
-    PortRow("8801", "UDP", 8801),
-    PortRow("ESP", "ESP"),
-    PortRow("GRE", "GRE"),
-    PortRow("IP-ENCAP", "IP-ENCAP"),
-    PortRow("ICMP", "ICMP"),
+    ("TCP", "TCP"),
+    ("TCP", "(< 1024)"),
+    ("TCP", "443 (https)"),
+    ("TCP", "80 (http)"),
+    ("TCP", "183"),
+    ("TCP", "993 (imaps)"),
+    ("TCP", "22 (ssh)"),
+    ("TCP", "(>= 1024)"),
+    ("TCP", "31000"),
+    ("TCP", "1935 (rtmp)"),
+    ("TCP", "8080"),
+    ("UDP", "UDP"),
+    ("UDP", "443 (https)"),
+    ("UDP", "4500 (nat-t)"),
+    ("UDP", "8801"),
+    ("ESP", "ESP"),
+    ("GRE", "GRE"),
+    ("IP-ENCAP", "IP-ENCAP"),
+    ("ICMP", "ICMP"),
 )
-
 MOBILE_PORT_ROWS = (
-    PortRow("TCP", "TCP"),
-    PortRow("443 (https)", "TCP", 443),
-    PortRow("80 (http)", "TCP", 80),
-    PortRow("993 (imaps)", "TCP", 993),
-    PortRow("1935 (rtmp)", "TCP", 1935),
-    PortRow("UDP", "UDP"),
-    PortRow("443 (https)", "UDP", 443),
-    PortRow("4500 (nat-t)", "UDP", 4500),
-    PortRow("51820", "UDP", 51820),
-    PortRow("53 (dns)", "UDP", 53),
-    PortRow("8801", "UDP", 8801),
-    PortRow("ESP", "ESP"),
-    PortRow("GRE", "GRE"),
-    PortRow("ICMP", "ICMP"),
+    ("TCP", "TCP"),
+    ("TCP", "443 (https)"),
+    ("TCP", "80 (http)"),
+    ("TCP", "993 (imaps)"),
+    ("TCP", "1935 (rtmp)"),
+    ("UDP", "UDP"),
+    ("UDP", "443 (https)"),
+    ("UDP", "4500 (nat-t)"),
+    ("UDP", "51820"),
+    ("UDP", "53 (dns)"),
+    ("UDP", "8801"),
+    ("ESP", "ESP"),
+    ("GRE", "GRE"),
+    ("ICMP", "ICMP"),
 )
 
 
-def port_shares(port_usage_by_year: pd.DataFrame, port_rows: tuple[PortRow, ...]) -> pd.DataFrame:
-    """Share (%) of each published row per year: rows in `port_rows` order, a column per year.
-
-    `port_usage_by_year` has columns year, protocol_name, flow_port and share_pct for one
-    service; a published row adds up the port rows it covers.
-    """
-    years = sorted(port_usage_by_year["year"].unique())
-    shares = {
-        year: [
-            port_usage_by_year.loc[
-                row.matches(port_usage_by_year) & (port_usage_by_year["year"] == year),
-                "share_pct",
-            ].sum()
-            for row in port_rows
-        ]
-        for year in years
-    }
-    return pd.DataFrame(shares, index=[row.label for row in port_rows])
+def published_row_orders(mart_rows: pd.DataFrame, rows: tuple[tuple[str, str], ...]) -> list[int]:
+    """The mart's row_order of each published (protocol, label) row."""
+    ordered = mart_rows[["row_order", "label", "level"]].drop_duplicates().sort_values("row_order")
+    # The protocol section of a row is the label of the last level-0 row at or above it.
+    sections = ordered["label"].where(ordered["level"] == 0).ffill()
+    order_of = dict(
+        zip(zip(sections, ordered["label"], strict=True), ordered["row_order"], strict=True)
+    )
+    missing = [row for row in rows if row not in order_of]
+    if missing:
+        raise ValueError(f"port table rows {missing} are not in the mart")
+    return [int(order_of[row]) for row in rows]
 
 
 def port_table(
     name: str,
     title: str,
     port_usage_by_year: pd.DataFrame,
-    port_rows: tuple[PortRow, ...],
+    published_rows: tuple[tuple[str, str], ...],
     footer: str = "",
 ) -> ReportTable:
-    """Tables 3 and 4: share of bytes (%) by protocol and port, a column per year."""
-    shares = port_shares(port_usage_by_year, port_rows)
+    """Tables 3 and 4: share of bytes (%) by protocol and port, a column per report year.
+
+    `port_usage_by_year` has columns report_year, row_order, label, level and share_pct for
+    one service; the published rows are picked out of the mart's rows.
+    """
+    shares = port_usage_by_year.pivot(index="row_order", columns="report_year", values="share_pct")
+    orders = published_row_orders(port_usage_by_year, published_rows)
     rows = tuple(
-        (label, *(format_number(value, 1) for value in values))
-        for label, values in zip(shares.index, shares.to_numpy(), strict=True)
+        (label, *(format_number(value, 1) for value in shares.loc[order]))
+        for (_, label), order in zip(published_rows, orders, strict=True)
     )
     return ReportTable(
         name=name,
@@ -230,4 +210,76 @@ def port_table(
         columns=("protocol port", *(f"{year} (%)" for year in shares.columns)),
         rows=rows,
         footer=footer,
+    )
+
+
+def _lookup(values: pd.Series, key: tuple) -> float:
+    """The value at `key`, NaN (shown as '-') when the mart has no such row."""
+    value = values.get(key)
+    return float("nan") if value is None else float(value)
+
+
+def growth_table(
+    name: str,
+    title: str,
+    traffic_growth: pd.DataFrame,
+    mode_growth: pd.DataFrame,
+    to_month: date,
+    years: tuple[int, int],
+    footer: str = "",
+) -> ReportTable:
+    """The growth figures the report quotes, per service and direction.
+
+    Monthly traffic growth to `to_month` over one year (and the year before), over five years
+    with its annual rate (`traffic_growth`: service, direction, years, to_month,
+    growth_factor, annual_factor), and the growth of the usage mode from the previous report
+    year and from the first to the last (`mode_growth`: service, direction, from_year,
+    to_year, growth_factor, annual_factor).
+    """
+    first_year, last_year = years
+    year_earlier = date(to_month.year - 1, to_month.month, 1)
+    keys = ["service", "direction", "years", "to_month"]
+    traffic = traffic_growth.assign(to_month=pd.to_datetime(traffic_growth["to_month"]).dt.date)
+    factors = traffic.set_index(keys)["growth_factor"]
+    annual = traffic.set_index(keys)["annual_factor"]
+    modes = mode_growth.set_index(["service", "direction", "from_year", "to_year"])
+    rows = []
+    for service in ("broadband", "mobile"):
+        for direction in DIRECTIONS:
+            line = (service, direction)
+            rows.append(
+                (
+                    f"{service} {direction}",
+                    format_number(100 * (_lookup(factors, (*line, 1, to_month)) - 1), 1),
+                    format_number(100 * (_lookup(factors, (*line, 1, year_earlier)) - 1), 1),
+                    format_number(_lookup(factors, (*line, 5, to_month)), 2),
+                    format_number(_lookup(annual, (*line, 5, to_month)), 2),
+                    format_number(
+                        _lookup(modes["growth_factor"], (*line, last_year - 1, last_year)), 2
+                    ),
+                    format_number(
+                        _lookup(modes["growth_factor"], (*line, first_year, last_year)), 2
+                    ),
+                )
+            )
+    return ReportTable(
+        name=name,
+        title=title,
+        columns=(
+            "Service, direction",
+            f"to {to_month:%b %Y} (%)",
+            f"to {year_earlier:%b %Y} (%)",
+            f"{to_month.year - 5}-{to_month.year} (x)",
+            "per year (x)",
+            f"{last_year - 1}-{last_year} (x)",
+            f"{first_year}-{last_year} (x)",
+        ),
+        rows=tuple(rows),
+        footer=footer,
+        column_groups=(
+            ("", 1),
+            ("monthly traffic, year on year", 2),
+            ("monthly traffic, five years", 2),
+            ("mode of daily usage", 2),
+        ),
     )

@@ -1,63 +1,100 @@
-"""Small hand-built frames in the shapes of the marts the figures and tables read."""
+"""Small hand-built frames in the shapes of the marts the figures and tables read.
 
-from datetime import date, datetime, timedelta
+Columns follow dbt/models/marts/*.yml.
+"""
+
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
 WEEKS = (date(2023, 5, 29), date(2024, 6, 3))
+BUCKETS = {"TCP 443": 0.55, "TCP 80": 0.07, "TCP >= 1024": 0.06, "UDP 443": 0.22}
+PORT_LABELS = (
+    "TCP",
+    "(< 1024)",
+    "443 (https)",
+    "80 (http)",
+    "183",
+    "993 (imaps)",
+    "22 (ssh)",
+    "(>= 1024)",
+    "31000",
+    "1935 (rtmp)",
+    "8080",
+    "UDP",
+    "443 (https)",
+    "4500 (nat-t)",
+    "8801",
+    "51820",
+    "53 (dns)",
+    "ESP",
+    "GRE",
+    "IP-ENCAP",
+    "ICMP",
+    "other",
+)
+
+
+PROTOCOL_ROWS = ("TCP", "UDP", "ESP", "GRE", "IP-ENCAP", "ICMP", "other")
 
 
 def usage_distribution(years=(2023, 2024)) -> pd.DataFrame:
     """Gaussian densities on the log axis, OUT about a decade above IN, one per year."""
-    centres = np.round(np.arange(4.025, 11.0, 0.05), 3)
+    bins = np.arange(80, 221)
+    centres = bins / 20
     rows = []
     for offset, year in enumerate(years):
         for direction, peak in (("IN", 8.2), ("OUT", 9.4)):
             density = np.exp(-0.5 * ((centres - peak - 0.05 * offset) / 0.6) ** 2)
             density /= density.sum() * 0.05
             rows += [
-                {"year": year, "direction": direction, "log10_bytes": c, "density": d}
-                for c, d in zip(centres, density, strict=True)
+                {
+                    "report_year": year,
+                    "direction": direction,
+                    "bin": b,
+                    "log10_bytes": c,
+                    "density": d,
+                }
+                for b, c, d in zip(bins, centres, density, strict=True)
             ]
     return pd.DataFrame(rows)
 
 
 def user_sample(users: int = 500, seed: int = 7) -> pd.DataFrame:
     generator = np.random.default_rng(seed)
-    bytes_out = 10 ** generator.normal(9.3, 0.6, users)
-    bytes_in = bytes_out * 10 ** generator.normal(-1, 0.4, users)
-    bytes_in[0] = 0  # a user with no upload cannot sit on the log axis
-    return pd.DataFrame({"bytes_out": bytes_out, "bytes_in": bytes_in})
+    daily_out = 10 ** generator.normal(9.3, 0.6, users)
+    daily_in = daily_out * 10 ** generator.normal(-1, 0.4, users)
+    daily_in[0] = 0  # a user with no upload cannot sit on the log axis
+    return pd.DataFrame(
+        {
+            "sample_rank": np.arange(1, users + 1),
+            "daily_bytes_out": daily_out,
+            "daily_bytes_in": daily_in,
+        }
+    )
 
 
 def hourly_port_traffic(weeks=WEEKS) -> pd.DataFrame:
     rows = []
     for week in weeks:
-        start = datetime(week.year, week.month, week.day)
         for hour in range(7 * 24):
             evening = 0.6 + 0.4 * np.sin((hour % 24 - 15) / 24 * 2 * np.pi)
-            shares = {"TCP 443": 0.55, "TCP 80": 0.07, "TCP dynamic": 0.06, "UDP 443": 0.22}
             rows.append(
-                {
-                    "week_start": week,
-                    "hour_start": start + timedelta(hours=hour),
-                    "bucket": "total",
-                    "relative_traffic": evening,
-                }
+                {"week_start": week, "hour_of_week": hour, "bucket": "total", "traffic": evening}
             )
             rows += [
                 {
                     "week_start": week,
-                    "hour_start": start + timedelta(hours=hour),
+                    "hour_of_week": hour,
                     "bucket": bucket,
-                    "relative_traffic": evening * share,
+                    "traffic": evening * share,
                 }
-                for bucket, share in shares.items()
+                for bucket, share in BUCKETS.items()
             ]
     frame = pd.DataFrame(rows)
-    peaks = frame[frame["bucket"] == "total"].groupby("week_start")["relative_traffic"].max()
-    frame["relative_traffic"] /= frame["week_start"].map(peaks)
+    peaks = frame[frame["bucket"] == "total"].groupby("week_start")["traffic"].max()
+    frame["traffic"] /= frame["week_start"].map(peaks)
     return frame
 
 
@@ -65,10 +102,22 @@ def weekday_hourly_traffic(weeks=WEEKS) -> pd.DataFrame:
     rows = []
     for index, week in enumerate(weeks):
         for hour in range(24):
-            out = (1 + 0.1 * index) * (2 + np.sin((hour - 15) / 24 * 2 * np.pi))
-            rows.append({"week_start": week, "direction": "OUT", "hour": hour, "traffic_gbps": out})
+            out = 1e9 * (1 + 0.1 * index) * (2 + np.sin((hour - 15) / 24 * 2 * np.pi))
             rows.append(
-                {"week_start": week, "direction": "IN", "hour": hour, "traffic_gbps": out / 8}
+                {
+                    "week_start": week,
+                    "direction": "OUT",
+                    "hour_of_day": hour,
+                    "bits_per_second": out,
+                }
+            )
+            rows.append(
+                {
+                    "week_start": week,
+                    "direction": "IN",
+                    "hour_of_day": hour,
+                    "bits_per_second": out / 8,
+                }
             )
     return pd.DataFrame(rows)
 
@@ -83,6 +132,7 @@ def monthly_traffic() -> pd.DataFrame:
             ("broadband", "pppoe", 0.55),
             ("broadband", "ipoe", 0.45),
             ("mobile", "mobile", 1.0),
+            ("mobile", "all", 1.0),
         ):
             for direction, scale in (("OUT", 1.0), ("IN", 0.15)):
                 rows.append(
@@ -91,90 +141,147 @@ def monthly_traffic() -> pd.DataFrame:
                         "service": service,
                         "access": access,
                         "direction": direction,
-                        "relative_traffic": growth * weight * scale,
+                        "normalized_traffic": growth * weight * scale,
                     }
                 )
     return pd.DataFrame(rows)
 
 
-def usage_summary_by_year() -> pd.DataFrame:
+def usage_summary_by_year(weeks_by_year: dict[int, date]) -> pd.DataFrame:
     rows = []
-    for year in range(2019, 2025):
+    for year, week in weeks_by_year.items():
         for service, scale in (("broadband", 1.0), ("mobile", 0.02)):
             for direction, base in (("IN", 479.0), ("OUT", 2986.0)):
                 growth = 1.1 ** (year - 2019)
+                mode_bin = round(20 * np.log10(base * scale * growth / 2))
                 rows.append(
                     {
-                        "year": year,
+                        "report_year": year,
+                        "week_start": week,
                         "service": service,
                         "direction": direction,
                         "mean_mb": base * scale * growth,
                         "median_mb": base * scale * growth / 3,
-                        "mode_mb": 10 ** (round(20 * np.log10(base * scale * growth / 2)) / 20),
+                        "mode_bin": mode_bin,
+                        "mode_mb": 10 ** (mode_bin / 20),
                     }
                 )
     return pd.DataFrame(rows)
 
 
-def port_usage_by_year() -> pd.DataFrame:
-    ports = (
-        ("TCP", 443, 50.0),
-        ("TCP", 80, 7.0),
-        ("TCP", 22, 0.1),
-        ("TCP", 31000, 1.2),
-        ("TCP", 50000, 5.0),
-        ("UDP", 443, 21.0),
-        ("UDP", 4500, 0.9),
-        ("UDP", 60000, 6.0),
-        ("ESP", None, 4.0),
-        ("GRE", None, 0.2),
-        ("ICMP", None, 0.04),
-    )
+def port_usage_by_year(weeks_by_year: dict[int, date]) -> pd.DataFrame:
     rows = []
-    for year in range(2020, 2025):
-        total = sum(share for _, _, share in ports) + 0.25 * (year - 2020)
-        for protocol, port, share in ports:
-            bonus = 0.25 * (year - 2020) if (protocol, port) == ("UDP", 443) else 0
+    for year, week in weeks_by_year.items():
+        if year < 2020:
+            continue
+        for service in ("broadband", "mobile"):
+            for order, label in enumerate(PORT_LABELS, start=1):
+                share = 100 / (order + 1) + 0.37 * (year - 2020) + (service == "mobile")
+                rows.append(
+                    {
+                        "report_year": year,
+                        "week_start": week,
+                        "service": service,
+                        "row_order": order,
+                        "label": label,
+                        "level": 0 if label in PROTOCOL_ROWS else 1,
+                        "share_pct": share,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def traffic_growth() -> pd.DataFrame:
+    rows = []
+    for service in ("broadband", "mobile"):
+        for direction, yearly in (("IN", 1.14), ("OUT", 1.12)):
+            for to_month in (date(2023, 6, 1), date(2024, 6, 1)):
+                rows.append(
+                    {
+                        "service": service,
+                        "direction": direction,
+                        "years": 1,
+                        "to_month": to_month,
+                        "growth_factor": yearly + 0.01 * (to_month.year - 2023),
+                        "annual_factor": yearly,
+                    }
+                )
             rows.append(
                 {
-                    "year": year,
-                    "service": "broadband",
-                    "protocol_name": protocol,
-                    "flow_port": port,
-                    "share_pct": 100 * (share + bonus) / total,
+                    "service": service,
+                    "direction": direction,
+                    "years": 5,
+                    "to_month": date(2024, 6, 1),
+                    "growth_factor": yearly**5,
+                    "annual_factor": yearly,
                 }
             )
     return pd.DataFrame(rows)
 
 
-def _for_weeks(build, weeks, services=("broadband", "mobile")) -> pd.DataFrame:
-    """A weekly mart: the same shape for every week and service, labelled with both."""
-    parts = []
-    for index, week in enumerate(sorted(weeks)):
-        for service_index, service in enumerate(services):
-            part = build(index, service_index)
-            parts.append(part.assign(week_start=week, service=service))
-    return pd.concat(parts, ignore_index=True)
+def mode_growth() -> pd.DataFrame:
+    rows = []
+    for service in ("broadband", "mobile"):
+        for direction, factor in (("IN", 2.5), ("OUT", 2.8)):
+            for from_year, to_year in ((2019, 2024), (2023, 2024)):
+                years = to_year - from_year
+                growth = factor ** (years / 5)
+                rows.append(
+                    {
+                        "service": service,
+                        "direction": direction,
+                        "from_year": from_year,
+                        "to_year": to_year,
+                        "years": years,
+                        "growth_factor": growth,
+                        "annual_factor": growth ** (1 / years),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def _weekly(frame: pd.DataFrame, week: date, service: str) -> pd.DataFrame:
+    return frame.assign(week_start=week, service=service)
 
 
 def hand_built_marts(weeks_by_year: dict[int, date], other_weeks) -> dict[str, pd.DataFrame]:
     """Every mart the report reads, for the comparison weeks and the other default weeks."""
     all_weeks = sorted({*weeks_by_year.values(), *other_weeks})
-    summary = usage_summary_by_year()
-    ports = port_usage_by_year()
-    mobile_ports = ports.assign(service="mobile")
-    distribution = usage_distribution(years=(0,)).drop(columns="year")
+    services = ("broadband", "mobile")
+    distribution = usage_distribution(years=(0,)).drop(columns="report_year")
+    top_shares = pd.DataFrame(
+        [
+            {"direction": d, "top_percent": t, "share_pct": 10.04 + t + 3 * (d == "IN")}
+            for d in ("IN", "OUT")
+            for t in (1, 10)
+        ]
+    )
     return {
-        "usage_distribution": _for_weeks(
-            lambda i, s: distribution.assign(density=distribution["density"] * (1 + 0.01 * i)),
-            weeks_by_year.values(),
+        "usage_distribution": pd.concat(
+            [
+                _weekly(
+                    distribution.assign(density=distribution["density"] * (1 + 0.01 * i)),
+                    week,
+                    service,
+                )
+                for i, week in enumerate(sorted(weeks_by_year.values()))
+                for service in services
+            ],
+            ignore_index=True,
         ),
-        "user_sample": _for_weeks(lambda i, s: user_sample(200, seed=i + 10 * s), all_weeks),
+        "user_sample": pd.concat(
+            [
+                _weekly(user_sample(200, seed=i), week, service)
+                for i, week in enumerate(all_weeks)
+                for service in services
+            ],
+            ignore_index=True,
+        ),
         "hourly_port_traffic": pd.concat(
             [
                 hourly_port_traffic(weeks=(week,)).assign(service=service)
                 for week in weeks_by_year.values()
-                for service in ("broadband", "mobile")
+                for service in services
             ],
             ignore_index=True,
         ),
@@ -182,26 +289,26 @@ def hand_built_marts(weeks_by_year: dict[int, date], other_weeks) -> dict[str, p
             [
                 weekday_hourly_traffic(weeks=(week,)).assign(service=service)
                 for week in all_weeks
-                for service in ("broadband", "mobile")
+                for service in services
             ],
             ignore_index=True,
         ),
-        "top_user_shares": _for_weeks(
-            lambda i, s: pd.DataFrame(
-                [
-                    {"direction": d, "top_percent": t, "share_pct": 10.0 + i + t + (d == "IN")}
-                    for d in ("IN", "OUT")
-                    for t in (1, 10)
-                ]
-            ),
-            weeks_by_year.values(),
+        "top_user_shares": pd.concat(
+            [
+                _weekly(top_shares.assign(share_pct=top_shares["share_pct"] + i), week, service)
+                for i, week in enumerate(sorted(weeks_by_year.values()))
+                for service in services
+            ],
+            ignore_index=True,
         ),
         "monthly_traffic": monthly_traffic(),
-        "usage_summary_by_year": summary,
-        "port_usage_by_year": pd.concat([ports, mobile_ports], ignore_index=True),
+        "usage_summary_by_year": usage_summary_by_year(weeks_by_year),
+        "port_usage_by_year": port_usage_by_year(weeks_by_year),
+        "traffic_growth": traffic_growth(),
+        "mode_growth": mode_growth(),
     }
 
 
-def with_year_for_test(frame: pd.DataFrame, weeks_by_year: dict[int, date]) -> pd.DataFrame:
+def with_report_year(frame: pd.DataFrame, weeks_by_year: dict[int, date]) -> pd.DataFrame:
     years = {week: year for year, week in weeks_by_year.items()}
-    return frame.assign(year=frame["week_start"].map(years))
+    return frame.assign(report_year=frame["week_start"].map(years))

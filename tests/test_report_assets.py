@@ -5,6 +5,7 @@ tables equals the mart it came from, and that a failed validation stops the draw
 """
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -30,6 +31,8 @@ MARTS = (
     "monthly_traffic",
     "usage_summary_by_year",
     "port_usage_by_year",
+    "traffic_growth",
+    "mode_growth",
 )
 REPORT_ASSETS = [
     *figure_assets.report_figures,
@@ -142,28 +145,60 @@ def test_every_number_in_the_report_tables_equals_its_mart(first_run, output_dir
         ("table_2_mobile_usage", "mobile", 1),
     ):
         rows = {row[0]: row[1:] for row in shown[table_id]}
+        assert len(rows) == len(COMPARISON_WEEKS)
         for record in summary[summary["service"] == service].itertuples():
             offset = 0 if record.direction == "IN" else 3
-            cells = rows[str(record.year)][offset : offset + 3]
+            cells = rows[str(record.report_year)][offset : offset + 3]
             expected = [record.mean_mb, record.median_mb, record.mode_mb]
             assert [float(c) for c in cells] == [round(v, decimals) for v in expected]
 
     ports = marts["port_usage_by_year"]
-    broadband = ports[ports["service"] == "broadband"]
-    rows = shown["table_3_broadband_ports"]
-    assert [row[0] for row in rows] == [r.label for r in tables.BROADBAND_PORT_ROWS]
-    for row, spec in zip(rows, tables.BROADBAND_PORT_ROWS, strict=True):
-        for column, year in enumerate(range(2020, 2025), start=1):
-            in_year = broadband[broadband["year"] == year]
-            expected = in_year.loc[spec.matches(in_year), "share_pct"].sum()
-            assert float(row[column]) == round(expected, 1), (spec.label, year)
+    for table_id, service, published in (
+        ("table_3_broadband_ports", "broadband", tables.BROADBAND_PORT_ROWS),
+        ("table_4_mobile_ports", "mobile", tables.MOBILE_PORT_ROWS),
+    ):
+        rows = shown[table_id]
+        assert [row[0] for row in rows] == [label for _, label in published]
+        of_service = ports[ports["service"] == service]
+        for row, (protocol, label) in zip(rows, published, strict=True):
+            for column, year in enumerate(range(2020, 2025), start=1):
+                expected = section_row(
+                    of_service[of_service["report_year"] == year], protocol, label
+                )
+                assert float(row[column]) == round(expected, 1), (table_id, label, year)
 
-    shares = frames.with_year_for_test(marts["top_user_shares"], COMPARISON_WEEKS)
+    shares = frames.with_report_year(marts["top_user_shares"], COMPARISON_WEEKS)
     rows = {row[0]: row[1:] for row in shown["table_top_user_shares"]}
     for record in shares.itertuples():
         position = [1, 10].index(record.top_percent) * 2 + ["IN", "OUT"].index(record.direction)
-        shown_value = rows[f"{record.service} {record.year}"][position]
+        shown_value = rows[f"{record.service} {record.report_year}"][position]
         assert float(shown_value) == round(record.share_pct, 1)
+
+    growth = marts["traffic_growth"].set_index(["service", "direction", "years", "to_month"])
+    modes = marts["mode_growth"].set_index(["service", "direction", "from_year", "to_year"])
+    rows = {row[0]: [float(cell) for cell in row[1:]] for row in shown["table_traffic_growth"]}
+    for service in ("broadband", "mobile"):
+        for direction in ("IN", "OUT"):
+            line = (service, direction)
+            assert rows[f"{service} {direction}"] == [
+                round(100 * (growth.loc[(*line, 1, date(2024, 6, 1)), "growth_factor"] - 1), 1),
+                round(100 * (growth.loc[(*line, 1, date(2023, 6, 1)), "growth_factor"] - 1), 1),
+                round(growth.loc[(*line, 5, date(2024, 6, 1)), "growth_factor"], 2),
+                round(growth.loc[(*line, 5, date(2024, 6, 1)), "annual_factor"], 2),
+                round(modes.loc[(*line, 2023, 2024), "growth_factor"], 2),
+                round(modes.loc[(*line, 2019, 2024), "growth_factor"], 2),
+            ]
+
+
+def section_row(year_rows, protocol: str, label: str) -> float:
+    """share_pct of the mart row `label` inside the `protocol` section (rows in row_order)."""
+    ordered = year_rows.sort_values("row_order")
+    section = None
+    for row in ordered.itertuples():
+        section = row.label if row.level == 0 else section
+        if (section, row.label) == (protocol, label):
+            return row.share_pct
+    raise AssertionError(f"no row {protocol} {label}")
 
 
 def test_a_failed_validation_stops_the_tables_that_read_the_mart(warehouse, tmp_path, monkeypatch):

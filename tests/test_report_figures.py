@@ -51,7 +51,7 @@ def test_different_rows_give_a_different_figure(drawn):
 
 def test_scatter_needs_users_with_traffic_in_both_directions():
     empty = frames.user_sample(users=3)
-    empty["bytes_in"] = 0
+    empty["daily_bytes_in"] = 0
     with pytest.raises(ValueError, match="no positive usage"):
         figures.scatter_figure(empty, "Figure 5", "")
 

@@ -16,6 +16,7 @@ from dagster_project.assets.report_inputs import (
 )
 from dagster_project.catalogue import ReportItem, item
 from dagster_project.marts import read_table, read_weeks, with_year
+from dagster_project.partitions import COMPARISON_WEEKS, MONTHLY_TOTALS_TO
 from dagster_project.resources import WarehouseResource
 
 # Build(warehouse, name, title, footer) -> the table as shown.
@@ -74,7 +75,7 @@ def build_usage_table(
 
 def build_port_table(
     service: str,
-    port_rows: tuple[tables.PortRow, ...],
+    port_rows: tuple[tuple[str, str], ...],
     warehouse: WarehouseResource,
     name: str,
     title: str,
@@ -89,6 +90,20 @@ def build_top_share_table(
 ) -> tables.ReportTable:
     shares = with_year(read_weeks(warehouse, "top_user_shares", FIVE_YEAR_WEEKS))
     return tables.top_share_table(name, title, shares, footer)
+
+
+def build_growth_table(
+    warehouse: WarehouseResource, name: str, title: str, footer: str
+) -> tables.ReportTable:
+    return tables.growth_table(
+        name,
+        title,
+        read_table(warehouse, "traffic_growth"),
+        read_table(warehouse, "mode_growth"),
+        to_month=MONTHLY_TOTALS_TO,
+        years=(min(COMPARISON_WEEKS), max(COMPARISON_WEEKS)),
+        footer=footer,
+    )
 
 
 TABLE_INPUTS: dict[str, tuple[ReportInputs, Build]] = {
@@ -109,6 +124,7 @@ TABLE_INPUTS: dict[str, tuple[ReportInputs, Build]] = {
         partial(build_port_table, "mobile", tables.MOBILE_PORT_ROWS),
     ),
     "table_top_user_shares": (ReportInputs(FIVE_YEAR_WEEKS), build_top_share_table),
+    "table_traffic_growth": (ReportInputs(FIVE_YEAR_WEEKS, monthly=True), build_growth_table),
 }
 
 report_tables = [

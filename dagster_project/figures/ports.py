@@ -1,8 +1,5 @@
 """Port figures: the week's shares by port, and Figures 7/8 (hourly traffic by port bucket)."""
 
-from datetime import timedelta
-
-import numpy as np
 import pandas as pd
 
 from dagster_project.figures.render import drawing, to_png
@@ -15,7 +12,7 @@ BUCKET_STYLES = {
     "total": {"color": "#222222", "linewidth": 1.4},
     "TCP 443": {"color": "#1f77b4", "linewidth": 1.0},
     "TCP 80": {"color": "#2ca02c", "linewidth": 1.0},
-    "TCP dynamic": {"color": "#9467bd", "linewidth": 1.0},
+    "TCP >= 1024": {"color": "#9467bd", "linewidth": 1.0},
     "UDP 443": {"color": "#d62728", "linewidth": 1.0},
 }
 
@@ -34,18 +31,17 @@ def port_share_figure(port_usage: pd.DataFrame, title: str, footnote: str) -> by
         return to_png(figure, footnote)
 
 
-def hours_into_week(hour_start: pd.Series, week_start: pd.Timestamp) -> np.ndarray:
-    """Hour index 0..167 of each local hour within its analysis week."""
-    return ((hour_start - week_start) / timedelta(hours=1)).to_numpy(dtype=float)
-
-
-def _draw_week_panel(axes, week: pd.DataFrame, week_start: pd.Timestamp, title: str) -> None:
+def _draw_week_panel(axes, week: pd.DataFrame, title: str) -> None:
     for bucket, style in BUCKET_STYLES.items():
-        rows = week[week["bucket"] == bucket].sort_values("hour_start")
+        rows = week[week["bucket"] == bucket].sort_values("hour_of_week")
         if rows.empty:
             continue
-        hours = hours_into_week(pd.to_datetime(rows["hour_start"]), week_start)
-        axes.plot(hours, rows["relative_traffic"].to_numpy(), label=bucket, **style)
+        axes.plot(
+            rows["hour_of_week"].to_numpy(),
+            rows["traffic"].to_numpy(dtype=float),
+            label=bucket,
+            **style,
+        )
     axes.set_xlim(0, HOURS_PER_WEEK)
     axes.set_ylim(0, 1.05)
     axes.set_xticks(range(0, HOURS_PER_WEEK + 1, 24))
@@ -57,8 +53,8 @@ def _draw_week_panel(axes, week: pd.DataFrame, week_start: pd.Timestamp, title: 
 def hourly_port_figure(hourly: pd.DataFrame, title: str, footnote: str) -> bytes:
     """Figures 7 and 8: one panel per week (oldest on top), hourly traffic per port bucket.
 
-    `hourly` has columns week_start, hour_start (local hour), bucket and relative_traffic
-    (each week normalised so that the peak of its total is 1).
+    `hourly` has columns week_start, hour_of_week (0-167 from Monday 00:00 local), bucket and
+    traffic (each week normalised so that the peak of its total is 1).
     """
     weeks = sorted(pd.to_datetime(hourly["week_start"]).unique())
     if not weeks:
@@ -69,7 +65,7 @@ def hourly_port_figure(hourly: pd.DataFrame, title: str, footnote: str) -> bytes
     ):
         for panel, week_start in zip(axes[:, 0], weeks, strict=True):
             week = hourly[pd.to_datetime(hourly["week_start"]) == week_start]
-            _draw_week_panel(panel, week, week_start, f"week of {week_start:%Y-%m-%d}")
+            _draw_week_panel(panel, week, f"week of {week_start:%Y-%m-%d}")
         axes[0, 0].legend(loc="upper left", ncols=len(BUCKET_STYLES), frameon=False)
         figure.suptitle(title)
         return to_png(figure, footnote)

@@ -20,15 +20,15 @@ def _log_axis(axes, limits: tuple[float, float]) -> None:
 def density_figure(distribution: pd.DataFrame, title: str, footnote: str) -> bytes:
     """Probability density of log10(daily bytes), one colour per year, IN dashed, OUT solid.
 
-    `distribution` has columns year, direction (IN/OUT), log10_bytes (bin centre) and density
-    (per unit of log10 bytes, so each curve integrates to 1 over the log axis).
+    `distribution` has columns report_year, direction (IN/OUT), log10_bytes (bin centre) and
+    density (per unit of log10 bytes, so each curve integrates to 1 over the log axis).
     """
-    years = sorted(distribution["year"].unique())
+    years = sorted(distribution["report_year"].unique())
     with drawing(figsize=(7, 4.2)) as (figure, axes):
         for year, colour in zip(years, colours_for(len(years)), strict=True):
             for direction in ("IN", "OUT"):
                 curve = distribution[
-                    (distribution["year"] == year) & (distribution["direction"] == direction)
+                    (distribution["report_year"] == year) & (distribution["direction"] == direction)
                 ].sort_values("log10_bytes")
                 axes.plot(
                     np.power(10.0, curve["log10_bytes"].to_numpy(dtype=float)),
@@ -58,15 +58,15 @@ def decade_limits(values: np.ndarray) -> tuple[float, float]:
 def scatter_figure(sample: pd.DataFrame, title: str, footnote: str) -> bytes:
     """Figures 5 and 6: IN against OUT per sampled user, log-log, with the diagonal IN = OUT.
 
-    `sample` has columns bytes_out and bytes_in (daily usage in bytes). Users with no bytes in
-    one direction cannot sit on a log axis; the footnote says how many were left out.
+    `sample` has columns daily_bytes_out and daily_bytes_in. Users with no bytes in one
+    direction cannot sit on a log axis; the footnote says how many were left out.
     """
-    points = sample[(sample["bytes_out"] > 0) & (sample["bytes_in"] > 0)]
-    limits = decade_limits(points[["bytes_out", "bytes_in"]].to_numpy(dtype=float).ravel())
+    points = sample[(sample["daily_bytes_out"] > 0) & (sample["daily_bytes_in"] > 0)]
+    limits = decade_limits(points[["daily_bytes_out", "daily_bytes_in"]].to_numpy(float).ravel())
     with drawing(figsize=(5.6, 5.6)) as (figure, axes):
         axes.scatter(
-            points["bytes_out"].to_numpy(dtype=float),
-            points["bytes_in"].to_numpy(dtype=float),
+            points["daily_bytes_out"].to_numpy(dtype=float),
+            points["daily_bytes_in"].to_numpy(dtype=float),
             s=3,
             alpha=0.45,
             linewidths=0,
