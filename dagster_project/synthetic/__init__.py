@@ -1,118 +1,193 @@
-"""Built-in synthetic source: a small deterministic week of subscribers and their flows.
+"""The built-in synthetic source: a week of raw inputs calibrated to the published report.
 
-The generator is vectorized with numpy; every function is a pure function of
-(week_start, config), so the same seed always gives the same rows.
+Public interface (what `dagster_project.sources` calls): `SyntheticConfig`, `assignments`,
+`usage_counters`, `flow_batches`, `monthly_totals` and `provenance`. Every output is a pure
+function of (config, week): the same seed gives the same rows.
 """
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from dagster_project.partitions import week_bounds_utc, week_key
+from dagster_project.synthetic import rhythm
+from dagster_project.synthetic.addresses import AddressBook, address_book, assignment_columns
+from dagster_project.synthetic.config import SyntheticConfig
+from dagster_project.synthetic.flows import FlowUsers, flow_tables
+from dagster_project.synthetic.monthly import monthly_table
+from dagster_project.synthetic.parameters import load_parameters
+from dagster_project.synthetic.population import Group, population, week_rng
 
-SOURCE_FILE = "synthetic"
+__all__ = [
+    "SyntheticConfig",
+    "assignments",
+    "flow_batches",
+    "monthly_totals",
+    "provenance",
+    "usage_counters",
+]
 
-# (protocol, server port, share of bytes): a coarse broadband port mix.
-PORT_MIX = (
-    (6, 443, 0.55),
-    (6, 80, 0.07),
-    (6, 31000, 0.06),
-    (17, 443, 0.21),
-    (17, 4500, 0.01),
-    (50, 0, 0.05),
-    (47, 0, 0.05),
-)
+SOURCE_LABEL = "synthetic"
+DAILY_NOISE_SD = 0.35  # day-to-day variation of one user's volume (log-normal)
+ADDRESS_STREAM, COUNTER_STREAM, FLOW_STREAM = 2, 3, 4
 
 
 @dataclass(frozen=True)
-class SyntheticConfig:
-    seed: int = 2024
-    users_per_service: int = 200
-    sampling_interval: int = 100
-    flows_per_user: int = 20
+class Access:
+    """All users of one access in a week (personal first, then enterprise) and their addresses."""
+
+    groups: tuple[Group, ...]
+    book: AddressBook
+
+    def column(self, name: str) -> np.ndarray:
+        return np.concatenate([getattr(group, name) for group in self.groups])
 
 
-def _rng(config: SyntheticConfig, week_start: date, stream: str) -> np.random.Generator:
-    # One independent stream per (seed, week, table) keeps tables reproducible on their own.
-    entropy = [config.seed, week_start.toordinal(), sum(map(ord, stream))]
-    return np.random.default_rng(entropy)
+@lru_cache(maxsize=2)
+def _week(week_start: date, config: SyntheticConfig) -> dict[str, Access]:
+    groups = population(week_start, config)
+    rng = week_rng(config, week_start, ADDRESS_STREAM)
+    accesses: dict[str, Access] = {}
+    for key in ("pppoe", "ipoe", "mobile", "pppoe-unassigned", "mobile-unassigned"):
+        access, _, unassigned = key.partition("-")
+        members = tuple(g for g in groups if g.access == access and g.assigned != bool(unassigned))
+        size = sum(g.size for g in members)
+        accesses[key] = Access(members, address_book(access, size, bool(unassigned), rng))
+    return accesses
 
 
-def _subscriber_addresses(count: int) -> np.ndarray:
-    index = np.arange(count)
-    third, fourth = (index // 250).astype(str), (index % 250 + 1).astype(str)
-    return np.char.add(np.char.add(np.char.add("10.1.", third), "."), fourth).astype(object)
+def _source_file(kind: str, config: SyntheticConfig, week_start: date) -> str:
+    return f"synthetic://{kind}/seed={config.seed}/week={week_key(week_start)}"
+
+
+def _labels(access: Access, users: np.ndarray) -> dict[str, np.ndarray]:
+    """subscriber_id, service, access and customer_class for the given user indices."""
+    ids = np.concatenate([g.subscriber_ids() for g in access.groups])
+    classes = np.concatenate([np.full(g.size, g.customer_class) for g in access.groups])
+    group = access.groups[0]
+    return {
+        "subscriber_id": ids[users],
+        "service": np.full(len(users), group.service),
+        "access": np.full(len(users), group.access),
+        "customer_class": classes[users],
+    }
 
 
 def assignments(week_start: date, config: SyntheticConfig) -> pd.DataFrame:
-    start, end = week_bounds_utc(week_key(week_start))
-    users = config.users_per_service
-    return pd.DataFrame(
-        {
-            "subscriber_id": [f"bb{i:07d}" for i in range(users)],
-            "service": "broadband",
-            "access": "pppoe",
-            "customer_class": "personal",
-            "address": _subscriber_addresses(users),
-            "valid_from": start,
-            "valid_to": end,
-            "source_file": SOURCE_FILE,
-        }
-    )
+    """Who held which address or prefix when (canonical columns minus week_start)."""
+    start_utc = week_bounds_utc(week_key(week_start), config.timezone)[0]
+    frames = []
+    for key in ("pppoe", "ipoe", "mobile"):
+        access = _week(week_start, config)[key]
+        columns = assignment_columns(access.book, start_utc)
+        frame = pd.DataFrame(_labels(access, columns["user"]))
+        frame["address"] = columns["address"].to_pandas()
+        frame["valid_from"] = columns["valid_from"]
+        frame["valid_to"] = columns["valid_to"]
+        frames.append(frame)
+    result = pd.concat(frames, ignore_index=True)
+    result["source_file"] = _source_file("assignments", config, week_start)
+    return result
 
 
 def usage_counters(week_start: date, config: SyntheticConfig) -> pd.DataFrame:
-    columns = ["subscriber_id", "service", "access", "customer_class", "day"]
-    return pd.DataFrame(columns=[*columns, "bytes_in", "bytes_out", "source_file"])
+    """Daily per-subscriber volumes of IPoE and mobile users (canonical columns minus week_start)."""
+    rng = week_rng(config, week_start, COUNTER_STREAM)
+    days = pd.date_range(week_start, periods=7, freq="D").date
+    frames = []
+    for key in ("ipoe", "mobile"):
+        access = _week(week_start, config)[key]
+        service = access.groups[0].service
+        n = sum(g.size for g in access.groups)
+        per_day = {}
+        for direction in ("out", "in"):
+            weekly = 7 * access.column(f"daily_{direction}")
+            shape = rhythm.day_weights(service, direction, week_start)
+            per_day[direction] = split_over_days(weekly, shape, rng)
+        frame = pd.DataFrame(_labels(access, np.repeat(np.arange(n), 7)))
+        frame["day"] = np.tile(days, n)
+        frame["bytes_in"] = per_day["in"].ravel()
+        frame["bytes_out"] = per_day["out"].ravel()
+        frames.append(frame)
+    result = pd.concat(frames, ignore_index=True)
+    result["source_file"] = _source_file("usage_counters", config, week_start)
+    return result
+
+
+def split_over_days(weekly: np.ndarray, shape: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Whole bytes per user and day (n x 7) that add up exactly to each user's weekly total."""
+    weights = shape * rng.lognormal(0.0, DAILY_NOISE_SD, size=(len(weekly), 7))
+    cumulative = np.cumsum(weights, axis=1) / weights.sum(axis=1, keepdims=True)
+    totals = np.round(weekly).astype(np.int64)
+    edges = np.round(cumulative * totals[:, None]).astype(np.int64)
+    return np.diff(edges, axis=1, prepend=0)
 
 
 def flow_batches(week_start: date, config: SyntheticConfig) -> Iterator[pa.Table]:
-    rng = _rng(config, week_start, "flows")
-    start, _ = week_bounds_utc(week_key(week_start))
-    users = config.users_per_service
-    count = users * config.flows_per_user
-    user = rng.integers(0, users, count)
-    mix = rng.choice(len(PORT_MIX), size=count, p=[share for *_, share in PORT_MIX])
-    protocol = np.array([p for p, _, _ in PORT_MIX])[mix]
-    server_port = np.array([port for _, port, _ in PORT_MIX])[mix]
-    client_port = np.where(np.isin(protocol, (6, 17)), rng.integers(32768, 61000, count), 0)
-    upload = rng.random(count) < 0.1
-    subscriber = _subscriber_addresses(users)[user]
-    server = "203.0.113." + rng.integers(1, 255, count).astype(str).astype(object)
-    packets = rng.integers(1, 200, count)
-    flow_start = [start + timedelta(seconds=int(s)) for s in rng.integers(0, 7 * 86400, count)]
-    yield pa.table(
-        {
-            "flow_start": flow_start,
-            "flow_end": flow_start,
-            "src_addr": np.where(upload, subscriber, server),
-            "dst_addr": np.where(upload, server, subscriber),
-            "src_port": np.where(upload, client_port, server_port),
-            "dst_port": np.where(upload, server_port, client_port),
-            "protocol": protocol.astype(np.int16),
-            "bytes": packets * 1200,
-            "packets": packets,
-            "sampling_interval": np.full(count, config.sampling_interval, dtype=np.int32),
-            "counts_scaled": np.zeros(count, dtype=bool),
-            "service": np.full(count, "broadband", dtype=object),
-            "exporter": np.full(count, "synthetic-bras", dtype=object),
-            "source_file": np.full(count, SOURCE_FILE, dtype=object),
-            "source_row": np.arange(count, dtype=np.int64),
-        }
+    """Sampled flow records of the week, streamed in batches (canonical columns minus week_start).
+
+    PPPoE subscribers' volumes travel only in flows; mobile flows come from the first
+    `mobile_flow_users` phones and serve the port statistics (volumes come from billing).
+    IPoE has no flow export. A little traffic involves addresses nobody holds.
+    """
+    week = _week(week_start, config)
+    mobile = week["mobile"]
+    personal, enterprise = mobile.groups
+    observed_enterprise = round(enterprise.size * config.mobile_flow_users / personal.size)
+    observed = np.concatenate(
+        [np.arange(config.mobile_flow_users), personal.size + np.arange(observed_enterprise)]
     )
+    groups = [
+        _flow_users(week["pppoe"]),
+        _flow_users(week["pppoe-unassigned"]),
+        _flow_users(mobile, observed),
+        _flow_users(week["mobile-unassigned"]),
+    ]
+
+    def rng_for(batch: int) -> np.random.Generator:
+        return np.random.default_rng([config.seed, week_start.toordinal(), FLOW_STREAM, batch])
+
+    yield from flow_tables(groups, week_start, config, rng_for)
+
+
+def _flow_users(access: Access, users: np.ndarray | None = None) -> FlowUsers:
+    weekly_out = 7 * access.column("daily_out")
+    weekly_in = 7 * access.column("daily_in")
+    book = access.book
+    if users is not None:
+        weekly_out, weekly_in, book = weekly_out[users], weekly_in[users], book.subset(users)
+    return FlowUsers(access.groups[0].service, weekly_out, weekly_in, book)
 
 
 def monthly_totals(config: SyntheticConfig) -> pd.DataFrame:
-    months = pd.date_range("2019-01-01", "2024-06-01", freq="MS")
-    rows = [
-        (month.date(), "broadband", "pppoe", direction, 10**15 * (1 + 0.01 * i))
-        for i, month in enumerate(months)
-        for direction in ("IN", "OUT")
-    ]
-    frame = pd.DataFrame(rows, columns=["month", "service", "access", "direction", "bytes"])
-    frame["source_file"] = SOURCE_FILE
-    return frame
+    """Monthly traffic per service, access and direction (canonical columns)."""
+    parameters = load_parameters(config.parameters_path)
+    users = {
+        "broadband": (config.pppoe_users + config.ipoe_users) * (1 + config.enterprise_share),
+        "mobile": config.mobile_users * (1 + config.enterprise_share),
+    }
+    table = monthly_table(parameters["monthly"], users, config.seed)
+    table["source_file"] = f"synthetic://monthly_totals/seed={config.seed}"
+    return table
+
+
+def provenance(config: SyntheticConfig) -> dict[str, str | int]:
+    """What report and figure code show about where the data came from."""
+    parameters = load_parameters(config.parameters_path)
+    return {
+        "source": SOURCE_LABEL,
+        "generator": "dagster_project.synthetic",
+        "seed": config.seed,
+        "pppoe_users": config.pppoe_users,
+        "ipoe_users": config.ipoe_users,
+        "mobile_users": config.mobile_users,
+        "mobile_flow_users": config.mobile_flow_users,
+        "sampling_interval": config.sampling_interval,
+        "calibrated_to": parameters["calibrated_to"],
+        "note": "Synthetic data calibrated to published statistics; not real traffic.",
+    }
