@@ -51,6 +51,17 @@ def synthetic_config(config: dict[str, Any]) -> synthetic.SyntheticConfig:
     return synthetic.SyntheticConfig(**config.get("synthetic", {}))
 
 
+def source_label(config: dict[str, Any]) -> str:
+    """'synthetic' or 'real': shown wherever data from these sources is shown."""
+    return "synthetic" if config["kind"] == "synthetic" else "real"
+
+
+def synthetic_provenance(config: dict[str, Any]) -> dict[str, str]:
+    return {
+        key: str(value) for key, value in synthetic.provenance(synthetic_config(config)).items()
+    }
+
+
 def _empty_relation(con: duckdb.DuckDBPyConnection, table: RawTable, name: str) -> None:
     con.execute(
         f"create or replace temp table {name} as select * from {table.qualified_name} limit 0"
@@ -76,7 +87,7 @@ def load_week(
     ensure_raw_tables(con)
     if config["kind"] == "synthetic":
         _stage_synthetic_week(con, week_start, synthetic_config(config))
-        provenance = {"source": "synthetic", "seed": str(synthetic_config(config).seed)}
+        provenance = synthetic_provenance(config)
     else:
         provenance = ingest.provenance(ingest.stage_week(con, week_start, config["file_sources"]))
     report = LoadReport(provenance=provenance)
@@ -95,7 +106,7 @@ def load_monthly_totals(con: duckdb.DuckDBPyConnection, config: dict[str, Any]) 
     ensure_raw_tables(con)
     if config["kind"] == "synthetic":
         stage(con, "staged_monthly_totals", synthetic.monthly_totals(synthetic_config(config)))
-        provenance = {"source": "synthetic"}
+        provenance = synthetic_provenance(config)
     else:
         provenance = ingest.provenance(ingest.stage_monthly_totals(con, config["file_sources"]))
     rows = replace_table(con, MONTHLY_TOTALS, "staged_monthly_totals")

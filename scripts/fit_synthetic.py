@@ -16,10 +16,10 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dagster_project.partitions import COMPARISON_WEEKS  # noqa: E402
-from dagster_project.synthetic.config import PARAMETERS_PATH  # noqa: E402
-from dagster_project.synthetic.fit import fit_parameters  # noqa: E402
-from dagster_project.synthetic.parameters import PUBLISHED_PATH  # noqa: E402
+from dagster_project.partitions import COMPARISON_WEEKS
+from dagster_project.reference import PUBLISHED_PATH
+from dagster_project.synthetic.config import PARAMETERS_PATH
+from dagster_project.synthetic.fit import fit_parameters
 
 HEADER = """\
 # Parameters of the built-in synthetic generator, fitted to the published report.

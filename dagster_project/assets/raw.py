@@ -34,6 +34,7 @@ def _raw_spec(table: RawTable) -> dg.AssetSpec:
 
 def _load_metadata(report: LoadReport, table: RawTable) -> dict[str, Any]:
     metadata: dict[str, Any] = {
+        "source": report.provenance.get("source", "unknown"),
         "dagster/row_count": report.rows.get(table.name, 0),
         **{f"provenance/{key}": value for key, value in report.provenance.items()},
     }
@@ -78,6 +79,7 @@ def raw_monthly_totals(
         report = load_monthly_totals(con, sources.read())
     return dg.MaterializeResult(
         metadata={
+            "source": report.provenance.get("source", "unknown"),
             "dagster/row_count": report.rows["monthly_totals"],
             **{f"provenance/{key}": value for key, value in report.provenance.items()},
         }

@@ -96,7 +96,7 @@ def assignments(week_start: date, config: SyntheticConfig) -> pd.DataFrame:
 
 
 def usage_counters(week_start: date, config: SyntheticConfig) -> pd.DataFrame:
-    """Daily per-subscriber volumes of IPoE and mobile users (canonical columns minus week_start)."""
+    """Daily volumes per IPoE and mobile subscriber (canonical columns minus week_start)."""
     rng = week_rng(config, week_start, COUNTER_STREAM)
     days = pd.date_range(week_start, periods=7, freq="D").date
     frames = []

@@ -22,6 +22,7 @@ at different times and only the as-of join attributes the flows right.
 
 from dataclasses import dataclass, fields
 from datetime import datetime
+from functools import cached_property
 
 import numpy as np
 import pyarrow as pa
@@ -49,7 +50,7 @@ def _ipv4_int(text: str) -> int:
 
 PLANS = {
     "pppoe": AccessPlan(_ipv4_int("10.0.0.1"), _ipv4_int("10.255.0.1"), 0x1000, 0x8800, 56),
-    "ipoe": AccessPlan(None, None, 0x9000, 0x8c00, 56),
+    "ipoe": AccessPlan(None, None, 0x9000, 0x8C00, 56),
     "mobile": AccessPlan(_ipv4_int("100.64.0.1"), _ipv4_int("100.127.0.1"), 0xC000, 0xB000, 64),
 }
 
@@ -72,7 +73,9 @@ def format_ipv6(groups: list[np.ndarray | str], suffix: str = "") -> pa.Array:
     return pc.binary_join_element_wise(joined, suffix, "") if suffix else joined
 
 
-def prefix_groups(plan: AccessPlan, index: np.ndarray, unassigned: bool) -> tuple[np.ndarray, np.ndarray]:
+def prefix_groups(
+    plan: AccessPlan, index: np.ndarray, unassigned: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """Third and fourth group of the prefix number `index` (never zero)."""
     first = plan.ipv6_unassigned_group3_first if unassigned else plan.ipv6_group3_first
     if plan.prefix_length == 56:
@@ -85,7 +88,9 @@ def prefix_text(plan: AccessPlan, index: np.ndarray) -> pa.Array:
     return format_ipv6(["2001", "db8", group3, group4], f"::/{plan.prefix_length}")
 
 
-def host_text(plan: AccessPlan, index: np.ndarray, unassigned: bool, rng: np.random.Generator) -> pa.Array:
+def host_text(
+    plan: AccessPlan, index: np.ndarray, unassigned: bool, rng: np.random.Generator
+) -> pa.Array:
     """A host address inside each prefix: a random subnet (for /56) and interface id."""
     group3, group4 = prefix_groups(plan, index, unassigned)
     if plan.prefix_length == 56:
@@ -111,26 +116,34 @@ class AddressBook:
     def subset(self, users: np.ndarray) -> "AddressBook":
         index = pa.array(users)
         return AddressBook(
-            *(None if value is None else value.take(index) if isinstance(value, pa.Array)
-              else value[users] for value in (getattr(self, f.name) for f in fields(self)))
+            *(
+                None
+                if value is None
+                else value.take(index)
+                if isinstance(value, pa.Array)
+                else value[users]
+                for value in (getattr(self, f.name) for f in fields(self))
+            )
         )
 
     @property
     def reconnects(self) -> np.ndarray:
         return self.reconnect_at < 7 * 86400 * SECOND
 
-    def subscriber_address(self, user: np.ndarray, at: np.ndarray, ipv6: np.ndarray) -> pa.Array:
-        """Address text of `user` at time `at` (us since week start), IPv6 where `ipv6`."""
-        after = at >= self.reconnect_at[user]
+    @cached_property
+    def host_addresses(self) -> pa.Array:
+        """Every address text flows can use: IPv4 before/after, then IPv6 before/after."""
         tables = [self.ipv6_before, self.ipv6_after]
         if self.ipv4_before is not None:
             tables = [self.ipv4_before, self.ipv4_after, *tables]
-            choice = after.astype(np.int64) + 2 * ipv6
-        else:
-            choice = after.astype(np.int64)
-        n = len(self.has_ipv6)
-        combined = pa.concat_arrays([t.cast(pa.string()) for t in tables])
-        return pc.take(combined, pa.array(user + n * choice))
+        return pa.concat_arrays([t.cast(pa.string()) for t in tables])
+
+    def address_index(self, user: np.ndarray, at: np.ndarray, ipv6: np.ndarray) -> np.ndarray:
+        """Position in `host_addresses` of the address `user` held at `at` (IPv6 where `ipv6`)."""
+        choice = (at >= self.reconnect_at[user]).astype(np.int64)
+        if self.ipv4_before is not None:
+            choice += 2 * ipv6
+        return user + len(self.has_ipv6) * choice
 
 
 def address_book(access: str, size: int, unassigned: bool, rng: np.random.Generator) -> AddressBook:
@@ -186,10 +199,22 @@ def assignment_columns(
     def add(address_before: pa.Array, address_after: pa.Array, holders: np.ndarray) -> None:
         moved = holders & book.reconnects
         end_before = np.where(moved, book.reconnect_at, never)
-        pieces.append((users[holders], address_before.filter(pa.array(holders)),
-                       book.session_start[holders], end_before[holders]))
-        pieces.append((users[moved], address_after.filter(pa.array(moved)),
-                       book.reconnect_at[moved], never[moved]))
+        pieces.append(
+            (
+                users[holders],
+                address_before.filter(pa.array(holders)),
+                book.session_start[holders],
+                end_before[holders],
+            )
+        )
+        pieces.append(
+            (
+                users[moved],
+                address_after.filter(pa.array(moved)),
+                book.reconnect_at[moved],
+                never[moved],
+            )
+        )
 
     if book.ipv4_before is not None:
         add(book.ipv4_before, book.ipv4_after, np.ones(n, dtype=bool))
@@ -200,7 +225,9 @@ def assignment_columns(
         "user": np.concatenate([p[0] for p in pieces]),
         "address": pa.concat_arrays([p[1] for p in pieces]),
         "valid_from": start + np.concatenate([p[2] for p in pieces]).astype("timedelta64[us]"),
-        "valid_to": np.where(valid_to < 0, np.datetime64("NaT"), start + valid_to.astype("timedelta64[us]")),
+        "valid_to": np.where(
+            valid_to < 0, np.datetime64("NaT"), start + valid_to.astype("timedelta64[us]")
+        ),
     }
 
 
@@ -223,4 +250,3 @@ def remote_pool(rng: np.random.Generator) -> dict[str, pa.Array]:
         "vpn4": format_ipv4(servers_v4[:64]),
         "vpn6": v6("2", 64),
     }
-

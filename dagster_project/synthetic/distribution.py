@@ -62,7 +62,10 @@ class VolumeDistribution:
         bulk = np.where(
             y < 0,
             np.exp(self.left_rate * np.minimum(y, 0)),
-            np.exp(-self.right_rate * np.maximum(y, 0) - 0.5 * (np.maximum(y, 0) / self.right_taper) ** 2),
+            np.exp(
+                -self.right_rate * np.maximum(y, 0)
+                - 0.5 * (np.maximum(y, 0) / self.right_taper) ** 2
+            ),
         )
         bulk = bulk / (bulk.sum() * GRID_STEP)
         light = _normal(y + self.light_offset, self.light_sd)

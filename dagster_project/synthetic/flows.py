@@ -33,13 +33,23 @@ HOUR_US = 3600 * SECOND
 CONNECTION_CAP = {"broadband": 4e9, "mobile": 2e8}
 EXTRA_CONNECTIONS_MEAN = 4  # small connections per user on top of the volume-driven ones
 IPV6_SHARE_OF_CONNECTIONS = {"broadband": 0.4, "mobile": 0.5}
-PACKET_SIZE = {ports.TCP: 1380, ports.UDP: 1250, ports.ESP: 1300, ports.GRE: 1200,
-               ports.IPIP: 1300, ports.ICMP: 84}
+PACKET_SIZE = {
+    ports.TCP: 1380,
+    ports.UDP: 1250,
+    ports.ESP: 1300,
+    ports.GRE: 1200,
+    ports.IPIP: 1300,
+    ports.ICMP: 84,
+}
 ACK_SIZE = 66
 RATE_MEDIAN_BYTES_PER_S = 2.5e6
 LONGEST_RECORD_S = 1800
-EXPORTERS = {"broadband": ("bras-01", "bras-02", "bras-03", "bras-04"),
-             "mobile": ("pgw-01", "pgw-02")}
+# Order of the remote pool: server/peer/VPN kinds, each IPv4 then IPv6.
+REMOTE_KINDS = ("server4", "server6", "peer4", "peer6", "vpn4", "vpn6")
+EXPORTERS = {
+    "broadband": ("bras-01", "bras-02", "bras-03", "bras-04"),
+    "mobile": ("pgw-01", "pgw-02"),
+}
 FLOW_SCHEMA = pa.schema(
     [
         ("flow_start", pa.timestamp("us")),
@@ -84,8 +94,14 @@ class _Connections:
     category: np.ndarray
 
 
-def _connections(users: FlowUsers, lo: int, hi: int, week_start: date, shares: dict[str, float],
-                 rng: np.random.Generator) -> tuple[_Connections, list[ports.PortCategory]]:
+def _connections(
+    users: FlowUsers,
+    lo: int,
+    hi: int,
+    week_start: date,
+    shares: dict[str, float],
+    rng: np.random.Generator,
+) -> tuple[_Connections, list[ports.PortCategory]]:
     weekly_out, weekly_in = users.weekly_out[lo:hi], users.weekly_in[lo:hi]
     volume_driven = np.ceil((weekly_out + weekly_in) / CONNECTION_CAP[users.service])
     count = (volume_driven + 1 + rng.poisson(EXTRA_CONNECTIONS_MEAN, hi - lo)).astype(np.int64)
@@ -107,81 +123,86 @@ def _connections(users: FlowUsers, lo: int, hi: int, week_start: date, shares: d
     return _Connections(user, start, out_bytes, in_bytes, category), categories
 
 
-def _sample(true_bytes: np.ndarray, packet_size: np.ndarray, interval: int,
-            rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _sample(
+    true_bytes: np.ndarray, packet_size: np.ndarray, interval: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Sampled packets and their bytes (unscaled) for 1:N sampling."""
     packets = rng.poisson(true_bytes / packet_size / interval)
     return packets, np.round(packets * packet_size).astype(np.int64)
 
 
-def _remote_addresses(pool: dict[str, pa.Array], layouts: np.ndarray, ipv6: np.ndarray,
-                      rng: np.random.Generator) -> pa.Array:
-    names = ("server4", "server6", "peer4", "peer6", "vpn4", "vpn6")
-    offsets = np.cumsum([0] + [len(pool[name]) for name in names])
-    kind = np.select([layouts == "server", layouts == "none"], [0, 2], default=1)
+def _remote_index(
+    pool_sizes: np.ndarray, layout: np.ndarray, ipv6: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Position in the remote pool (see `REMOTE_KINDS`) of each connection's remote end."""
+    kind = np.select([layout == ports.SERVER, layout == ports.NONE], [0, 2], default=1)
     slot = 2 * kind + ipv6
-    sizes = np.array([len(pool[name]) for name in names])[slot]
+    sizes = pool_sizes[slot]
     # Popular content servers take most connections: skew towards the first ones.
     pick = np.minimum((sizes * rng.random(len(slot)) ** 3).astype(np.int64), sizes - 1)
-    combined = pa.concat_arrays([pool[name] for name in names])
-    return pc.take(combined, pa.array(offsets[slot] + pick))
+    offsets = np.concatenate([[0], np.cumsum(pool_sizes)[:-1]])
+    return offsets[slot] + pick
 
 
-def _batch(users: FlowUsers, lo: int, hi: int, week_start: date, config: SyntheticConfig,
-           pool: dict[str, pa.Array], rng: np.random.Generator) -> pa.Table:
+def _batch(
+    users: FlowUsers,
+    lo: int,
+    hi: int,
+    week_start: date,
+    config: SyntheticConfig,
+    addresses: tuple[pa.Array, np.ndarray],
+    rng: np.random.Generator,
+) -> pa.Table:
+    """Flow records of users lo..hi, ordered by start time (canonical columns, no source_*)."""
+    pool, remote_sizes = addresses
     parameters = load_parameters(config.parameters_path)
     shares = port_shares(parameters, users.service, week_start)
     conn, categories = _connections(users, lo, hi, week_start, shares, rng)
     protocol, subscriber_port, remote_port = ports.ports_for(categories, conn.category, rng)
-    layouts = np.array([c.layout for c in categories])[conn.category]
+    layout = np.array([c.layout_code for c in categories], dtype=np.int8)[conn.category]
     tunnel_v4_only = np.isin(protocol, (ports.GRE, ports.IPIP))
-    ipv6 = (users.book.has_ipv6[conn.user] & ~tunnel_v4_only
-            & (rng.random(len(conn.user)) < IPV6_SHARE_OF_CONNECTIONS[users.service]))
-    subscriber = users.book.subscriber_address(conn.user, conn.start, ipv6.astype(np.int64))
-    remote = _remote_addresses(pool, layouts, ipv6.astype(np.int64), rng)
+    ipv6 = (
+        users.book.has_ipv6[conn.user]
+        & ~tunnel_v4_only
+        & (rng.random(len(conn.user)) < IPV6_SHARE_OF_CONNECTIONS[users.service])
+    ).astype(np.int64)
+    subscriber = users.book.address_index(conn.user, conn.start, ipv6)
+    remote = len(users.book.host_addresses) + _remote_index(remote_sizes, layout, ipv6, rng)
 
     size_out = _packet_sizes(protocol)
     ratio = np.clip(conn.in_bytes / np.maximum(conn.out_bytes, 1.0), 0.0, 1.0)
-    carries_payload_both_ways = ~np.isin(protocol, (ports.TCP, ports.UDP))
-    size_in = np.where(carries_payload_both_ways, size_out, ACK_SIZE + (size_out - ACK_SIZE) * ratio)
+    payload_both_ways = ~np.isin(protocol, (ports.TCP, ports.UDP))
+    size_in = np.where(payload_both_ways, size_out, ACK_SIZE + (size_out - ACK_SIZE) * ratio)
     packets_out, bytes_out = _sample(conn.out_bytes, size_out, config.sampling_interval, rng)
     packets_in, bytes_in = _sample(conn.in_bytes, size_in, config.sampling_interval, rng)
 
     rate = RATE_MEDIAN_BYTES_PER_S * rng.lognormal(0.0, 1.0, len(conn.user))
     duration = np.minimum((conn.out_bytes + conn.in_bytes) / rate, LONGEST_RECORD_S) * SECOND
     end = np.minimum(conn.start + duration.astype(np.int64), WEEK_US - 1)
-    exporter_names = pa.array(EXPORTERS[users.service])
-    exporter = pc.take(exporter_names, pa.array(conn.user % len(exporter_names)))
 
-    keep_out, keep_in = packets_out > 0, packets_in > 0
-    rows_out = np.flatnonzero(keep_out)
-    rows_in = np.flatnonzero(keep_in)
-    index = pa.array(np.concatenate([rows_out, rows_in]))
-    is_in = np.concatenate([np.zeros(len(rows_out), bool), np.ones(len(rows_in), bool)])
-    src = pc.if_else(pa.array(is_in), pc.take(subscriber, index), pc.take(remote, index))
-    dst = pc.if_else(pa.array(is_in), pc.take(remote, index), pc.take(subscriber, index))
-    conn_index = index.to_numpy()
-    src_port = np.where(is_in, subscriber_port[conn_index], remote_port[conn_index])
-    dst_port = np.where(is_in, remote_port[conn_index], subscriber_port[conn_index])
+    # One row per exported record: OUT records first, then IN, then ordered by start time.
+    rows = np.concatenate([np.flatnonzero(packets_out > 0), np.flatnonzero(packets_in > 0)])
+    is_in = np.arange(len(rows)) >= np.count_nonzero(packets_out)
+    order = np.argsort(conn.start[rows])
+    rows, is_in = rows[order], is_in[order]
     week_start_us = np.datetime64(week_bounds_utc(week_key(week_start), config.timezone)[0], "us")
-    order = np.argsort(conn.start[conn_index], kind="stable")
+    exporters = pa.array(EXPORTERS[users.service])
     columns = {
-        "flow_start": week_start_us + conn.start[conn_index].astype("timedelta64[us]"),
-        "flow_end": week_start_us + end[conn_index].astype("timedelta64[us]"),
-        "src_addr": src,
-        "dst_addr": dst,
-        "src_port": src_port.astype(np.int32),
-        "dst_port": dst_port.astype(np.int32),
-        "protocol": protocol[conn_index],
-        "bytes": np.concatenate([bytes_out[rows_out], bytes_in[rows_in]]),
-        "packets": np.concatenate([packets_out[rows_out], packets_in[rows_in]]).astype(np.int64),
-        "sampling_interval": np.full(len(conn_index), config.sampling_interval, np.int32),
-        "counts_scaled": np.zeros(len(conn_index), bool),
-        "service": pa.repeat(users.service, len(conn_index)),
-        "exporter": pc.take(exporter, index),
+        "flow_start": week_start_us + conn.start[rows].astype("timedelta64[us]"),
+        "flow_end": week_start_us + end[rows].astype("timedelta64[us]"),
+        "src_addr": pc.take(pool, np.where(is_in, subscriber[rows], remote[rows])),
+        "dst_addr": pc.take(pool, np.where(is_in, remote[rows], subscriber[rows])),
+        "src_port": np.where(is_in, subscriber_port[rows], remote_port[rows]).astype(np.int32),
+        "dst_port": np.where(is_in, remote_port[rows], subscriber_port[rows]).astype(np.int32),
+        "protocol": protocol[rows],
+        "bytes": np.where(is_in, bytes_in[rows], bytes_out[rows]),
+        "packets": np.where(is_in, packets_in[rows], packets_out[rows]).astype(np.int64),
+        "sampling_interval": np.full(len(rows), config.sampling_interval, np.int32),
+        "counts_scaled": np.zeros(len(rows), bool),
+        "service": pa.repeat(users.service, len(rows)),
+        "exporter": pc.take(exporters, conn.user[rows] % len(exporters)),
     }
-    table = pa.table({name: value for name, value in columns.items()})
-    return table.take(pa.array(order))
+    return pa.table(columns)
 
 
 def _packet_sizes(protocol: np.ndarray) -> np.ndarray:
@@ -191,19 +212,24 @@ def _packet_sizes(protocol: np.ndarray) -> np.ndarray:
     return lookup[protocol]
 
 
-def flow_tables(groups: list[FlowUsers], week_start: date, config: SyntheticConfig,
-                rng_for: callable) -> Iterator[pa.Table]:
+def flow_tables(
+    groups: list[FlowUsers], week_start: date, config: SyntheticConfig, rng_for: callable
+) -> Iterator[pa.Table]:
     """Batches of flow records for the given user groups, `users_per_batch` users at a time."""
-    pool = remote_pool(rng_for(0))
+    remote = remote_pool(rng_for(0))
+    remote_addresses = pa.concat_arrays([remote[kind] for kind in REMOTE_KINDS])
+    remote_sizes = np.array([len(remote[kind]) for kind in REMOTE_KINDS])
     source_file = flow_source_file(config, week_start)
     next_row = 0
     batch_number = 0
     for users in groups:
+        pool = pa.concat_arrays([users.book.host_addresses, remote_addresses])
         total = len(users.weekly_out)
         for lo in range(0, total, config.users_per_batch):
             batch_number += 1
             hi = min(lo + config.users_per_batch, total)
-            table = _batch(users, lo, hi, week_start, config, pool, rng_for(batch_number))
+            addresses = (pool, remote_sizes)
+            table = _batch(users, lo, hi, week_start, config, addresses, rng_for(batch_number))
             rows = table.num_rows
             table = table.append_column("source_file", pa.repeat(source_file, rows))
             table = table.append_column(
@@ -211,4 +237,3 @@ def flow_tables(groups: list[FlowUsers], week_start: date, config: SyntheticConf
             )
             next_row += rows
             yield table.cast(FLOW_SCHEMA)
-

@@ -9,6 +9,7 @@ the level moves log-linearly; a fixed seasonal pattern (neutral in January and J
 little noise are added on the other months.
 """
 
+import calendar
 from datetime import date
 
 import numpy as np
@@ -16,7 +17,16 @@ import pandas as pd
 
 from dagster_project.partitions import MONTHLY_TOTALS_FROM, MONTHLY_TOTALS_TO
 
-ANCHOR_MONTHS = ("2019-06", "2020-01", "2020-04", "2020-06", "2021-06", "2022-06", "2023-06", "2024-06")
+ANCHOR_MONTHS = (
+    "2019-06",
+    "2020-01",
+    "2020-04",
+    "2020-06",
+    "2021-06",
+    "2022-06",
+    "2023-06",
+    "2024-06",
+)
 # Shape assumptions, relative to January 2020 of the same service and direction.
 BROADBAND_SHAPE = {
     "out": {"2019-06": 0.90, "2020-01": 1.0, "2020-04": 1.22, "2020-06": 1.20, "2021-06": 1.28},
@@ -30,12 +40,26 @@ MOBILE_IN_2022_VS_JANUARY_2020 = 1.2
 IN_OUT_RATIO_JANUARY_2020 = {"broadband": 0.13, "mobile": 0.30}
 # IPoE share of broadband traffic before the published years (June of each year).
 IPOE_SHARE_EARLY = {
-    "out": {"2019-06": 0.12, "2020-01": 0.16, "2020-04": 0.19, "2020-06": 0.22, "2021-06": 0.32, "2022-06": 0.40},
-    "in": {"2019-06": 0.12, "2020-01": 0.16, "2020-04": 0.18, "2020-06": 0.20, "2021-06": 0.30, "2022-06": 0.38},
+    "out": {
+        "2019-06": 0.12,
+        "2020-01": 0.16,
+        "2020-04": 0.19,
+        "2020-06": 0.22,
+        "2021-06": 0.32,
+        "2022-06": 0.40,
+    },
+    "in": {
+        "2019-06": 0.12,
+        "2020-01": 0.16,
+        "2020-04": 0.18,
+        "2020-06": 0.20,
+        "2021-06": 0.30,
+        "2022-06": 0.38,
+    },
 }
 SEASONAL = (1.0, 0.99, 1.01, 1.0, 1.01, 1.0, 1.0, 1.03, 1.0, 0.99, 0.99, 1.02)
 NOISE_SD = 0.002
-# Typical daily OUT per user in January 2020, to give the totals a plausible absolute scale.
+# Typical daily OUT per user at level 1 (January 2020), for a plausible absolute scale.
 DAILY_OUT_PER_USER = {"broadband": 4.0e9, "mobile": 8.0e7}
 
 
@@ -115,12 +139,15 @@ def monthly_table(anchors: dict, users: dict[str, int], seed: int) -> pd.DataFra
     rng = np.random.default_rng([seed, 0x4D4F4E])
     rows = []
     for service in ("broadband", "mobile"):
-        scale = users[service] * DAILY_OUT_PER_USER[service] * 31
+        daily = users[service] * DAILY_OUT_PER_USER[service]
         for direction in ("in", "out"):
             for month in months:
+                # Levels are rates: a month's bytes scale with its length.
+                days = calendar.monthrange(month.year, month.month)[1]
                 seasonal = SEASONAL[month.month - 1]
                 noise = 1.0 if month in anchor_months else float(rng.lognormal(0, NOISE_SD))
-                total = scale * level_at(anchors[service][direction], month) * seasonal * noise
+                level = level_at(anchors[service][direction], month)
+                total = daily * days * level * seasonal * noise
                 rows.extend(_split_access(service, direction, month, total, anchors))
     return pd.DataFrame(rows, columns=["month", "service", "access", "direction", "bytes"])
 

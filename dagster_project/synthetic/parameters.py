@@ -11,17 +11,9 @@ from dagster_project.partitions import COMPARISON_WEEKS
 from dagster_project.synthetic.distribution import VolumeDistribution
 from dagster_project.synthetic.monthly import level_at
 
-PUBLISHED_PATH = Path(__file__).resolve().parent.parent / "reference" / "published.yaml"
-
 
 @cache
 def load_parameters(path: Path) -> dict:
-    with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
-
-
-@cache
-def load_published(path: Path = PUBLISHED_PATH) -> dict:
     with open(path, encoding="utf-8") as handle:
         return yaml.safe_load(handle)
 

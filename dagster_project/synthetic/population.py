@@ -20,8 +20,12 @@ from dagster_project.synthetic.parameters import load_parameters, volume_distrib
 IN_OUT_RANK_CORRELATION = 0.8
 # Enterprise customers are not calibrated (the report leaves them out of per-user figures):
 # their volumes are the personal model moved up, uploads more so on mobile.
-ENTERPRISE_SHIFT = {("broadband", "out"): 0.4, ("broadband", "in"): 0.6,
-                    ("mobile", "out"): 0.4, ("mobile", "in"): 1.0}
+ENTERPRISE_SHIFT = {
+    ("broadband", "out"): 0.4,
+    ("broadband", "in"): 0.6,
+    ("mobile", "out"): 0.4,
+    ("mobile", "in"): 1.0,
+}
 # Traffic of addresses nobody holds: about 1 % of flow users at half the volume.
 UNASSIGNED_USERS_PER_100 = 1
 UNASSIGNED_SHIFT = -0.3
@@ -103,8 +107,22 @@ def population(week_start: date, config: SyntheticConfig) -> list[Group]:
         ("broadband", "ipoe", "enterprise", ipoe_enterprise, None, True),
         ("mobile", "mobile", "personal", config.mobile_users, 0.0, True),
         ("mobile", "mobile", "enterprise", mobile_enterprise, None, True),
-        ("broadband", "pppoe", "personal", _unassigned(config.pppoe_users), UNASSIGNED_SHIFT, False),
-        ("mobile", "mobile", "personal", _unassigned(config.mobile_flow_users), UNASSIGNED_SHIFT, False),
+        (
+            "broadband",
+            "pppoe",
+            "personal",
+            _unassigned(config.pppoe_users),
+            UNASSIGNED_SHIFT,
+            False,
+        ),
+        (
+            "mobile",
+            "mobile",
+            "personal",
+            _unassigned(config.mobile_flow_users),
+            UNASSIGNED_SHIFT,
+            False,
+        ),
     )
     for service, access, customer_class, size, shift, assigned in plan:
         laws = []
@@ -114,8 +132,10 @@ def population(week_start: date, config: SyntheticConfig) -> list[Group]:
             laws.append(law.shifted(offset))
         daily_out, daily_in, heavy = draw_volumes(size, laws[0], laws[1], rng)
         key = (service, access, customer_class) if assigned else None
-        numbers = broadband_numbers.get(key, np.arange(size)) if service == "broadband" else (
-            np.arange(size) if assigned else np.arange(size) + 90_000_000
+        numbers = (
+            broadband_numbers.get(key, np.arange(size))
+            if service == "broadband"
+            else (np.arange(size) if assigned else np.arange(size) + 90_000_000)
         )
         groups.append(
             Group(service, access, customer_class, assigned, numbers, daily_out, daily_in, heavy)

@@ -24,11 +24,19 @@ MOBILE_OTHER_TCP_WELL_KNOWN = 0.25
 ICMP_FLOOR_PERCENT = 0.01  # a trace of ICMP that still prints as 0.0 %
 
 
+SERVER, P2P, DYNAMIC, NONE = 0, 1, 2, 3
+LAYOUT_CODES = {"server": SERVER, "p2p": P2P, "dynamic": DYNAMIC, "none": NONE}
+
+
 @dataclass(frozen=True)
 class PortCategory:
     protocol: int
     layout: str  # server, p2p, dynamic, none
     port: int  # the naming (lower) port; 0 for dynamic and none
+
+    @property
+    def layout_code(self) -> int:
+        return LAYOUT_CODES[self.layout]
 
     @property
     def key(self) -> str:
@@ -126,23 +134,23 @@ def ports_for(
     """Protocol, subscriber-side port and remote-side port for each connection."""
     protocol = np.array([c.protocol for c in categories], dtype=np.int16)[index]
     port = np.array([c.port for c in categories], dtype=np.int32)[index]
-    layout = np.array([c.layout for c in categories])[index]
+    layout = np.array([c.layout_code for c in categories], dtype=np.int8)[index]
     n = len(index)
     subscriber_port = np.zeros(n, dtype=np.int32)
     remote_port = np.zeros(n, dtype=np.int32)
 
-    server = layout == "server"
+    server = layout == SERVER
     low = np.where(port >= EPHEMERAL_FIRST, port + 1, EPHEMERAL_FIRST)
     subscriber_port[server] = rng.integers(low[server], 65536)
     remote_port[server] = port[server]
 
-    p2p = layout == "p2p"
+    p2p = layout == P2P
     other = rng.integers(P2P_PORT + 1, 65536, size=n)
     listens_here = rng.random(n) < 0.5
     subscriber_port[p2p] = np.where(listens_here, port, other)[p2p]
     remote_port[p2p] = np.where(listens_here, other, port)[p2p]
 
-    dynamic = layout == "dynamic"
+    dynamic = layout == DYNAMIC
     lower = rng.integers(1024, 65000, size=n)
     lower = np.where(np.isin(lower, NAMED_DYNAMIC_PORTS), lower + 1, lower)
     higher = lower + 1 + (rng.random(n) * (65535 - lower)).astype(np.int32)

@@ -12,7 +12,7 @@ import numpy as np
 
 HOURS = np.arange(24) + 0.5
 REMOTE_WORK_FROM = date(2020, 3, 1)
-LUNCH_DIP = 0.75 # weekday uploads 12:00-13:00 relative to the neighbouring hours' trend
+LUNCH_DIP = 0.75  # weekday uploads 12:00-13:00 relative to the neighbouring hours' trend
 
 
 def _bump(centre: float, width: float) -> np.ndarray:
@@ -30,8 +30,11 @@ def daily_profile(service: str, direction: str, weekday: bool, remote_work: floa
     if service == "mobile":
         if weekday:
             profile = (
-                0.15 + 0.55 * _bump(7.8, 0.8) + 0.65 * _bump(12.4, 0.6)
-                + 0.35 * _bump(18.0, 1.0) + 0.9 * _bump(21.5, 1.8)
+                0.15
+                + 0.55 * _bump(7.8, 0.8)
+                + 0.65 * _bump(12.4, 0.6)
+                + 0.35 * _bump(18.0, 1.0)
+                + 0.9 * _bump(21.5, 1.8)
             )
         else:
             profile = 0.2 + 0.6 * _bump(14.5, 3.5) + 0.8 * _bump(21.5, 2.0)

@@ -1,0 +1,256 @@
+"""The synthetic generator: schema, determinism, the rules the flows follow, calibration math."""
+
+import ipaddress
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from dagster_project import synthetic
+from dagster_project.partitions import week_bounds_utc
+from dagster_project.raw_schema import ASSIGNMENTS, FLOWS, MONTHLY_TOTALS, USAGE_COUNTERS
+from dagster_project.reference import load_published
+from dagster_project.synthetic import SyntheticConfig, split_over_days
+from dagster_project.synthetic.fit import FitTarget, fit_distribution
+from dagster_project.synthetic.parameters import load_parameters, volume_distribution
+from dagster_project.synthetic.population import draw_volumes
+from dagster_project.synthetic.ports import assign_categories, port_mix
+
+WEEK = date(2024, 6, 3)
+SMALL = SyntheticConfig(pppoe_users=300, ipoe_users=200, mobile_users=400, mobile_flow_users=100)
+
+
+def canonical(table) -> list[str]:
+    return [name for name in table.column_names if name != "week_start"]
+
+
+@pytest.fixture(scope="module")
+def week() -> dict[str, pd.DataFrame]:
+    flows = pa.concat_tables(list(synthetic.flow_batches(WEEK, SMALL))).to_pandas()
+    return {
+        "flows": flows,
+        "assignments": synthetic.assignments(WEEK, SMALL),
+        "counters": synthetic.usage_counters(WEEK, SMALL),
+    }
+
+
+def test_outputs_have_the_canonical_columns(week):
+    assert list(week["flows"].columns) == canonical(FLOWS)
+    assert list(week["assignments"].columns) == canonical(ASSIGNMENTS)
+    assert list(week["counters"].columns) == canonical(USAGE_COUNTERS)
+    assert list(synthetic.monthly_totals(SMALL).columns) == MONTHLY_TOTALS.column_names
+
+
+def test_same_seed_same_rows_other_seed_other_rows(week):
+    again = pa.concat_tables(list(synthetic.flow_batches(WEEK, SMALL))).to_pandas()
+    pd.testing.assert_frame_equal(week["flows"], again)
+    pd.testing.assert_frame_equal(week["assignments"], synthetic.assignments(WEEK, SMALL))
+    other = SyntheticConfig(**{**vars(SMALL), "seed": SMALL.seed + 1})
+    assert not synthetic.usage_counters(WEEK, other).equals(week["counters"])
+
+
+def test_batches_do_not_change_the_rows(week):
+    batched = SyntheticConfig(**{**vars(SMALL), "users_per_batch": 10_000})
+    rows = pa.concat_tables(list(synthetic.flow_batches(WEEK, batched))).to_pandas()
+    assert len(rows) == len(week["flows"])
+
+
+def test_flows_lie_inside_the_week_and_are_unscaled_samples(week):
+    start, end = week_bounds_utc("2024-06-03")
+    flows = week["flows"]
+    assert flows["flow_start"].min() >= pd.Timestamp(start)
+    assert flows["flow_end"].max() < pd.Timestamp(end)
+    assert (flows["flow_end"] >= flows["flow_start"]).all()
+    assert (flows["packets"] >= 1).all() and (flows["bytes"] >= flows["packets"]).all()
+    assert not flows["counts_scaled"].any()
+    assert (flows["sampling_interval"] == SMALL.sampling_interval).all()
+    assert flows["source_row"].is_unique
+
+
+def holder_lookup(assignments: pd.DataFrame):
+    """Subscriber holding an address at a time, by the documented matching rule."""
+    networks = [
+        (ipaddress.ip_network(row.address), row.valid_from, row.valid_to, row.subscriber_id)
+        for row in assignments.itertuples()
+    ]
+
+    def holder(address: str, at: pd.Timestamp) -> str | None:
+        ip = ipaddress.ip_address(address)
+        found = [
+            sid
+            for net, start, stop, sid in networks
+            if ip.version == net.version
+            and ip in net
+            and start <= at
+            and (pd.isna(stop) or at < stop)
+        ]
+        assert len(found) <= 1, f"{address} held twice at {at}"
+        return found[0] if found else None
+
+    return holder
+
+
+def test_direction_rule_and_attribution(week):
+    flows, assignments = week["flows"], week["assignments"]
+    holder = holder_lookup(assignments)
+    sample = flows.sample(400, random_state=1)
+    attributed = 0
+    for row in sample.itertuples():
+        source, destination = (
+            holder(row.src_addr, row.flow_start),
+            holder(row.dst_addr, row.flow_start),
+        )
+        assert source is None or destination is None, "a flow never joins two subscribers"
+        attributed += source is not None or destination is not None
+    assert attributed / len(sample) > 0.95
+
+
+def test_addresses_are_canonical_text(week):
+    for address in pd.concat([week["flows"]["src_addr"], week["flows"]["dst_addr"]]).sample(
+        2000, random_state=2
+    ):
+        assert str(ipaddress.ip_address(address)) == address
+    for address in week["assignments"]["address"]:
+        network = ipaddress.ip_network(address)
+        assert (str(network) if "/" in address else str(network.network_address)) == address
+    prefixes = week["assignments"]["address"].str.extract(r"/(\d+)$")[0].dropna().astype(int)
+    assert set(prefixes) == {56, 64}
+    assert week["flows"]["src_addr"].str.contains(":").any()
+
+
+def test_some_addresses_change_hands_during_the_week(week):
+    assignments = week["assignments"]
+    closed = assignments[assignments["valid_to"].notna()]
+    assert len(closed) > 0
+    reused = assignments.groupby("address")["subscriber_id"].nunique()
+    assert (reused > 1).any()
+
+
+def test_ports_follow_the_category_layouts(week):
+    flows = week["flows"]
+    portless = ~flows["protocol"].isin([6, 17])
+    assert (flows.loc[portless, ["src_port", "dst_port"]] == 0).all().all()
+    tcp = flows[flows["protocol"] == 6]
+    lower = np.minimum(tcp["src_port"], tcp["dst_port"])
+    higher = np.maximum(tcp["src_port"], tcp["dst_port"])
+    assert (higher[lower == 443] >= 49152).all()
+    assert (higher[lower == 31000] > 31000).all()
+    assert (lower >= 1).all()
+
+
+def test_ipoe_has_counters_and_no_flows(week):
+    assignments, counters = week["assignments"], week["counters"]
+    ipoe_prefixes = assignments.loc[assignments["access"] == "ipoe", "address"]
+    assert ipoe_prefixes.str.endswith("/56").all()
+    assert not week["flows"]["dst_addr"].str.startswith("2001:db8:9").any()
+    per_user = counters.groupby(["access", "subscriber_id"]).size()
+    assert (per_user == 7).all()
+    assert set(counters["access"]) == {"ipoe", "mobile"}
+
+
+def test_split_over_days_keeps_weekly_totals():
+    weekly = np.array([0.0, 7.0, 1e12 + 3, 123456.7])
+    days = split_over_days(weekly, np.full(7, 1 / 7), np.random.default_rng(0))
+    assert days.shape == (4, 7) and (days >= 0).all()
+    assert list(days.sum(axis=1)) == list(np.round(weekly).astype(np.int64))
+
+
+def test_stratified_users_reproduce_the_model():
+    parameters = load_parameters(SMALL.parameters_path)
+    out_law = volume_distribution(parameters, "broadband", "out", WEEK)
+    in_law = volume_distribution(parameters, "broadband", "in", WEEK)
+    daily_out, daily_in, heavy = draw_volumes(20_000, out_law, in_law, np.random.default_rng(5))
+    expected = out_law.statistics()
+    assert np.median(daily_out) == pytest.approx(expected.median, rel=0.01)
+    assert daily_out.mean() == pytest.approx(expected.mean, rel=0.03)
+    bins = np.round(np.log10(daily_out) * 20).astype(int)
+    assert np.bincount(bins).argmax() == expected.mode_bin
+    # Uploads follow downloads at roughly a tenth, except for the heavy uploaders.
+    ratio = np.median(np.log10(daily_in[~heavy] / daily_out[~heavy]))
+    assert -1.6 < ratio < -0.8
+    assert np.corrcoef(np.log10(daily_in[~heavy]), np.log10(daily_out[~heavy]))[0, 1] > 0.5
+    assert 0 < heavy.mean() < 0.06
+
+
+def test_non_comparison_weeks_follow_the_monthly_level():
+    parameters = load_parameters(SMALL.parameters_path)
+    june = volume_distribution(parameters, "mobile", "out", date(2023, 5, 29))
+    october = volume_distribution(parameters, "mobile", "out", date(2023, 10, 2))
+    assert october.mode_log10 > june.mode_log10
+
+
+def test_fit_hits_mean_median_and_mode_bin():
+    reference = volume_distribution(load_parameters(SMALL.parameters_path), "mobile", "out", WEEK)
+    target = FitTarget(mean_mb=90.0, median_mb=40.0, mode_mb=70.8)
+    fitted = fit_distribution(target, reference).statistics()
+    assert fitted.mean / 1e6 == pytest.approx(90.0, rel=0.01)
+    assert fitted.median / 1e6 == pytest.approx(40.0, rel=0.01)
+    assert fitted.mode_bin == target.mode_bin == 157
+
+
+def test_port_mix_sums_to_100_and_extrapolates_2019():
+    table = load_published()["port_shares"]["broadband"]
+    for year in (2019, 2020, 2024):
+        mix = port_mix(table, year)
+        assert sum(mix.values()) == pytest.approx(100.0, abs=1e-3)
+        assert min(mix.values()) > 0
+    assert port_mix(table, 2024)["6/443"] == pytest.approx(53.8, abs=0.01)
+    assert port_mix(table, 2019)["17/443"] < port_mix(table, 2020)["17/443"]
+
+
+def test_assign_categories_is_exact_up_to_the_largest_connection():
+    rng = np.random.default_rng(3)
+    weights = rng.pareto(1.5, 50_000) + 1
+    shares = np.array([0.6, 0.25, 0.1, 0.05])
+    category = assign_categories(weights, shares, rng)
+    achieved = np.bincount(category, weights=weights) / weights.sum()
+    assert np.abs(achieved - shares).max() <= weights.max() / weights.sum() + 1e-12
+
+
+def test_monthly_totals_reproduce_the_published_growth():
+    totals = synthetic.monthly_totals(SMALL)
+    totals["days"] = pd.to_datetime(totals["month"]).dt.days_in_month
+    by_service = totals.groupby(["service", "direction", "month"]).agg(
+        bytes=("bytes", "sum"), days=("days", "first")
+    )
+    rate = (by_service["bytes"] / by_service["days"]).astype(float)
+
+    def june(service: str, direction: str, year: int) -> float:
+        return rate[(service, direction, date(year, 6, 1))]
+
+    assert june("broadband", "IN", 2024) / june("broadband", "IN", 2023) == pytest.approx(
+        1.14, abs=1e-3
+    )
+    assert june("broadband", "OUT", 2023) / june("broadband", "OUT", 2022) == pytest.approx(
+        1.18, abs=1e-3
+    )
+    assert june("broadband", "OUT", 2024) / june("broadband", "OUT", 2019) == pytest.approx(
+        2.01, abs=1e-3
+    )
+    assert june("mobile", "IN", 2024) / june("mobile", "IN", 2023) == pytest.approx(1.29, abs=1e-3)
+    january_2020 = rate[("mobile", "OUT", date(2020, 1, 1))]
+    assert june("mobile", "OUT", 2024) / january_2020 == pytest.approx(2.1, abs=1e-3)
+    june_2024 = totals[(totals["month"] == date(2024, 6, 1)) & (totals["service"] == "broadband")]
+    ipoe_share = june_2024.pivot_table(index="direction", columns="access", values="bytes")
+    share = ipoe_share["ipoe"] / (ipoe_share["ipoe"] + ipoe_share["pppoe"])
+    assert share["IN"] == pytest.approx(0.43, abs=1e-3) and share["OUT"] == pytest.approx(
+        0.48, abs=1e-3
+    )
+
+
+def test_provenance_says_synthetic():
+    assert synthetic.provenance(SMALL)["source"] == "synthetic"
+
+
+def test_invalid_config_is_rejected():
+    with pytest.raises(ValueError, match="mobile_flow_users"):
+        SyntheticConfig(mobile_users=10, mobile_flow_users=20)
+    with pytest.raises(ValueError, match="sampling_interval"):
+        SyntheticConfig(sampling_interval=0)
+
+
+def test_week_days_are_the_analysis_days(week):
+    days = sorted(week["counters"]["day"].unique())
+    assert days == [WEEK + timedelta(days=i) for i in range(7)]
