@@ -42,6 +42,19 @@ PACKET_SIZE = {
     ports.ICMP: 84,
 }
 ACK_SIZE = 66
+
+
+def _protocol_lookup(values: dict[int, float | bool], dtype: type) -> np.ndarray:
+    lookup = np.zeros(256, dtype=dtype)
+    for number, value in values.items():
+        lookup[number] = value
+    return lookup
+
+
+PACKET_SIZES = _protocol_lookup(PACKET_SIZE, np.float64)
+TUNNEL_V4_ONLY = _protocol_lookup({ports.GRE: True, ports.IPIP: True}, bool)
+HAS_PORTS = _protocol_lookup({ports.TCP: True, ports.UDP: True}, bool)
+
 RATE_MEDIAN_BYTES_PER_S = 2.5e6
 LONGEST_RECORD_S = 1800
 # Order of the remote pool: server/peer/VPN kinds, each IPv4 then IPv6.
@@ -160,7 +173,7 @@ def _batch(
     conn, categories = _connections(users, lo, hi, week_start, shares, rng)
     protocol, subscriber_port, remote_port = ports.ports_for(categories, conn.category, rng)
     layout = np.array([c.layout_code for c in categories], dtype=np.int8)[conn.category]
-    tunnel_v4_only = np.isin(protocol, (ports.GRE, ports.IPIP))
+    tunnel_v4_only = TUNNEL_V4_ONLY[protocol]
     ipv6 = (
         users.book.has_ipv6[conn.user]
         & ~tunnel_v4_only
@@ -169,9 +182,9 @@ def _batch(
     subscriber = users.book.address_index(conn.user, conn.start, ipv6)
     remote = len(users.book.host_addresses) + _remote_index(remote_sizes, layout, ipv6, rng)
 
-    size_out = _packet_sizes(protocol)
+    size_out = PACKET_SIZES[protocol]
     ratio = np.clip(conn.in_bytes / np.maximum(conn.out_bytes, 1.0), 0.0, 1.0)
-    payload_both_ways = ~np.isin(protocol, (ports.TCP, ports.UDP))
+    payload_both_ways = ~HAS_PORTS[protocol]
     size_in = np.where(payload_both_ways, size_out, ACK_SIZE + (size_out - ACK_SIZE) * ratio)
     packets_out, bytes_out = _sample(conn.out_bytes, size_out, config.sampling_interval, rng)
     packets_in, bytes_in = _sample(conn.in_bytes, size_in, config.sampling_interval, rng)
@@ -203,13 +216,6 @@ def _batch(
         "exporter": pc.take(exporters, conn.user[rows] % len(exporters)),
     }
     return pa.table(columns)
-
-
-def _packet_sizes(protocol: np.ndarray) -> np.ndarray:
-    lookup = np.zeros(256)
-    for number, size in PACKET_SIZE.items():
-        lookup[number] = size
-    return lookup[protocol]
 
 
 def flow_tables(
