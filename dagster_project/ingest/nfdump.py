@@ -214,7 +214,9 @@ def nfcapd_json_sql(source: FlowSource, nfcapd_path: Path, json_path: Path) -> s
                    or coalesce(try_cast(out_bytes as bigint), 0) <> 0
                  then 'bidirectional record (out counters set)' end as malformed,
             try_cast(first as timestamp) as flow_start,
-            try_cast(last as timestamp) as flow_end,
+            -- time 0 for the end alone means a single-packet flow's end was not exported
+            coalesce(nullif(try_cast(last as timestamp), '1970-01-01'::timestamp),
+                     try_cast(first as timestamp)) as flow_end,
             coalesce(src4_addr, src6_addr) as src_addr,
             coalesce(dst4_addr, dst6_addr) as dst_addr,
             {_ports_sql("src_port", "protocol_number")} as src_port,

@@ -88,7 +88,11 @@ class FileCounts:
 # (reason, SQL condition that makes a record fail), in the order they are tested, after
 # the reader's own structural verdict in `malformed`.
 FLOW_CHECKS: tuple[tuple[str, str], ...] = (
-    ("unparseable timestamp", "flow_start is null or flow_end is null"),
+    (
+        "missing or unparseable timestamp",
+        # Collectors print time 0 (1970-01-01) for a flow whose exporter sent no time.
+        "flow_start is null or flow_end is null or flow_start = '1970-01-01'::timestamp",
+    ),
     ("unknown protocol", "protocol is null"),
     ("unparseable address", "not ingest_is_ip(src_addr) or not ingest_is_ip(dst_addr)"),
     ("invalid port", "src_port is null or dst_port is null"),

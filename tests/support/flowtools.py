@@ -24,6 +24,7 @@ ETHERTYPE_VLAN = (0x8100, 0x88A8)
 ETHERTYPE_IPV4 = 0x0800
 ETHERTYPE_IPV6 = 0x86DD
 IPPROTO_UDP = 17
+COLLECTOR_DRAIN_SECONDS = 1.0
 
 
 def realdata_dir() -> Path | None:
@@ -99,7 +100,8 @@ def _wait_for_socket(port: int, process: subprocess.Popen[bytes], log: Path) -> 
 def nfcapd_collector(directory: Path, sampling_interval: int | None = None) -> Iterator[int]:
     """Run nfcapd on a free loopback port writing into `directory`; yields the port.
 
-    On exit nfcapd is stopped with SIGTERM, which makes it close its current file.
+    On exit nfcapd gets a moment to drain its socket, then SIGTERM, which makes it close
+    its current file.
     """
     directory.mkdir(parents=True, exist_ok=True)
     port = free_udp_port()
@@ -112,6 +114,7 @@ def nfcapd_collector(directory: Path, sampling_interval: int | None = None) -> I
     try:
         _wait_for_socket(port, process, log)
         yield port
+        time.sleep(COLLECTOR_DRAIN_SECONDS)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -135,12 +138,13 @@ def replay_udp(pcap: Path, port: int) -> int:
 def softflowd_export(pcap: Path, port: int, sampling_interval: int, scratch: Path) -> None:
     """Turn a packet capture into sampled NetFlow v9 sent to 127.0.0.1:port.
 
-    `-a` keeps the capture's own timestamps in the flow records.
+    `-a` keeps the capture's own timestamps in the flow records; `-c none` leaves out the
+    control socket, with which softflowd would wait for commands after the capture ends.
     """
     scratch.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         ["softflowd", "-r", str(pcap), "-v", "9", "-s", str(sampling_interval), "-a", "-d",
          "-n", f"127.0.0.1:{port}", "-p", str(scratch / "softflowd.pid"),
-         "-c", str(scratch / "softflowd.ctl")],
+         "-c", "none"],
         check=True, capture_output=True, timeout=120, env={**os.environ},
     )  # fmt: skip
