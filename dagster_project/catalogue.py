@@ -37,7 +37,8 @@ FIGURES = (
         "figure",
         "Figure 2: Hourly average broadband traffic on weekdays in the past year",
         "Mean traffic by hour of day over Monday-Friday for four school weeks about four months "
-        "apart; downloads (OUT) solid, uploads (IN) dotted; PPPoE and IPoE together.",
+        "apart; downloads (OUT) solid, uploads (IN) dotted. Hourly detail comes from the PPPoE "
+        "flow records; IPoE usage counters are daily and carry no hour of day.",
         ("weekday_hourly_traffic",),
     ),
     ReportItem(
@@ -93,7 +94,8 @@ FIGURES = (
         "figure",
         "Figure 9: Hourly average broadband traffic on weekdays in the past five years",
         "Mean traffic by hour of day over Monday-Friday for a week before the pandemic "
-        "(February 2020) and each year's comparison week since; OUT solid, IN dotted.",
+        "(February 2020) and each year's comparison week since; OUT solid, IN dotted; "
+        "PPPoE flow records.",
         ("weekday_hourly_traffic",),
     ),
     ReportItem(
