@@ -97,12 +97,20 @@ def _status_html(status: str) -> str:
     return f'<span class="{css}">{html.escape(status)}</span>'
 
 
+def _grouped_inputs(inputs: tuple[InputProvenance, ...]) -> dict[tuple[str, str], list[str]]:
+    """Weeks per input and provenance, so identical loads of many weeks take one row."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for entry in inputs:
+        details = "; ".join(f"{key}: {value}" for key, value in sorted(entry.details.items()))
+        grouped.setdefault((entry.asset, details), []).append(entry.week)
+    return grouped
+
+
 def _provenance_html(provenance: Provenance) -> str:
     inputs = "".join(
-        f"<tr><th>{html.escape(entry.asset)}</th><td>{html.escape(entry.week)}</td>"
-        f"<td>{html.escape(', '.join(f'{k}={v}' for k, v in sorted(entry.details.items())))}"
-        "</td></tr>"
-        for entry in provenance.inputs
+        f"<tr><th>{html.escape(asset)}</th><td>{html.escape(', '.join(weeks))}</td>"
+        f"<td>{html.escape(details)}</td></tr>"
+        for (asset, details), weeks in _grouped_inputs(provenance.inputs).items()
     )
     sampling = ", ".join(
         f"{week}: {interval}" for week, interval in sorted(provenance.sampling_intervals.items())
@@ -123,7 +131,7 @@ def _provenance_html(provenance: Provenance) -> str:
         f"<p>Analysis time zone: {html.escape(provenance.time_zone)}. "
         f"Packet sampling (1:N) of the flow records per week: {html.escape(sampling or 'none')}."
         f" Data sources: {html.escape(', '.join(sorted(provenance.sources)))}.</p>"
-        "<h3>Raw inputs</h3><table><thead><tr><th>input</th><th>week</th><th>provenance</th>"
+        "<h3>Raw inputs</h3><table><thead><tr><th>input</th><th>weeks</th><th>provenance</th>"
         f"</tr></thead><tbody>{inputs}</tbody></table>"
         f"<h3>Validation</h3><p>{html.escape(summary)}</p>"
         "<table><thead><tr><th>asset</th><th>check</th><th>latest result</th></tr></thead>"

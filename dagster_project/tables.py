@@ -283,3 +283,37 @@ def growth_table(
             ("mode of daily usage", 2),
         ),
     )
+
+
+def _significant(value: float) -> str:
+    return "-" if pd.isna(value) else f"{value:.4g}"
+
+
+def calibration_table(name: str, comparison: pd.DataFrame, footer: str = "") -> ReportTable:
+    """The calibration comparison (published statistic vs computed), failures first.
+
+    `comparison` has the columns the calibration asset writes: item, service, direction,
+    year, statistic, published, computed, deviation, tolerance, unit and passed.
+    """
+    ordered = comparison.sort_values(
+        ["passed", "item", "service", "direction", "year", "statistic"], kind="stable"
+    )
+    rows = tuple(
+        (
+            f"{row.item} {row.service} {row.direction} {row.year} {row.statistic}",
+            _significant(row.published),
+            _significant(row.computed),
+            f"{_significant(row.deviation)} {row.unit}",
+            f"{_significant(row.tolerance)} {row.unit}",
+            "pass" if row.passed else "FAIL",
+        )
+        for row in ordered.itertuples(index=False)
+    )
+    passed = int(comparison["passed"].sum())
+    return ReportTable(
+        name=name,
+        title=f"Calibration: {passed} of {len(comparison)} published statistics within tolerance",
+        columns=("statistic", "published", "computed", "deviation", "tolerance", "result"),
+        rows=rows,
+        footer=footer,
+    )

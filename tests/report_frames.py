@@ -312,3 +312,39 @@ def hand_built_marts(weeks_by_year: dict[int, date], other_weeks) -> dict[str, p
 def with_report_year(frame: pd.DataFrame, weeks_by_year: dict[int, date]) -> pd.DataFrame:
     years = {week: year for year, week in weeks_by_year.items()}
     return frame.assign(report_year=frame["week_start"].map(years))
+
+
+def calibration_comparison() -> pd.DataFrame:
+    """Rows as the calibration asset writes them (tables/calibration.csv)."""
+    return pd.DataFrame(
+        [
+            (
+                "Table 1",
+                "broadband",
+                "OUT",
+                2024,
+                "mean_mb",
+                5743,
+                5801.2,
+                0.0101,
+                0.05,
+                "relative",
+                True,
+            ),
+            ("Table 1", "broadband", "OUT", 2024, "mode_bin", 75, 76, 1, 0, "bins", False),
+            ("Table 3", "broadband", "", 2024, "tcp", 67.5, 67.31, -0.19, 0.5, "points", True),
+        ],
+        columns=[
+            "item",
+            "service",
+            "direction",
+            "year",
+            "statistic",
+            "published",
+            "computed",
+            "deviation",
+            "tolerance",
+            "unit",
+            "passed",
+        ],
+    )

@@ -61,6 +61,8 @@ def warehouse(tmp_path_factory) -> WarehouseResource:
 @pytest.fixture(scope="module")
 def output_dir(tmp_path_factory) -> Iterator[Path]:
     output = tmp_path_factory.mktemp("outputs") / "assets"
+    (output / "tables").mkdir(parents=True)
+    frames.calibration_comparison().to_csv(output / "tables" / "calibration.csv", index=False)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("TRAFFICREPORT_OUTPUT_DIR", str(output))
         yield output
@@ -124,8 +126,9 @@ def test_report_run_writes_every_figure_table_and_the_page(first_run, output_dir
     assert page.count('src="data:image/png;base64,') == len(FIGURES)
     assert "http://" not in page and "https://" not in page
     assert "synthetic" in page.lower() and "Asia/Tokyo" in page and "1:100" in page
+    assert "Calibration: 2 of 3 published statistics within tolerance" in page
     table_ids = set(body_rows(page))
-    assert {entry.name for entry in report_assets.REPORTED_TABLES} <= table_ids
+    assert {entry.name for entry in report_assets.REPORTED_TABLES} | {"calibration"} <= table_ids
 
 
 def test_re_rendering_gives_byte_identical_files(first_run, instance, warehouse, output_dir):

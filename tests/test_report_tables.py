@@ -114,3 +114,17 @@ def test_growth_table_shows_a_dash_for_a_month_the_mart_lacks():
 
 def test_missing_value_shows_as_a_dash():
     assert tables.format_number(float("nan"), 1) == "-"
+
+
+def test_calibration_table_lists_failures_first_with_units():
+    table = tables.calibration_table("calibration", frames.calibration_comparison())
+    assert table.title == "Calibration: 2 of 3 published statistics within tolerance"
+    assert table.rows[0] == (
+        "Table 1 broadband OUT 2024 mode_bin",
+        "75",
+        "76",
+        "1 bins",
+        "0 bins",
+        "FAIL",
+    )
+    assert table.rows[-1][3:] == ("-0.19 points", "0.5 points", "pass")

@@ -5,9 +5,12 @@ every default week (one `weekly_report` run each), then the cross-week assets, w
 with this page for the latest comparison week (`partitions.DEFAULT_WEEK`).
 """
 
-import dagster as dg
+import html
 
-from dagster_project import run_history, settings
+import dagster as dg
+import pandas as pd
+
+from dagster_project import run_history, settings, tables
 from dagster_project.assets.figures import FIGURE_INPUTS
 from dagster_project.assets.report_inputs import CROSS_WEEK_TAGS, ReportInputs
 from dagster_project.assets.tables import TABLE_INPUTS, table_paths
@@ -18,12 +21,30 @@ from dagster_project.report import CheckStatus, Provenance, ReportContent, rende
 from dagster_project.resources import WarehouseResource
 from dagster_project.settings import analysis_timezone
 
+# The comparison of computed with published statistics (written by the calibration asset).
+CALIBRATION_ASSET = "calibration"
+CALIBRATION_FILE = "calibration.csv"
+
 ITEM_INPUTS: dict[str, ReportInputs] = {
     **{name: inputs for name, (inputs, _) in FIGURE_INPUTS.items()},
     **{name: inputs for name, (inputs, _) in TABLE_INPUTS.items()},
 }
 REPORTED_FIGURES = tuple(entry for entry in FIGURES if entry.name in ITEM_INPUTS)
 REPORTED_TABLES = tuple(entry for entry in TABLES if entry.name in ITEM_INPUTS)
+
+
+def _calibration_html(provenance: Provenance) -> str | None:
+    """For synthetic data, how close the pipeline's results are to the published report."""
+    if not provenance.synthetic:
+        return None
+    path = settings.output_dir() / "tables" / CALIBRATION_FILE
+    if not path.exists():
+        return (
+            '<p class="note">The calibration comparison has not been materialized '
+            f"(asset <code>{CALIBRATION_ASSET}</code>).</p>"
+        )
+    table = tables.calibration_table("calibration", pd.read_csv(path))
+    return f"<p>{html.escape(table.title)}.</p>{table.to_html()}"
 
 
 def _read_output(entry: ReportItem) -> bytes | str:
@@ -57,7 +78,7 @@ def _provenance(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
 
 @dg.asset(
     group_name="report",
-    deps=[entry.name for entry in (*REPORTED_FIGURES, *REPORTED_TABLES)],
+    deps=[entry.name for entry in (*REPORTED_FIGURES, *REPORTED_TABLES)] + [CALIBRATION_ASSET],
     kinds={"html"},
     tags=CROSS_WEEK_TAGS,
     description=(
@@ -74,6 +95,7 @@ def weekly_report_page(
         figures=tuple((entry, _read_output(entry)) for entry in REPORTED_FIGURES),
         tables=tuple((entry, _read_output(entry)) for entry in REPORTED_TABLES),
         provenance=provenance,
+        calibration_html=_calibration_html(provenance),
     )
     path = settings.output_dir() / "report" / f"{week_key(DEFAULT_WEEK)}.html"
     path.parent.mkdir(parents=True, exist_ok=True)
