@@ -10,7 +10,10 @@ from datetime import date
 
 import dagster as dg
 from dagster._core.event_api import PartitionKeyFilter
-from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+from dagster._core.storage.asset_check_execution_record import (
+    AssetCheckExecutionRecord,
+    AssetCheckExecutionRecordStatus,
+)
 
 from dagster_project.partitions import week_key
 from dagster_project.report import CheckStatus, InputProvenance
@@ -19,6 +22,9 @@ from dagster_project.report import CheckStatus, InputProvenance
 WEEKLY_RAW_INPUTS = ("raw_flows", "raw_assignments", "raw_usage_counters")
 MONTHLY_RAW_INPUT = "raw_monthly_totals"
 PROVENANCE_PREFIX = "provenance/"
+PARTITION_TAG = "dagster/partition"
+# How many past executions of an unpartitioned check are searched for a week's result.
+CHECK_HISTORY_LIMIT = 1000
 
 _STATUS_WORDS = {
     AssetCheckExecutionRecordStatus.SUCCEEDED: "passed",
@@ -87,6 +93,44 @@ def data_note(entries: Sequence[InputProvenance]) -> str:
     return f"Source: {', '.join(sources)} flow and usage records."
 
 
+def _latest_per_week(
+    instance: dg.DagsterInstance,
+    check_key: dg.AssetCheckKey,
+    partitioned: bool,
+    week_keys: list[str],
+) -> dict[str, AssetCheckExecutionRecord]:
+    """Latest execution of a check per week.
+
+    A partitioned check records its week. An unpartitioned check on a weekly asset (dbt
+    tests run with the week's models) does not, so its week is the partition of the run
+    that executed it.
+    """
+    if partitioned:
+        found = {}
+        for week in week_keys:
+            record = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+                [check_key], partition_filter=PartitionKeyFilter(key=week)
+            ).get(check_key)
+            if record is not None:
+                found[week] = record
+        return found
+    history = instance.event_log_storage.get_asset_check_execution_history(
+        check_key, limit=CHECK_HISTORY_LIMIT
+    )
+    runs = instance.get_runs(dg.RunsFilter(run_ids=sorted({r.run_id for r in history})))
+    week_of_run = {run.run_id: run.tags.get(PARTITION_TAG) for run in runs}
+    found = {}
+    for record in history:  # newest first
+        week = week_of_run.get(record.run_id)
+        if week in week_keys and week not in found:
+            found[week] = record
+    return found
+
+
+def _status(record: AssetCheckExecutionRecord | None) -> str:
+    return _STATUS_WORDS.get(record.status, "not run") if record else "not run"
+
+
 def check_statuses(
     instance: dg.DagsterInstance,
     asset_graph,
@@ -100,17 +144,19 @@ def check_statuses(
         asset_key = dg.AssetKey(mart)
         weekly = asset_graph.has(asset_key) and asset_graph.get(asset_key).is_partitioned
         checks = asset_graph.get_check_keys_for_assets({asset_key})
-        check_keys = sorted(checks, key=lambda k: k.name)
-        for partition in week_keys if weekly else [None]:
-            latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(
-                check_keys,
-                partition_filter=PartitionKeyFilter(key=partition) if partition else None,
-            )
-            for check_key in check_keys:
-                record = latest.get(check_key)
-                status = _STATUS_WORDS.get(record.status, "not run") if record else "not run"
-                label = f"{mart} [{partition}]" if partition else mart
-                statuses.append(CheckStatus(asset=label, check=check_key.name, status=status))
+        for check_key in sorted(checks, key=lambda k: k.name):
+            if not weekly:
+                latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+                    [check_key]
+                ).get(check_key)
+                statuses.append(CheckStatus(mart, check_key.name, _status(latest)))
+                continue
+            partitioned = asset_graph.get(check_key).partitions_def is not None
+            per_week = _latest_per_week(instance, check_key, partitioned, week_keys)
+            statuses += [
+                CheckStatus(f"{mart} [{week}]", check_key.name, _status(per_week.get(week)))
+                for week in week_keys
+            ]
     return tuple(statuses)
 
 
