@@ -1,0 +1,123 @@
+"""A failing blocking GX check stops everything downstream of its asset in the same run."""
+
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from dagster_project.assets.checks import suite_checks
+from dagster_project.assets.figures import port_share_chart
+from dagster_project.assets.raw import raw_monthly_totals, raw_week
+from dagster_project.partitions import weekly_partitions
+from dagster_project.resources import SourcesResource, WarehouseResource
+from tests import validation_data as data
+
+
+@pytest.fixture
+def run_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("TRAFFICREPORT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TRAFFICREPORT_OUTPUT_DIR", str(tmp_path / "assets"))
+    return tmp_path
+
+
+def port_usage_stand_in(frame: pd.DataFrame) -> dg.AssetsDefinition:
+    """Writes `frame` as the port_usage mart, in place of the dbt model."""
+
+    @dg.asset(name="port_usage", partitions_def=weekly_partitions)
+    def port_usage(warehouse: WarehouseResource) -> None:
+        with warehouse.connect() as con:
+            data.load_mart(con, "port_usage", frame)
+
+    return port_usage
+
+
+def checks_on(*asset_names: str) -> list[dg.AssetChecksDefinition]:
+    return [
+        check
+        for check in suite_checks
+        if {key.asset_key.path[-1] for key in check.check_keys} & set(asset_names)
+    ]
+
+
+def materialize_port_chart(frame: pd.DataFrame, run_dirs: Path) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        [port_usage_stand_in(frame), port_share_chart, *checks_on("port_usage")],
+        partition_key=data.WEEK.isoformat(),
+        resources={"warehouse": WarehouseResource(path=str(run_dirs / "warehouse.duckdb"))},
+        raise_on_error=False,
+    )
+
+
+def check_outcomes(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
+    return {
+        evaluation.check_name: evaluation.passed
+        for evaluation in result.get_asset_check_evaluations()
+    }
+
+
+def test_clean_mart_lets_the_figure_through(run_dirs: Path) -> None:
+    result = materialize_port_chart(data.port_usage(), run_dirs)
+    assert check_outcomes(result) == {"gx_port_usage": True}
+    materialized = {event.asset_key for event in result.get_asset_materialization_events()}
+    assert dg.AssetKey("port_share_chart") in materialized
+
+
+def test_failing_mart_check_blocks_the_figure(run_dirs: Path) -> None:
+    broken = data.port_usage().drop(index=[2])  # shares of broadband sum to 90
+    result = materialize_port_chart(broken, run_dirs)
+    assert check_outcomes(result) == {"gx_port_usage": False}
+    materialized = {event.asset_key for event in result.get_asset_materialization_events()}
+    assert dg.AssetKey("port_usage") in materialized
+    assert dg.AssetKey("port_share_chart") not in materialized
+    assert not (run_dirs / "assets" / "figures" / f"port_shares_{data.WEEK}.png").exists()
+    evaluation = result.get_asset_check_evaluations()[0]
+    assert evaluation.metadata["failed_expectations"].value == 1
+    assert "service_share_total" in evaluation.metadata["result"].value
+
+
+def write_canonical_week(folder: Path, flows: pd.DataFrame) -> Path:
+    """A canonical-CSV sources.yaml whose week of flows is `flows`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    frames = {
+        "flows": flows.drop(columns=["source_file", "source_row"]),
+        "assignments": data.assignments().drop(columns=["source_file"]),
+        "usage_counters": data.usage_counters().drop(columns=["source_file"]),
+        "monthly_totals": data.monthly_totals().drop(columns=["source_file"]),
+    }
+    for name, frame in frames.items():
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    config = folder / "sources.yaml"
+    config.write_text(
+        "kind: canonical\ncanonical:\n"
+        + "".join(f"  {name}: {folder / name}.csv\n" for name in frames)
+    )
+    return config
+
+
+@dg.asset(deps=["raw_flows"], partitions_def=weekly_partitions)
+def flow_consumer() -> None:
+    """Stands in for the dbt models that read raw.flows."""
+
+
+def test_failing_raw_check_blocks_downstream_of_the_multi_asset(run_dirs: Path) -> None:
+    broken = data.flows()
+    broken.loc[0, "src_port"] = 70000
+    config = write_canonical_week(run_dirs / "incoming", broken)
+    result = dg.materialize(
+        [raw_week, raw_monthly_totals, flow_consumer, *checks_on("raw_flows")],
+        partition_key=date(2024, 6, 3).isoformat(),
+        selection=dg.AssetSelection.assets(raw_week, flow_consumer),
+        resources={
+            "warehouse": WarehouseResource(path=str(run_dirs / "warehouse.duckdb")),
+            "sources": SourcesResource(config_path=str(config)),
+        },
+        raise_on_error=False,
+    )
+    outcomes = check_outcomes(result)
+    assert outcomes["gx_raw_flows"] is False
+    assert outcomes["gx_raw_flows_profile"] is False
+    materialized = {event.asset_key for event in result.get_asset_materialization_events()}
+    assert dg.AssetKey("raw_flows") in materialized
+    assert dg.AssetKey("flow_consumer") not in materialized
