@@ -18,7 +18,7 @@ def test_definitions_load_with_lineage():
     assert "stg_flows" in parents("int_flows_attributed")
     assert "port_usage" in parents("port_share_chart")
     checks = {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys}
-    assert ("port_usage", "port_usage_suite") in checks
+    assert ("port_usage", "gx_port_usage") in checks
 
 
 def test_every_asset_is_described():
