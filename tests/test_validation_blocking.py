@@ -77,22 +77,24 @@ def test_failing_mart_check_blocks_the_figure(run_dirs: Path) -> None:
     assert "service_share_total" in evaluation.metadata["result"].value
 
 
-def write_canonical_week(folder: Path, flows: pd.DataFrame) -> Path:
-    """A canonical-CSV sources.yaml whose week of flows is `flows`."""
+def write_file_sources(folder: Path, flows: pd.DataFrame) -> Path:
+    """A sources.yaml reading CSV files whose week of flows is `flows`."""
     folder.mkdir(parents=True, exist_ok=True)
     frames = {
-        "flows": flows.drop(columns=["source_file", "source_row"]),
-        "assignments": data.assignments().drop(columns=["source_file"]),
-        "usage_counters": data.usage_counters().drop(columns=["source_file"]),
-        "monthly_totals": data.monthly_totals().drop(columns=["source_file"]),
+        "flows": ("canonical_csv", flows.drop(columns=["source_file", "source_row"])),
+        "assignments": ("csv", data.assignments().drop(columns=["source_file"])),
+        "usage_counters": ("csv", data.usage_counters().drop(columns=["source_file"])),
+        "monthly_totals": ("csv", data.monthly_totals().drop(columns=["source_file"])),
     }
-    for name, frame in frames.items():
+    entries = []
+    for name, (file_format, frame) in frames.items():
         frame.to_csv(folder / f"{name}.csv", index=False)
+        entries.append(
+            f"  {name}:\n    - name: test-{name}\n      format: {file_format}\n"
+            f"      path: {folder / name}.csv\n"
+        )
     config = folder / "sources.yaml"
-    config.write_text(
-        "kind: canonical\ncanonical:\n"
-        + "".join(f"  {name}: {folder / name}.csv\n" for name in frames)
-    )
+    config.write_text("kind: files\nfiles:\n" + "".join(entries))
     return config
 
 
@@ -103,8 +105,9 @@ def flow_consumer() -> None:
 
 def test_failing_raw_check_blocks_downstream_of_the_multi_asset(run_dirs: Path) -> None:
     broken = data.flows()
-    broken.loc[0, "src_port"] = 70000
-    config = write_canonical_week(run_dirs / "incoming", broken)
+    # Bytes and packets swapped: a fault loading cannot see, as both parse as counts.
+    broken.loc[1, ["bytes", "packets"]] = [400, 40_000]
+    config = write_file_sources(run_dirs / "incoming", broken)
     result = dg.materialize(
         [raw_week, raw_monthly_totals, flow_consumer, *checks_on("raw_flows")],
         partition_key=date(2024, 6, 3).isoformat(),
