@@ -19,7 +19,7 @@ from dagster_project.raw_schema import (
     RawTable,
 )
 from dagster_project.settings import PROJECT_ROOT
-from dagster_project.warehouse import ensure_raw_tables, replace_table, replace_week, stage
+from dagster_project.warehouse import ensure_raw_tables, replace_table, replace_weeks, stage
 
 
 def sources_config_path() -> Path:
@@ -91,8 +91,15 @@ def load_week(
     else:
         provenance = ingest.provenance(ingest.stage_week(con, week_start, config["file_sources"]))
     report = LoadReport(provenance=provenance)
-    for table in (FLOWS, ASSIGNMENTS, USAGE_COUNTERS, QUARANTINE):
-        report.rows[table.name] = replace_week(con, table, week_start, f"staged_{table.name}")
+    # All four tables of the week change together or not at all.
+    report.rows = replace_weeks(
+        con,
+        week_start,
+        {
+            table: f"staged_{table.name}"
+            for table in (FLOWS, ASSIGNMENTS, USAGE_COUNTERS, QUARANTINE)
+        },
+    )
     reasons = con.execute(
         "select reason, count(*) from raw.quarantine where week_start = ? group by reason",
         [week_start],

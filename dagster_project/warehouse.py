@@ -1,6 +1,6 @@
 """Writing raw tables into the DuckDB warehouse, one week at a time and atomically."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -37,24 +37,35 @@ def replace_week(
     `week_start`. Either the whole week is replaced or nothing changes, so a failed load
     never leaves a half-written week behind. Returns the number of rows written.
     """
-    columns = [name for name in table.column_names if name != "week_start"]
-    column_list = ", ".join(columns)
+    return replace_weeks(con, week_start, {table: relation_name})[table.name]
+
+
+def replace_weeks(
+    con: duckdb.DuckDBPyConnection, week_start: date, relations: Mapping[RawTable, str]
+) -> dict[str, int]:
+    """Replace one week of several tables in a single transaction: all of them or none.
+
+    Returns the number of rows written per table name.
+    """
+    counts: dict[str, int] = {}
     con.execute("begin transaction")
     try:
-        con.execute(f"delete from {table.qualified_name} where week_start = ?", [week_start])
-        con.execute(
-            f"insert into {table.qualified_name} (week_start, {column_list}) "
-            f"select ?::date, {column_list} from {relation_name}",
-            [week_start],
-        )
-        count = con.execute(
-            f"select count(*) from {table.qualified_name} where week_start = ?", [week_start]
-        ).fetchone()[0]
+        for table, relation_name in relations.items():
+            columns = ", ".join(name for name in table.column_names if name != "week_start")
+            con.execute(f"delete from {table.qualified_name} where week_start = ?", [week_start])
+            con.execute(
+                f"insert into {table.qualified_name} (week_start, {columns}) "
+                f"select ?::date, {columns} from {relation_name}",
+                [week_start],
+            )
+            counts[table.name] = con.execute(
+                f"select count(*) from {table.qualified_name} where week_start = ?", [week_start]
+            ).fetchone()[0]
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
-    return int(count)
+    return counts
 
 
 def replace_table(con: duckdb.DuckDBPyConnection, table: RawTable, relation_name: str) -> int:

@@ -27,6 +27,9 @@ from dagster_project.ingest.quarantine import FileCounts, WeekWindow, create_sta
 from dagster_project.partitions import week_bounds_utc, week_key
 from dagster_project.raw_schema import ASSIGNMENTS, MONTHLY_TOTALS, USAGE_COUNTERS, RawTable
 
+# Beyond this many files a source's provenance names the first and the last ones.
+MAX_LISTED_FILES = 12
+
 FlowReader = Callable[[duckdb.DuckDBPyConnection, FlowSource, Path, WeekWindow], FileCounts]
 
 FLOW_READERS: dict[str, FlowReader] = {
@@ -125,20 +128,28 @@ def stage_monthly_totals(con: duckdb.DuckDBPyConnection, sources: FileSources) -
     return loads
 
 
+def _file_list(files: list[str]) -> str:
+    """Every file of a small load; the first and last ones of a long one."""
+    if len(files) <= MAX_LISTED_FILES:
+        return ", ".join(files)
+    shown = files[: MAX_LISTED_FILES - 1]
+    return f"{', '.join(shown)}, ... ({len(files) - len(shown) - 1} more), {files[-1]}"
+
+
 def provenance(loads: list[SourceLoad]) -> dict[str, str]:
     """Flat, human-readable provenance of a load for asset metadata and the report."""
     described = {
         f"source/{load.name}": (
             f"{load.format} {load.table}: {len(load.files)} file(s), {load.rows} rows"
             + (f", {sum(load.quarantined.values())} quarantined" if load.quarantined else "")
+            + f" [{_file_list(load.files)}]"
         )
         for load in loads
     }
-    files = sorted({path for load in loads for path in load.files})
     return {
         "source": "real",
-        "sources": ", ".join(f"{load.name} ({load.format})" for load in loads),
-        "files": "\n".join(files),
+        "sources": ", ".join(f"{load.name} ({load.format} {load.table})" for load in loads),
+        "files": str(sum(len(load.files) for load in loads)),
         **described,
     }
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.ingest.config import FlowSource
-from dagster_project.ingest.protocols import IANA_PROTOCOL_TABLE
+from dagster_project.ingest.protocols import IANA_PROTOCOL_TABLE, protocol_lookup_sql
 from dagster_project.ingest.quarantine import FileCounts, WeekWindow, stage_parsed_flows
 from dagster_project.ingest.text import json_lines_sql, port_sql, sql_string
 
@@ -31,14 +31,6 @@ FIELDS = (
 )
 
 
-def protocol_sql(text: str) -> str:
-    """Protocol number from digits or an IANA keyword in any case; NULL when neither."""
-    return (
-        f"coalesce(try_cast({text} as utinyint)::smallint, "
-        f"(select number from {IANA_PROTOCOL_TABLE} where name = lower({text})))"
-    )
-
-
 def _time_sql(text: str) -> str:
     """Nanoseconds since the epoch, or RFC 3339 text when the time field is rendered."""
     nanoseconds = f"try_cast({text} as hugeint)"
@@ -51,12 +43,13 @@ def _time_sql(text: str) -> str:
 def parsed_sql(source: FlowSource, path: Path) -> str:
     fallback = "null" if source.sampling_interval is None else str(source.sampling_interval)
     scaled = "true" if source.counts_scaled else "false"
+    protocol_number, protocol_join = protocol_lookup_sql("proto", IANA_PROTOCOL_TABLE)
     return f"""
         with records as ({json_lines_sql(path, FIELDS)}),
         typed as (
-            select *, {protocol_sql("proto")} as protocol_number,
+            select records.*, {protocol_number} as protocol_number,
                 try_cast(sampling_rate as bigint) as rate
-            from records
+            from records {protocol_join}
         )
         select
             {sql_string(path)} as source_file,

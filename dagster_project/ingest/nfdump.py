@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.ingest.config import FlowSource
-from dagster_project.ingest.protocols import NFDUMP_PROTOCOL_TABLE
+from dagster_project.ingest.protocols import NFDUMP_PROTOCOL_TABLE, protocol_lookup_sql
 from dagster_project.ingest.quarantine import FileCounts, WeekWindow, stage_parsed_flows
 from dagster_project.ingest.text import lines_sql, local_to_utc_sql, port_sql, sql_string
 
@@ -48,28 +48,30 @@ def _scaling_sql(source: FlowSource) -> tuple[str, str]:
     return str(interval), "true" if scaled or interval == 1 else "false"
 
 
-def _protocol_sql(text: str) -> str:
-    """Protocol number from nfdump's name or digits; NULL when neither."""
-    return (
-        f"coalesce(try_cast({text} as utinyint)::smallint, "
-        f"(select number from {NFDUMP_PROTOCOL_TABLE} where name = {text}))"
-    )
-
-
 def _csv_records_sql(path: Path, header_prefix: str) -> str:
-    """Data lines of an nfdump CSV: no header, nothing from the Summary block on."""
+    """Data lines of an nfdump CSV as untrimmed field lists `f`: no header, no Summary block."""
     return f"""
-        with lines as ({lines_sql(path)}),
+        with lines as materialized ({lines_sql(path)}),
         trailer as (
             select coalesce(min(line_number), 9223372036854775807) as first_line
-            from lines where trim(line) = 'Summary'
+            from lines where line = 'Summary'
         )
-        select line_number, line, list_transform(string_split(line, ','), lambda f: trim(f)) as f
+        select line_number, line, string_split(line, ',') as f
         from lines, trailer
         where line_number < trailer.first_line
-          and line is not null and trim(line) <> ''
+          and line is not null
           and not starts_with(line, {sql_string(header_prefix)})
     """
+
+
+def _field(index: int) -> str:
+    """Field `index` (1-based) of an nfdump CSV line; nfdump pads some fields with blanks."""
+    return f"trim(f[{index}])"
+
+
+def _local_time(index: int, source: FlowSource) -> str:
+    """UTC time from field `index`, printed in the local time of the source's zone."""
+    return local_to_utc_sql(f"try_cast({_field(index)} as timestamp)", source.timezone)
 
 
 def _ports_sql(field: str, protocol: str) -> str:
@@ -79,11 +81,12 @@ def _ports_sql(field: str, protocol: str) -> str:
 def legacy_csv_sql(source: FlowSource, path: Path) -> str:
     """Parsed flows of an nfdump 1.7.0-1.7.4 `-o csv` file."""
     interval, scaled = _scaling_sql(source)
-    protocol = _protocol_sql("f[8]")
+    protocol_number, protocol_join = protocol_lookup_sql(_field(8), NFDUMP_PROTOCOL_TABLE)
     return f"""
         with records as ({_csv_records_sql(path, "ts,te,td,")}),
         typed as (
-            select *, {protocol} as protocol_number from records
+            select records.*, {protocol_number} as protocol_number
+            from records {protocol_join}
         )
         select
             {sql_string(path)} as source_file,
@@ -92,23 +95,23 @@ def legacy_csv_sql(source: FlowSource, path: Path) -> str:
             case
                 when len(f) <> {LEGACY_CSV_FIELDS}
                     then 'malformed record: expected {LEGACY_CSV_FIELDS} fields'
-                when coalesce(try_cast(f[14] as bigint), 0) <> 0
-                    or coalesce(try_cast(f[15] as bigint), 0) <> 0
+                when coalesce(try_cast({_field(14)} as bigint), 0) <> 0
+                    or coalesce(try_cast({_field(15)} as bigint), 0) <> 0
                     then 'bidirectional record (out counters set)'
             end as malformed,
-            {local_to_utc_sql("try_cast(f[1] as timestamp)", source.timezone)} as flow_start,
-            {local_to_utc_sql("try_cast(f[2] as timestamp)", source.timezone)} as flow_end,
-            f[4] as src_addr,
-            f[5] as dst_addr,
-            {_ports_sql("f[6]", "protocol_number")} as src_port,
-            {_ports_sql("f[7]", "protocol_number")} as dst_port,
+            {_local_time(1, source)} as flow_start,
+            {_local_time(2, source)} as flow_end,
+            {_field(4)} as src_addr,
+            {_field(5)} as dst_addr,
+            {_ports_sql(_field(6), "protocol_number")} as src_port,
+            {_ports_sql(_field(7), "protocol_number")} as dst_port,
             protocol_number as protocol,
-            try_cast(f[13] as bigint) as bytes,
-            try_cast(f[12] as bigint) as packets,
+            try_cast({_field(13)} as bigint) as bytes,
+            try_cast({_field(12)} as bigint) as packets,
             {interval} as sampling_interval,
             {scaled} as counts_scaled,
             {sql_string(source.service)} as service,
-            coalesce(nullif(f[45], ''), {sql_string(source.name)}) as exporter
+            coalesce(nullif({_field(45)}, ''), {sql_string(source.name)}) as exporter
         from typed
     """
 
@@ -116,12 +119,12 @@ def legacy_csv_sql(source: FlowSource, path: Path) -> str:
 def csv_sql(source: FlowSource, path: Path) -> str:
     """Parsed flows of an nfdump >= 1.7.5 `-o csv` file."""
     interval, scaled = _scaling_sql(source)
-    start = local_to_utc_sql("try_cast(f[1] as timestamp)", source.timezone)
+    start = _local_time(1, source)
     return f"""
         with records as ({_csv_records_sql(path, "firstSeen,")}),
         typed as (
-            select *, try_cast(f[3] as utinyint)::smallint as protocol_number,
-                {start} as start_utc, try_cast(f[2] as double) as duration_seconds
+            select *, try_cast({_field(3)} as utinyint)::smallint as protocol_number,
+                {start} as start_utc, try_cast({_field(2)} as double) as duration_seconds
             from records
         )
         select
@@ -132,13 +135,13 @@ def csv_sql(source: FlowSource, path: Path) -> str:
                 then 'malformed record: expected {CSV_FIELDS} fields' end as malformed,
             start_utc as flow_start,
             start_utc + to_milliseconds(round(duration_seconds * 1000)::bigint) as flow_end,
-            f[4] as src_addr,
-            f[6] as dst_addr,
-            {_ports_sql("f[5]", "protocol_number")} as src_port,
-            {_ports_sql("f[7]", "protocol_number")} as dst_port,
+            {_field(4)} as src_addr,
+            {_field(6)} as dst_addr,
+            {_ports_sql(_field(5), "protocol_number")} as src_port,
+            {_ports_sql(_field(7), "protocol_number")} as dst_port,
             protocol_number as protocol,
-            try_cast(f[9] as bigint) as bytes,
-            try_cast(f[8] as bigint) as packets,
+            try_cast({_field(9)} as bigint) as bytes,
+            try_cast({_field(8)} as bigint) as packets,
             {interval} as sampling_interval,
             {scaled} as counts_scaled,
             {sql_string(source.service)} as service,
@@ -150,8 +153,7 @@ def csv_sql(source: FlowSource, path: Path) -> str:
 def csv_layout(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     """'legacy' (1.7.0-1.7.4) or 'current' (>= 1.7.5), told by the first line of the file."""
     first = con.execute(
-        f"select line from ({lines_sql(path)}) where trim(coalesce(line, '')) <> '' "
-        "order by line_number limit 1"
+        f"select line from ({lines_sql(path)}) where line is not null order by line_number limit 1"
     ).fetchone()
     if first is None:
         return "legacy"  # an empty export: either layout reads it as no records

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.ingest.config import FlowSource
-from dagster_project.ingest.goflow2 import protocol_sql
+from dagster_project.ingest.protocols import IANA_PROTOCOL_TABLE, protocol_lookup_sql
 from dagster_project.ingest.quarantine import FileCounts, WeekWindow, stage_parsed_flows
 from dagster_project.ingest.text import (
     delimited_sql,
@@ -68,13 +68,14 @@ def _canonical_sql(source: FlowSource, records_sql: str, malformed_sql: str, pat
     binned = epoch_or_timestamp_sql("stamp_inserted", source.timezone)
     fallback = source.sampling_interval or 1
     scaled = "true" if source.counts_scaled else "false"
+    protocol_number, protocol_join = protocol_lookup_sql("ip_proto", IANA_PROTOCOL_TABLE)
     return f"""
         with records as ({records_sql}),
         typed as (
-            select *, {protocol_sql("ip_proto")} as protocol_number,
+            select records.*, {protocol_number} as protocol_number,
                 coalesce({start}, {binned}) as start_utc,
                 try_cast(sampling_rate as bigint) as rate
-            from records
+            from records {protocol_join}
         )
         select
             {sql_string(path)} as source_file,

@@ -64,3 +64,15 @@ def register_protocol_tables(con: duckdb.DuckDBPyConnection) -> None:
     ):
         con.execute(f"create or replace temp table {table} (name varchar, number smallint)")
         con.executemany(f"insert into {table} values (?, ?)", list(numbers.items()))
+
+
+def protocol_lookup_sql(text: str, table: str) -> tuple[str, str]:
+    """(protocol number expression, LEFT JOIN clause) for protocol text in digits or a name.
+
+    Names are matched as the writing tool prints them: nfdump's table case-sensitively,
+    IANA keywords in any case. NULL when the text is neither.
+    """
+    key = text if table == NFDUMP_PROTOCOL_TABLE else f"lower({text})"
+    join = f"left join {table} as protocol_names on protocol_names.name = {key}"
+    number = f"coalesce(try_cast({text} as utinyint)::smallint, protocol_names.number)"
+    return number, join

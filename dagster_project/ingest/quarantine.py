@@ -51,19 +51,19 @@ IS_IP_ADDRESS_MACRO = f"""
 create or replace temp macro ingest_ipv6_groups(addr) as
     regexp_replace(addr, ':{IPV4_PATTERN}$', ':0:0');
 create or replace temp macro ingest_is_ip(addr) as (
-    addr is not null and (
-        regexp_full_match(addr, '{IPV4_PATTERN}')
-        or regexp_full_match(ingest_ipv6_groups(addr), '{HEX_GROUP}(:{HEX_GROUP}){{7}}')
-        or (
-            regexp_full_match(
-                ingest_ipv6_groups(addr),
-                '({HEX_GROUP}(:{HEX_GROUP})*)?::({HEX_GROUP}(:{HEX_GROUP})*)?'
+    addr is not null and case
+        when not contains(addr, ':') then regexp_full_match(addr, '{IPV4_PATTERN}')
+        else regexp_full_match(ingest_ipv6_groups(addr), '{HEX_GROUP}(:{HEX_GROUP}){{7}}')
+            or (
+                regexp_full_match(
+                    ingest_ipv6_groups(addr),
+                    '({HEX_GROUP}(:{HEX_GROUP})*)?::({HEX_GROUP}(:{HEX_GROUP})*)?'
+                )
+                and len(list_filter(
+                    string_split(ingest_ipv6_groups(addr), ':'), lambda g: g <> ''
+                )) <= 7
             )
-            and len(list_filter(
-                string_split(ingest_ipv6_groups(addr), ':'), lambda g: g <> ''
-            )) <= 7
-        )
-    )
+    end
 );
 """
 
@@ -147,9 +147,12 @@ def stage_parsed_flows(
     con: duckdb.DuckDBPyConnection, parsed_sql: str, window: WeekWindow, path: str
 ) -> FileCounts:
     """Check every parsed record of one file and append it to flows or quarantine."""
+    # The record text is kept only for rejected records: good ones are fully described by
+    # their canonical columns, and copying every line would double the work.
     con.execute(
         f"create or replace temp table {CHECKED_FLOWS} as "
-        f"select *, {reason_sql()} as reason from ({parsed_sql}) as parsed",
+        f"select * replace (case when reason is not null then record end as record) "
+        f"from (select *, {reason_sql()} as reason from ({parsed_sql}) as parsed)",
         {"week_start": window.week_start, "week_end": window.week_end},
     )
     flow_columns = ", ".join(_canonical_columns(FLOWS))

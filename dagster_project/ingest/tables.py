@@ -218,7 +218,7 @@ def stage_week_table(
     return _reason_counts(con, path)
 
 
-class BadRowError(ValueError):
+class BadRowError(RuntimeError):
     """A row of an unpartitioned table that cannot be loaded."""
 
 

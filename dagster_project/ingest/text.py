@@ -54,7 +54,7 @@ def json_lines_sql(path: str | Path, fields: tuple[str, ...]) -> str:
                     as valid_json,
                 json_transform(case when valid_json then line else '{{}}' end, '{shape}') as fields
             from ({lines_sql(path)})
-            where trim(coalesce(line, '')) <> ''
+            where line is not null
         )
     """
 
@@ -66,7 +66,7 @@ def delimited_sql(path: str | Path, delimiter: str = ",") -> str:
             list_transform(string_split(line, {sql_string(delimiter)}),
                            lambda v: trim(trim(v), '"')) as f
         from ({lines_sql(path)})
-        where trim(coalesce(line, '')) <> ''
+        where line is not null
     """
 
 
@@ -96,7 +96,6 @@ def header_index(header: list[str], names: tuple[str, ...], path: Path) -> dict[
 def first_line(con: duckdb.DuckDBPyConnection, path: str | Path) -> str | None:
     """The first non-empty line of a text file (a CSV header), None for an empty file."""
     row = con.execute(
-        f"select line from ({lines_sql(path)}) where trim(coalesce(line, '')) <> '' "
-        "order by line_number limit 1"
+        f"select line from ({lines_sql(path)}) where line is not null order by line_number limit 1"
     ).fetchone()
     return None if row is None else str(row[0])

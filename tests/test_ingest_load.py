@@ -1,0 +1,205 @@
+"""Loading a week from file sources: quarantine, provenance, atomic and exact replacement."""
+
+import re
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.ingest import UnreadableFileError
+from dagster_project.ingest.config import SourceConfigError
+from dagster_project.ingest.tables import BadRowError
+from dagster_project.sources import load_monthly_totals, load_week, read_sources_config
+from tests.support.flowtools import missing_programs, realdata_dir
+
+REALDATA = realdata_dir()
+
+WEEK = date(2024, 6, 3)
+GOFLOW2_RECORD = (
+    '{{"sampling_rate":{rate},"sampler_address":"192.0.2.1","time_flow_start_ns":{start},'
+    '"time_flow_end_ns":{start},"bytes":{size},"packets":1,"src_addr":"10.0.0.1",'
+    '"dst_addr":"198.51.100.7","proto":"TCP","src_port":50000,"dst_port":443}}'
+)
+IN_WEEK_NS = 1717502400 * 10**9  # 2024-06-04 12:00 UTC
+LAST_WEEK_NS = 1717070400 * 10**9  # 2024-05-30 12:00 UTC
+
+
+@pytest.fixture
+def sources_dir(tmp_path: Path) -> Path:
+    """Flows, assignments and counters for the week of 2024-06-03, with some bad records."""
+    (tmp_path / "goflow2.json").write_text(
+        "\n".join(
+            [
+                GOFLOW2_RECORD.format(rate=100, start=IN_WEEK_NS, size=1500),
+                GOFLOW2_RECORD.format(rate=100, start=IN_WEEK_NS, size=500),
+                GOFLOW2_RECORD.format(rate=0, start=IN_WEEK_NS, size=900),
+                GOFLOW2_RECORD.format(rate=100, start=LAST_WEEK_NS, size=700),
+                '{"sampling_rate":100,"bytes"',
+            ]
+        )
+        + "\n"
+    )
+    (tmp_path / "assignments.csv").write_text(
+        "subscriber_id,service,access,customer_class,address,valid_from,valid_to\n"
+        "sub-1,broadband,pppoe,personal,10.0.0.1,2024-06-01 00:00:00,\n"
+        "sub-2,broadband,pppoe,personal,2001:db8:1::/48,2024-06-01 00:00:00,2024-06-05 00:00:00\n"
+        "sub-3,broadband,pppoe,personal,10.0.0.3,2024-01-01 00:00:00,2024-02-01 00:00:00\n"
+        "sub-4,broadband,dialup,personal,10.0.0.4,2024-06-01 00:00:00,\n"
+        "sub-5,broadband,pppoe,personal,10.0.0.500,2024-06-01 00:00:00,\n"
+    )
+    (tmp_path / "usage_counters.csv").write_text(
+        "subscriber_id,service,access,customer_class,day,bytes_in,bytes_out\n"
+        "0901234,mobile,mobile,personal,2024-06-03,1000,20000\n"
+        "0901234,mobile,mobile,personal,2024-06-10,1000,20000\n"
+        "0901234,mobile,mobile,personal,2024-06-04,-5,20000\n"
+    )
+    (tmp_path / "monthly_totals.csv").write_text(
+        "month,service,access,direction,bytes\n"
+        "2024-06-01,broadband,pppoe,IN,1000\n"
+        "2024-06-01,broadband,pppoe,OUT,9000\n"
+    )
+    (tmp_path / "sources.yaml").write_text(
+        "kind: files\n"
+        "files:\n"
+        "  flows:\n"
+        "    - {name: core, format: goflow2_json, path: goflow2.json, service: broadband}\n"
+        "  assignments:\n"
+        "    - {name: radius, format: csv, path: assignments.csv}\n"
+        "  usage_counters:\n"
+        "    - {name: billing, format: csv, path: usage_counters.csv}\n"
+        "  monthly_totals:\n"
+        "    - {name: counters, format: csv, path: monthly_totals.csv}\n"
+    )
+    return tmp_path
+
+
+def load(sources_dir: Path, warehouse: Path):
+    config = read_sources_config(sources_dir / "sources.yaml")
+    with duckdb.connect(str(warehouse)) as con:
+        return load_week(con, WEEK, config)
+
+
+def table(warehouse: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_week_loads_good_records_and_quarantines_the_rest(sources_dir, tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    report = load(sources_dir, warehouse)
+
+    assert report.rows == {"flows": 2, "assignments": 2, "usage_counters": 1, "quarantine": 7}
+    assert table(
+        warehouse,
+        "select bytes, sampling_interval, counts_scaled from raw.flows order by source_row",
+    ) == [
+        (1500, 100, False),
+        (500, 100, False),
+    ]
+    assert table(warehouse, "select subscriber_id from raw.assignments order by 1") == [
+        ("sub-1",),
+        ("sub-2",),
+    ]
+    goflow2 = str(sources_dir / "goflow2.json")
+    assert table(
+        warehouse,
+        "select source_file, source_row, reason from raw.quarantine "
+        "where source = 'flows' order by source_row",
+    ) == [
+        (goflow2, 3, "sampling rate 0 and no sampling_interval configured"),
+        (goflow2, 4, "outside the partition week"),
+        (goflow2, 5, "malformed record: not a JSON object"),
+    ]
+    assert report.quarantined == {
+        "sampling rate 0 and no sampling_interval configured": 1,
+        "outside the partition week": 2,
+        "malformed record: not a JSON object": 1,
+        "unknown service, access or class": 1,
+        "unparseable address": 1,
+        "negative counts": 1,
+    }
+    assert report.provenance["source"] == "real"
+    assert report.provenance["sources"] == (
+        "core (goflow2_json flows), radius (csv assignments), billing (csv usage_counters)"
+    )
+    assert report.provenance["files"] == "3"
+    assert report.provenance["source/core"] == (
+        f"goflow2_json flows: 1 file(s), 2 rows, 3 quarantined [{goflow2}]"
+    )
+
+
+def test_reloading_a_week_replaces_it_exactly(sources_dir, tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    first = load(sources_dir, warehouse)
+    second = load(sources_dir, warehouse)
+    assert first.rows == second.rows
+    assert table(warehouse, "select count(*) from raw.flows") == [(2,)]
+    assert table(warehouse, "select count(*) from raw.quarantine") == [(7,)]
+
+
+def test_an_unreadable_file_fails_the_load_and_keeps_the_week(sources_dir, tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    load(sources_dir, warehouse)
+    broken = sources_dir / "broken.parquet"
+    broken.write_bytes(b"PAR1 cut short")
+    config_path = sources_dir / "sources.yaml"
+    config_path.write_text(
+        config_path.read_text().replace(
+            "  assignments:\n",
+            "    - {name: extra, format: canonical_parquet, path: broken.parquet}\n"
+            "  assignments:\n",
+        )
+    )
+    with pytest.raises(UnreadableFileError, match=r"broken\.parquet"):
+        load(sources_dir, warehouse)
+    assert table(warehouse, "select count(*) from raw.flows") == [(2,)]
+
+
+@pytest.mark.skipif(
+    REALDATA is None or bool(missing_programs("nfpcapd", "nfdump")),
+    reason="needs shared/realdata and nfdump (scripts/install_system_packages.sh installs it)",
+)
+def test_a_truncated_nfcapd_file_fails_naming_it(sources_dir, tmp_path):
+    """nfdump refuses a cut nfcapd file (it ends in an appendix); the load names the file."""
+    written = tmp_path / "nfpcapd"
+    written.mkdir()
+    subprocess.run(
+        ["nfpcapd", "-r", str(REALDATA / "traffic" / "zoom.pcap"), "-l", str(written)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    whole = next(written.glob("nfcapd.*"))
+    cut = sources_dir / f"{whole.name}.cut"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    (sources_dir / "sources.yaml").write_text(
+        "kind: files\nfiles:\n  flows:\n"
+        f"    - {{name: bras, format: nfcapd, path: '{cut.name}', sampling_interval: 8}}\n"
+    )
+    with pytest.raises(UnreadableFileError, match=re.escape(str(cut))):
+        load(sources_dir, tmp_path / "warehouse.duckdb")
+
+
+def test_monthly_totals_load_and_a_bad_row_names_file_and_row(sources_dir, tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    config = read_sources_config(sources_dir / "sources.yaml")
+    with duckdb.connect(str(warehouse)) as con:
+        assert load_monthly_totals(con, config).rows == {"monthly_totals": 2}
+    totals = sources_dir / "monthly_totals.csv"
+    totals.write_text(totals.read_text() + "2024-06-01,broadband,pppoe,SIDEWAYS,5\n")
+    with duckdb.connect(str(warehouse)) as con, pytest.raises(BadRowError, match="row 4"):
+        load_monthly_totals(con, config)
+
+
+def test_a_source_without_files_fails_naming_the_pattern(sources_dir, tmp_path):
+    (sources_dir / "goflow2.json").unlink()
+    with pytest.raises(FileNotFoundError, match=r"goflow2\.json"):
+        load(sources_dir, tmp_path / "warehouse.duckdb")
+
+
+def test_unknown_formats_are_rejected_when_the_config_is_read(tmp_path):
+    (tmp_path / "sources.yaml").write_text(
+        "kind: files\nfiles:\n  flows:\n    - {name: x, format: netflow_v5, path: x}\n"
+    )
+    with pytest.raises(SourceConfigError, match="format must be one of"):
+        read_sources_config(tmp_path / "sources.yaml")
