@@ -203,3 +203,23 @@ def test_unknown_formats_are_rejected_when_the_config_is_read(tmp_path):
     )
     with pytest.raises(SourceConfigError, match="format must be one of"):
         read_sources_config(tmp_path / "sources.yaml")
+
+
+def test_parquet_tables_load_like_csv(sources_dir, tmp_path):
+    for name in ("assignments", "usage_counters"):
+        with duckdb.connect() as con:
+            csv_path, parquet_path = sources_dir / f"{name}.csv", sources_dir / f"{name}.parquet"
+            con.execute(
+                f"copy (select * from read_csv('{csv_path}', all_varchar = true)) "
+                f"to '{parquet_path}' (format parquet)"
+            )
+    config_path = sources_dir / "sources.yaml"
+    config_path.write_text(
+        config_path.read_text()
+        .replace("format: csv, path: assignments.csv", "format: parquet, path: assignments.parquet")
+        .replace(
+            "format: csv, path: usage_counters.csv", "format: parquet, path: usage_counters.parquet"
+        )
+    )
+    report = load(sources_dir, tmp_path / "warehouse.duckdb")
+    assert report.rows == {"flows": 2, "assignments": 2, "usage_counters": 1, "quarantine": 7}

@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
+from dagster_project.ingest import nfdump
+from dagster_project.ingest.config import FlowSource
 from dagster_project.ingest.protocols import nfdump_protocol_numbers
 from dagster_project.sources import load_week, read_sources_config
 from tests.conftest import PROJECT_ROOT
@@ -180,3 +182,36 @@ def test_platform_port_volumes_equal_nfdump_aggregation(collected, tmp_path, mon
     assert {key: (computed[key], computed_packets[key]) for key in computed} == expected
     # The captures cover the protocols the report breaks down.
     assert {(6, 443), (17, 443), (17, 8801)} <= expected.keys()
+
+
+def test_nfcapd_told_the_interval_scales_itself_and_says_so(collected, tmp_path):
+    """With `nfcapd -s N` the same export arrives scaled, marked sampled, with N recorded."""
+    capture = REALDATA / "traffic" / "zoom.pcap"
+    directory = tmp_path / "scaled"
+    with nfcapd_collector(directory, sampling_interval=SAMPLING_INTERVAL) as port:
+        softflowd_export(capture, port, SAMPLING_INTERVAL, tmp_path / "softflowd")
+    unscaled = read_all_flows(collected["zoom"], sampling_interval=SAMPLING_INTERVAL)
+    scaled = read_all_flows(directory, sampling_interval=None)
+    assert {(row[2], row[3]) for row in scaled} == {(SAMPLING_INTERVAL, True)}
+    assert {(row[2], row[3]) for row in unscaled} == {(SAMPLING_INTERVAL, False)}
+    assert [(b, p) for b, p, *_ in scaled] == [
+        (b * SAMPLING_INTERVAL, p * SAMPLING_INTERVAL) for b, p, *_ in unscaled
+    ]
+
+
+def read_all_flows(directory: Path, sampling_interval: int | None) -> list[tuple]:
+    """(bytes, packets, sampling_interval, counts_scaled) of every record, in a fixed order."""
+    source = FlowSource(name="zoom", format="nfcapd", path="", sampling_interval=sampling_interval)
+    rows = []
+    with duckdb.connect() as con:
+        for path in nfcapd_files(directory):
+            json_path = directory.parent / f"{directory.name}.json"
+            assert nfdump.dump_nfcapd_json(path, json_path)
+            parsed = nfdump.nfcapd_json_sql(
+                source, path, json_path, nfdump.exporter_sampling_intervals(path)
+            )
+            rows += con.execute(
+                "select bytes, packets, sampling_interval, counts_scaled "
+                f"from ({parsed}) order by src_addr, dst_addr, src_port, dst_port, flow_start"
+            ).fetchall()
+    return rows

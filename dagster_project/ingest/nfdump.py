@@ -17,6 +17,7 @@ for exporters whose sampling nfcapd did not learn; for those the source's
 """
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -35,6 +36,12 @@ CSV_FIELDS = 10
 CSV_HEADER = "firstSeen,duration,proto,srcAddr,srcPort,dstAddr,dstPort,packets,bytes,flows"
 # Protocols whose flows carry transport ports; other protocols get port 0.
 PORTED_PROTOCOLS = "(6, 17, 33, 132, 136)"
+
+
+# `nfdump -E` lists each exporter ("SysID: 1, IP: ...") and under it the samplers nfcapd
+# applied ("... packet interval: 1, packet space: 3" = one packet in every 4).
+EXPORTER_LINE = re.compile(r"^SysID:\s*(\d+),")
+SAMPLER_LINE = re.compile(r"packet interval:\s*(\d+),\s*packet space:\s*(\d+)")
 
 
 class NfdumpError(RuntimeError):
@@ -190,14 +197,29 @@ _NFDUMP_JSON_COLUMNS = {
     "dst6_addr": "varchar",
     "ip4_router": "varchar",
     "ip6_router": "varchar",
+    "export_sysid": "integer",
 }
 
 
-def nfcapd_json_sql(source: FlowSource, nfcapd_path: Path, json_path: Path) -> str:
-    """Parsed flows of nfdump's JSON rendering of one nfcapd file (times printed in UTC)."""
+def nfcapd_json_sql(
+    source: FlowSource,
+    nfcapd_path: Path,
+    json_path: Path,
+    applied_intervals: dict[int, int] | None = None,
+) -> str:
+    """Parsed flows of nfdump's JSON rendering of one nfcapd file (times printed in UTC).
+
+    `applied_intervals` maps exporter SysID to the interval nfcapd scaled its sampled
+    records by (`exporter_sampling_intervals`); records it left unsampled take the source's
+    `sampling_interval`, and staging scales them.
+    """
     columns = ", ".join(f"'{name}': '{kind}'" for name, kind in _NFDUMP_JSON_COLUMNS.items())
     pairs = ", ".join(f"'{name}', {name}" for name in _NFDUMP_JSON_COLUMNS)
     interval = source.sampling_interval or 1
+    applied = " ".join(
+        f"when {sysid} then {rate}" for sysid, rate in (applied_intervals or {}).items()
+    )
+    scaled_interval = f"case export_sysid {applied} else {interval} end" if applied else interval
     return f"""
         with records as (
             select ordinality::bigint as record_number,
@@ -226,7 +248,8 @@ def nfcapd_json_sql(source: FlowSource, nfcapd_path: Path, json_path: Path) -> s
             protocol_number as protocol,
             try_cast(in_bytes as bigint) as bytes,
             try_cast(in_packets as bigint) as packets,
-            {interval} as sampling_interval,
+            case when coalesce(sampled, 0) = 1 then {scaled_interval} else {interval} end
+                as sampling_interval,
             coalesce(sampled, 0) = 1 or {interval} = 1 as counts_scaled,
             {sql_string(source.service)} as service,
             coalesce(ip4_router, ip6_router, {sql_string(source.name)}) as exporter
@@ -267,6 +290,26 @@ def dump_nfcapd_json(nfcapd_path: Path, json_path: Path) -> bool:
     return "No matching flows" not in head
 
 
+def exporter_sampling_intervals(nfcapd_path: Path) -> dict[int, int]:
+    """Per exporter SysID, the 1:N interval nfcapd applied to its sampled records.
+
+    Only the first sampler of an exporter is taken: nfdump 1.7 records do not say which
+    sampler they came from.
+    """
+    completed = subprocess.run(
+        [nfdump_program(), "-E", str(nfcapd_path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    intervals: dict[int, int] = {}
+    exporter = None
+    for line in completed.stdout.splitlines():
+        if match := EXPORTER_LINE.match(line.strip()):
+            exporter = int(match.group(1))
+        elif (match := SAMPLER_LINE.search(line)) and exporter is not None:
+            intervals.setdefault(exporter, int(match.group(1)) + int(match.group(2)))
+    return intervals
+
+
 def read_nfcapd_file(
     con: duckdb.DuckDBPyConnection, source: FlowSource, path: Path, window: WeekWindow
 ) -> FileCounts:
@@ -274,4 +317,5 @@ def read_nfcapd_file(
         json_path = Path(scratch) / "flows.json"
         if not dump_nfcapd_json(path, json_path):
             return FileCounts(path=str(path))
-        return stage_parsed_flows(con, nfcapd_json_sql(source, path, json_path), window, str(path))
+        parsed = nfcapd_json_sql(source, path, json_path, exporter_sampling_intervals(path))
+        return stage_parsed_flows(con, parsed, window, str(path))
