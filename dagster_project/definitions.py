@@ -6,6 +6,7 @@ from dagster_project.assets import checks, dbt, figures, raw, report, tables
 from dagster_project.jobs import cross_week_job, weekly_report_job
 from dagster_project.resources import build_resources
 from dagster_project.schedules import weekly_report_schedule
+from dagster_project.sensors import cross_week_after_weekly, inbox_sensor
 
 asset_modules = [raw, dbt, figures, tables, report]
 
@@ -14,6 +15,7 @@ defs = dg.Definitions(
     asset_checks=dg.load_asset_checks_from_modules([checks]),
     jobs=[weekly_report_job, cross_week_job],
     schedules=[weekly_report_schedule],
+    sensors=[cross_week_after_weekly, inbox_sensor],
     resources=build_resources(),
     # Every step writes or reads the one DuckDB file: run steps one after another.
     executor=dg.in_process_executor,

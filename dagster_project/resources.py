@@ -12,6 +12,11 @@ from dagster_dbt import DbtCliResource
 from dagster_project import settings, sources, warehouse
 from dagster_project.dbt_project import dbt_project
 
+# Concurrency pool of every step that opens the warehouse. dagster.yaml limits each pool to
+# one run at a time (granularity "run"), because DuckDB allows one writing process and a
+# writer locks out readers of other processes.
+WAREHOUSE_POOL = "duckdb_warehouse"
+
 
 class WarehouseResource(dg.ConfigurableResource):
     """The DuckDB file shared by the raw assets, dbt and the readers of the marts."""

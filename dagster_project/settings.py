@@ -27,6 +27,11 @@ def output_dir() -> Path:
     return _path_from_env("TRAFFICREPORT_OUTPUT_DIR", PROJECT_ROOT / "assets")
 
 
+def inbox_dir() -> Path:
+    """Folder the inbox sensor watches for new flow exports."""
+    return _path_from_env("TRAFFICREPORT_INBOX", data_dir() / "inbox")
+
+
 def analysis_timezone() -> str:
     """Time zone that defines days, hours and week boundaries of the analysis."""
     return os.environ.get("TRAFFICREPORT_TZ", "Asia/Tokyo")

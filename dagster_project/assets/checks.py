@@ -14,7 +14,7 @@ import dagster as dg
 
 from dagster_project import validation_frames as frames
 from dagster_project.partitions import weekly_partitions
-from dagster_project.resources import WarehouseResource
+from dagster_project.resources import WAREHOUSE_POOL, WarehouseResource
 from dagster_project.validation import ValidationOutcome, validate_batch, write_data_docs
 
 
@@ -117,6 +117,7 @@ def build_suite_check(spec: SuiteCheck) -> dg.AssetChecksDefinition:
         asset=spec.asset,
         blocking=spec.blocking,
         partitions_def=weekly_partitions if spec.weekly else None,
+        pool=WAREHOUSE_POOL,
         description=f"{kind}: GX suite expectations/{spec.suite}.json.",
     )
     def suite_check(

@@ -8,6 +8,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from dagster_project.dbt_project import dbt_project, translator
 from dagster_project.partitions import weekly_partitions
+from dagster_project.resources import WAREHOUSE_POOL
 from dagster_project.settings import analysis_timezone
 
 
@@ -28,6 +29,7 @@ def week_vars(partition_key: str) -> dict[str, str]:
     select="tag:weekly",
     partitions_def=weekly_partitions,
     name="weekly_dbt_models",
+    pool=WAREHOUSE_POOL,
 )
 def weekly_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """Build and test the weekly models for the partition's week (delete+insert of that week)."""

@@ -27,7 +27,7 @@ from dagster_project.assets.report_inputs import (
 from dagster_project.catalogue import ReportItem, item
 from dagster_project.marts import read_table, read_week, read_weeks, with_year
 from dagster_project.partitions import DEFAULT_WEEK, SEASONAL_WEEKS, weekly_partitions
-from dagster_project.resources import WarehouseResource
+from dagster_project.resources import WAREHOUSE_POOL, WarehouseResource
 
 
 def write_figure(png: bytes, name: str) -> Path:
@@ -53,6 +53,7 @@ def cross_week_figure(entry: ReportItem, inputs: ReportInputs, draw: Draw) -> dg
         deps=list(entry.marts),
         kinds={"matplotlib"},
         tags=CROSS_WEEK_TAGS,
+        pool=WAREHOUSE_POOL,
         description=f"{entry.title}. {entry.caption}",
     )
     def _figure(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
@@ -155,6 +156,7 @@ report_figures = [
     partitions_def=weekly_partitions,
     kinds={"matplotlib"},
     tags={"partitioned": "weekly"},
+    pool=WAREHOUSE_POOL,
     description="Share of the week's bytes by protocol and port (the Tables 3 and 4 view).",
 )
 def port_share_chart(

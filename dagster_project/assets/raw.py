@@ -7,7 +7,7 @@ import dagster as dg
 
 from dagster_project.partitions import weekly_partitions
 from dagster_project.raw_schema import ASSIGNMENTS, FLOWS, QUARANTINE, USAGE_COUNTERS, RawTable
-from dagster_project.resources import SourcesResource, WarehouseResource
+from dagster_project.resources import WAREHOUSE_POOL, SourcesResource, WarehouseResource
 from dagster_project.sources import LoadReport, load_monthly_totals, load_week
 
 WEEKLY_TAGS = {"partitioned": "weekly"}
@@ -49,6 +49,7 @@ WEEKLY_RAW_TABLES = (FLOWS, ASSIGNMENTS, USAGE_COUNTERS, QUARANTINE)
 @dg.multi_asset(
     specs=[_raw_spec(table) for table in WEEKLY_RAW_TABLES],
     partitions_def=weekly_partitions,
+    pool=WAREHOUSE_POOL,
 )
 def raw_week(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, sources: SourcesResource
@@ -71,6 +72,7 @@ def raw_week(
     "Warehouse table `raw.monthly_totals`.",
     kinds={"duckdb"},
     tags={"partitioned": "none"},
+    pool=WAREHOUSE_POOL,
 )
 def raw_monthly_totals(
     warehouse: WarehouseResource, sources: SourcesResource

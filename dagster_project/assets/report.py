@@ -18,7 +18,7 @@ from dagster_project.catalogue import FIGURES, TABLES, ReportItem
 from dagster_project.marts import sampling_intervals
 from dagster_project.partitions import DEFAULT_WEEK, week_key
 from dagster_project.report import CheckStatus, Provenance, ReportContent, render_report
-from dagster_project.resources import WarehouseResource
+from dagster_project.resources import WAREHOUSE_POOL, WarehouseResource
 from dagster_project.settings import analysis_timezone
 
 # The comparison of computed with published statistics (written by the calibration asset).
@@ -81,6 +81,7 @@ def _provenance(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
     deps=[entry.name for entry in (*REPORTED_FIGURES, *REPORTED_TABLES)] + [CALIBRATION_ASSET],
     kinds={"html"},
     tags=CROSS_WEEK_TAGS,
+    pool=WAREHOUSE_POOL,
     description=(
         f"Self-contained HTML report for the week of {DEFAULT_WEEK}: every figure and table, "
         "captions, provenance and validation status (report/<week>.html)."

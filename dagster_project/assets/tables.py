@@ -17,7 +17,7 @@ from dagster_project.assets.report_inputs import (
 from dagster_project.catalogue import ReportItem, item
 from dagster_project.marts import read_table, read_weeks, with_year
 from dagster_project.partitions import COMPARISON_WEEKS, MONTHLY_TOTALS_TO
-from dagster_project.resources import WarehouseResource
+from dagster_project.resources import WAREHOUSE_POOL, WarehouseResource
 
 # Build(warehouse, name, title, footer) -> the table as shown.
 Build = Callable[[WarehouseResource, str, str, str], tables.ReportTable]
@@ -45,6 +45,7 @@ def cross_week_table(entry: ReportItem, inputs: ReportInputs, build: Build) -> d
         deps=list(entry.marts),
         kinds={"pandas"},
         tags=CROSS_WEEK_TAGS,
+        pool=WAREHOUSE_POOL,
         description=f"{entry.title}. {entry.caption}",
     )
     def _table(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
