@@ -2,17 +2,22 @@
 # Debian packages the platform uses, installed only when missing.
 set -euo pipefail
 # command -> Debian package. nfdump reads nfcapd files (nfcapd collects NetFlow in the
-# real-data tests); softflowd turns packet captures into sampled NetFlow for those tests.
+# real-data tests); softflowd turns packet captures into sampled NetFlow for those tests;
+# chromium and its WebDriver open the Dagster UI in the browser test.
 declare -A wanted=(
     [nfdump]=nfdump
     [nfcapd]=nfdump
     [softflowd]=softflowd
+    [chromium]=chromium
+    [chromedriver]=chromium-driver
 )
 missing=()
 for command in "${!wanted[@]}"; do
     command -v "$command" >/dev/null || missing+=("${wanted[$command]}")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
+# nfdump provides two of the commands: ask apt for each package once.
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
 echo "Installing Debian packages: ${missing[*]}"

@@ -27,7 +27,12 @@ fi
 bash scripts/install_system_packages.sh
 
 mkdir -p "$DAGSTER_HOME" "$TRAFFICREPORT_DATA_DIR"
-cmp -s dagster.yaml "$DAGSTER_HOME/dagster.yaml" || cp dagster.yaml "$DAGSTER_HOME/dagster.yaml"
+if ! cmp -s dagster.yaml "$DAGSTER_HOME/dagster.yaml"; then
+    cp dagster.yaml "$DAGSTER_HOME/dagster.yaml"
+    # Store the warehouse pool's limit now: the queue applies dagster.yaml's default limit
+    # only once it has seen the pool, which could let the first two runs start together.
+    dagster instance concurrency set duckdb_warehouse 1 >/dev/null
+fi
 
 # dagster-dbt loads the dbt manifest when the code location is imported.
 (cd dbt && dbt parse --quiet)
