@@ -4,14 +4,15 @@ A file's weeks come from its name where the name says it (`nfcapd.YYYYMMDDhhmm`,
 folder named after the week's Monday as in `{week_start}` source paths), otherwise from the
 flow start times inside it, read with DuckDB (canonical Parquet/CSV `flow_start`, nfdump CSV
 `firstSeen`/`ts`, GoFlow2 JSON `time_flow_start_ns`, pmacct `timestamp_start`). Times
-without a zone (nfcapd names, nfdump and pmacct local times) are read in the analysis
-time zone.
+without a zone (nfcapd names, nfdump and pmacct local times) are read in the `timezone` of
+the sources.yaml flow source whose path matches the file; weeks are analysis-zone weeks.
 """
 
+import glob
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path, PurePosixPath
@@ -19,12 +20,14 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from dagster_project.ingest.config import FlowSource
+
 # Collectors write into these and rename when the file is complete.
 IN_PROGRESS_SUFFIXES = (".tmp", ".part", ".partial")
 NFCAPD_NAME = re.compile(r"^nfcapd\.(\d{12})$")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
-# Flow start column -> whether its values are UTC (else local time of the analysis zone).
+# Flow start column -> whether its values are UTC (else local time of the file's zone).
 # Checked in this order; the first column a file has decides.
 FLOW_START_COLUMNS: dict[str, bool] = {
     "flow_start": True,  # canonical schema, naive UTC
@@ -115,13 +118,22 @@ def monday_of(day: date) -> date:
     return date.fromordinal(day.toordinal() - day.weekday())
 
 
-def _week_from_name(relative: PurePosixPath, tz: str) -> date | None:
+@dataclass(frozen=True)
+class Zones:
+    """The zone of a file's naive times, and the analysis zone whose weeks are partitions."""
+
+    file: str
+    analysis: str
+
+
+def _week_from_name(relative: PurePosixPath, zones: Zones) -> date | None:
     for folder in relative.parts[:-1]:
         if ISO_DATE.match(folder):
             return monday_of(date.fromisoformat(folder))
     match = NFCAPD_NAME.match(relative.name)
     if match:
-        local = datetime.strptime(match.group(1), "%Y%m%d%H%M").replace(tzinfo=ZoneInfo(tz))
+        naive = datetime.strptime(match.group(1), "%Y%m%d%H%M")
+        local = naive.replace(tzinfo=ZoneInfo(zones.file)).astimezone(ZoneInfo(zones.analysis))
         return monday_of(local.date())
     return None
 
@@ -140,18 +152,18 @@ def _relation_sql(path: Path) -> str | None:
     return None
 
 
-def _local_start_sql(column: str, is_utc: bool, tz: str) -> str:
+def _local_start_sql(column: str, zones: Zones) -> str:
+    """The column's flow start as a naive time of the analysis zone."""
     quoted = f'"{column}"'
     if column == "time_flow_start_ns":
         naive = f"make_timestamp(try_cast({quoted} as bigint) // 1000)"
     else:
         naive = f"try_cast({quoted} as timestamp)"
-    if not is_utc:
-        return naive
-    return f"(({naive}) at time zone 'UTC') at time zone '{tz}'"
+    naive_zone = "UTC" if FLOW_START_COLUMNS[column] else zones.file
+    return f"(({naive}) at time zone '{naive_zone}') at time zone '{zones.analysis}'"
 
 
-def _weeks_from_content(con: duckdb.DuckDBPyConnection, path: Path, tz: str) -> list[date]:
+def _weeks_from_content(con: duckdb.DuckDBPyConnection, path: Path, zones: Zones) -> list[date]:
     relation = _relation_sql(path)
     if relation is None:
         raise UndatableFileError(f"{path}: no week in the name and no reader for its suffix")
@@ -160,7 +172,7 @@ def _weeks_from_content(con: duckdb.DuckDBPyConnection, path: Path, tz: str) -> 
     if column is None:
         expected = ", ".join(FLOW_START_COLUMNS)
         raise UndatableFileError(f"{path}: no flow start column (one of {expected})")
-    local_start = _local_start_sql(column, FLOW_START_COLUMNS[column], tz)
+    local_start = _local_start_sql(column, zones)
     rows = con.execute(
         f"select distinct date_trunc('week', {local_start})::date from {relation} "
         f"where {local_start} is not null order by 1"
@@ -170,16 +182,16 @@ def _weeks_from_content(con: duckdb.DuckDBPyConnection, path: Path, tz: str) -> 
     return [row[0] for row in rows]
 
 
-def weeks_of_file(inbox: Path, file: InboxFile, tz: str) -> list[date]:
+def weeks_of_file(inbox: Path, file: InboxFile, zones: Zones) -> list[date]:
     """Mondays of the analysis weeks the file's flows fall in, oldest first."""
     relative = PurePosixPath(file.name)
-    week = _week_from_name(relative, tz)
+    week = _week_from_name(relative, zones)
     if week is not None:
         return [week]
     path = inbox / relative
     with duckdb.connect() as con:
         try:
-            return _weeks_from_content(con, path, tz)
+            return _weeks_from_content(con, path, zones)
         except duckdb.Error as error:
             raise UndatableFileError(f"{path}: {error}") from error
 
@@ -192,6 +204,7 @@ class InboxPlan:
     open_weeks: dict[date, list[InboxFile]] = field(default_factory=dict)
     outside: dict[date, list[InboxFile]] = field(default_factory=dict)
     undated: list[str] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)
     cursor: InboxCursor = field(default_factory=InboxCursor)
 
 
@@ -201,20 +214,27 @@ def plan_inbox(
     *,
     first_week: date,
     ready_from: date,
-    tz: str,
+    analysis_tz: str,
+    file_timezone: Callable[[Path], str | None],
     max_files: int,
 ) -> InboxPlan:
     """Sort the new files of the inbox by analysis week.
 
-    Weeks before `first_week` are outside the partitions; weeks from `ready_from` on are
-    still open (the weekly schedule materializes them once they end). At most `max_files`
-    files are read per call so that one look stays short; the cursor stops after them.
+    `file_timezone` gives the zone of a file's naive times, or None for a file that no
+    configured source reads (a run would not see it). Weeks before `first_week` are outside
+    the partitions; weeks from `ready_from` on are still open (the weekly schedule
+    materializes them once they end). At most `max_files` files are read per call so that
+    one look stays short; the cursor stops after them.
     """
     new_files = [f for f in scan_inbox(inbox) if cursor.is_new(f)][:max_files]
     plan = InboxPlan(cursor=cursor.advanced_past(new_files))
     for file in new_files:
+        file_tz = file_timezone(inbox / file.name)
+        if file_tz is None:
+            plan.unread.append(file.name)
+            continue
         try:
-            weeks = weeks_of_file(inbox, file, tz)
+            weeks = weeks_of_file(inbox, file, Zones(file=file_tz, analysis=analysis_tz))
         except UndatableFileError as error:
             plan.undated.append(str(error))
             continue
@@ -227,3 +247,16 @@ def plan_inbox(
                 bucket = plan.ready
             bucket.setdefault(week, []).append(file)
     return plan
+
+
+def timezone_by_flow_source(flow_sources: Iterable[FlowSource]) -> Callable[[Path], str | None]:
+    """The zone of the first flow source that reads a file (in any week), as its glob does."""
+    zone_of_path: dict[str, str] = {}
+    for source in flow_sources:
+        for path in glob.glob(source.path.replace("{week_start}", "*")):
+            zone_of_path.setdefault(str(Path(path).resolve()), source.timezone)
+
+    def timezone_of(path: Path) -> str | None:
+        return zone_of_path.get(str(path.resolve()))
+
+    return timezone_of

@@ -66,6 +66,10 @@ def inbox_run_requests(plan: inbox.InboxPlan) -> list[dg.RunRequest]:
 
 
 def _log_plan(context: dg.SensorEvaluationContext, plan: inbox.InboxPlan) -> None:
+    if plan.unread:
+        context.log.warning(
+            f"Not read by any flow source of sources.yaml: {', '.join(plan.unread)}"
+        )
     if plan.open_weeks:
         context.log.info(
             f"Left to the weekly schedule (week not over): {_describe(plan.open_weeks)}"
@@ -84,15 +88,17 @@ def _log_plan(context: dg.SensorEvaluationContext, plan: inbox.InboxPlan) -> Non
     "materializes each finished week that new flow exports belong to, once per new file set.",
 )
 def inbox_sensor(context: dg.SensorEvaluationContext, sources: SourcesResource):
-    if sources.read().get("kind") == "synthetic":
+    config = sources.read()
+    if config["kind"] == "synthetic":
         return dg.SkipReason("sources.yaml reads the synthetic source, not collector files")
-    tz = settings.analysis_timezone()
+    analysis_tz = settings.analysis_timezone()
     plan = inbox.plan_inbox(
         settings.inbox_dir(),
         inbox.InboxCursor.parse(context.cursor),
         first_week=date.fromisoformat(FIRST_WEEK),
-        ready_from=first_open_week(datetime.now(UTC), tz),
-        tz=tz,
+        ready_from=first_open_week(datetime.now(UTC), analysis_tz),
+        analysis_tz=analysis_tz,
+        file_timezone=inbox.timezone_by_flow_source(config["file_sources"].flows),
         max_files=MAX_FILES_PER_TICK,
     )
     _log_plan(context, plan)

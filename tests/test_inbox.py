@@ -10,21 +10,29 @@ from dagster_project.inbox import (
     InboxCursor,
     InboxFile,
     UndatableFileError,
+    Zones,
     plan_inbox,
     scan_inbox,
+    timezone_by_flow_source,
     weeks_of_file,
 )
+from dagster_project.ingest.config import FlowSource
 
 TZ = "Asia/Tokyo"
+TOKYO = Zones(file=TZ, analysis=TZ)
 
 
-def weeks(inbox: Path, name: str) -> list[date]:
-    return weeks_of_file(inbox, InboxFile(name, 0, 0), TZ)
+def weeks(inbox: Path, name: str, zones: Zones = TOKYO) -> list[date]:
+    return weeks_of_file(inbox, InboxFile(name, 0, 0), zones)
 
 
-def test_nfcapd_names_are_local_times(tmp_path: Path):
+def test_nfcapd_names_are_times_of_the_source_zone(tmp_path: Path):
     assert weeks(tmp_path, "nfcapd.202406092355") == [date(2024, 6, 3)]
     assert weeks(tmp_path, "router1/nfcapd.202406100000") == [date(2024, 6, 10)]
+    # A collector on UTC: Sunday 15:00 UTC is Monday 00:00 in Tokyo.
+    utc_collector = Zones(file="UTC", analysis=TZ)
+    assert weeks(tmp_path, "nfcapd.202406091459", utc_collector) == [date(2024, 6, 3)]
+    assert weeks(tmp_path, "nfcapd.202406091500", utc_collector) == [date(2024, 6, 10)]
 
 
 def test_a_week_folder_names_the_week(tmp_path: Path):
@@ -59,6 +67,8 @@ def test_legacy_nfdump_csv_with_summary_block(tmp_path: Path):
         "1,100,1,800,1,100\n"
     )
     assert weeks(tmp_path, "nfdump.csv") == [date(2024, 6, 3)]
+    # The same local time from a collector on UTC is 19:00 in Tokyo, still that week.
+    assert weeks(tmp_path, "nfdump.csv", Zones(file="UTC", analysis=TZ)) == [date(2024, 6, 3)]
 
 
 @pytest.mark.parametrize(
@@ -89,30 +99,44 @@ def test_cursor_remembers_files_with_the_same_change_time():
     assert cursor.is_new(InboxFile("a", 101, 1))
 
 
+def test_flow_sources_give_the_zone_of_the_files_they_read(tmp_path: Path):
+    (tmp_path / "2024-06-03").mkdir()
+    for name in ("2024-06-03/nfcapd.202406031200", "flows.json", "notes.txt"):
+        (tmp_path / name).write_text("")
+    sources = [
+        FlowSource("tokyo", "nfcapd", f"{tmp_path}/{{week_start}}/nfcapd.*", timezone=TZ),
+        FlowSource("goflow", "goflow2_json", f"{tmp_path}/*.json"),
+    ]
+    timezone_of = timezone_by_flow_source(sources)
+    assert timezone_of(tmp_path / "2024-06-03" / "nfcapd.202406031200") == TZ
+    assert timezone_of(tmp_path / "flows.json") == "UTC"
+    assert timezone_of(tmp_path / "notes.txt") is None
+
+
+def plan(inbox: Path, max_files: int = 10):
+    return plan_inbox(
+        inbox,
+        InboxCursor(),
+        first_week=date(2019, 1, 7),
+        ready_from=date(2024, 6, 10),
+        analysis_tz=TZ,
+        file_timezone=lambda path: None if path.name == "unread.csv" else TZ,
+        max_files=max_files,
+    )
+
+
 def test_plan_reads_at_most_max_files_and_sorts_weeks(tmp_path: Path):
     for name in ("nfcapd.202406051200", "nfcapd.201812310000", "nfcapd.202406120000"):
         (tmp_path / name).write_bytes(b"")
     (tmp_path / "notes.txt").write_text("hello")
-    plan = plan_inbox(
-        tmp_path,
-        InboxCursor(),
-        first_week=date(2019, 1, 7),
-        ready_from=date(2024, 6, 10),
-        tz=TZ,
-        max_files=10,
-    )
-    assert list(plan.ready) == [date(2024, 6, 3)]
-    assert list(plan.open_weeks) == [date(2024, 6, 10)]
-    assert list(plan.outside) == [date(2018, 12, 31)]
-    assert len(plan.undated) == 1 and "notes.txt" in plan.undated[0]
+    (tmp_path / "unread.csv").write_text("flow_start\n2024-06-03 00:00:00\n")
+    everything = plan(tmp_path)
+    assert list(everything.ready) == [date(2024, 6, 3)]
+    assert list(everything.open_weeks) == [date(2024, 6, 10)]
+    assert list(everything.outside) == [date(2018, 12, 31)]
+    assert len(everything.undated) == 1 and "notes.txt" in everything.undated[0]
+    assert everything.unread == ["unread.csv"]
 
-    first_two = plan_inbox(
-        tmp_path,
-        InboxCursor(),
-        first_week=date(2019, 1, 7),
-        ready_from=date(2024, 6, 10),
-        tz=TZ,
-        max_files=2,
-    )
+    first_two = plan(tmp_path, max_files=2)
     handled = [f for f in scan_inbox(tmp_path) if not first_two.cursor.is_new(f)]
     assert len(handled) == 2

@@ -69,8 +69,15 @@ def inbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def sources_resource(tmp_path: Path, kind: str) -> SourcesResource:
+    """sources.yaml whose flow sources read every file of the inbox."""
     config = tmp_path / "sources.yaml"
-    config.write_text(f"kind: {kind}\n")
+    config.write_text(
+        f"kind: {kind}\n"
+        "files:\n"
+        "  flows:\n"
+        "    - {name: inbox, format: canonical_csv, path: 'inbox/*', timezone: Asia/Tokyo}\n"
+        "    - {name: weeks, format: canonical_parquet, path: 'inbox/{week_start}/*'}\n"
+    )
     return SourcesResource(config_path=str(config))
 
 
@@ -92,7 +99,7 @@ def write_canonical_csv(path: Path, flow_starts: list[str]) -> None:
 
 
 def test_new_files_launch_their_weeks_once(inbox: Path, tmp_path: Path):
-    sources = sources_resource(tmp_path, "canonical")
+    sources = sources_resource(tmp_path, "files")
     (inbox / "nfcapd.202406051200").write_bytes(b"")
     # 2024-06-09 16:00 UTC is Monday 01:00 in Tokyo: the flows span two weeks.
     write_canonical_csv(inbox / "export.csv", ["2024-06-09 14:00:00", "2024-06-09 16:00:00"])
@@ -111,7 +118,7 @@ def test_new_files_launch_their_weeks_once(inbox: Path, tmp_path: Path):
 
 
 def test_in_progress_open_and_undatable_files_launch_nothing(inbox: Path, tmp_path: Path):
-    sources = sources_resource(tmp_path, "canonical")
+    sources = sources_resource(tmp_path, "files")
     (inbox / "nfcapd.current.12345").write_bytes(b"")
     (inbox / ".upload.csv").write_text("flow_start\n2024-06-03 00:00:00\n")
     now = datetime.now(UTC)
