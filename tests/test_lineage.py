@@ -9,7 +9,17 @@ import pytest
 
 from dagster_project.resources import WAREHOUSE_POOL
 
-LAYER_GROUPS = {"raw", "staging", "intermediate", "marts", "validation", "figures", "report"}
+# Layers from inputs to the report; report tables sit beside the figures.
+LAYER_GROUPS = {
+    "raw",
+    "staging",
+    "intermediate",
+    "marts",
+    "validation",
+    "figures",
+    "tables",
+    "report",
+}
 # Resources whose steps open the warehouse file (dbt writes it from its own process).
 WAREHOUSE_RESOURCES = {"warehouse", "dbt"}
 
