@@ -26,17 +26,8 @@ COLUMNS = [
     "passed",
 ]
 
-# Published port rows (published.yaml keys) -> (protocol_name, port_range, port) in port_usage.
-PORT_ROWS: dict[str, tuple[str, str | None, int | None]] = {
-    "tcp": ("TCP", None, None),
-    "tcp<1024": ("TCP", "low", None),
-    "tcp>=1024": ("TCP", "high", None),
-    "udp": ("UDP", None, None),
-    "esp": ("ESP", None, None),
-    "gre": ("GRE", None, None),
-    "ip-encap": ("IP-ENCAP", None, None),
-    "icmp": ("ICMP", None, None),
-}
+# Port-range rows of Tables 3 and 4 -> published.yaml row keys.
+RANGE_ROWS = {"(< 1024)": "<1024", "(>= 1024)": ">=1024"}
 
 
 @dataclass(frozen=True)
@@ -258,20 +249,31 @@ def read_computed(
 
 
 def _read_ports(con: duckdb.DuckDBPyConnection) -> dict:
-    computed = {}
-    ports = con.execute(
-        "select report_year, service, protocol_name, port_range, port, share_pct "
-        "from main.port_usage_by_year"
+    rows = con.execute(
+        "select report_year, service, label, level, share_pct from main.port_usage_by_year "
+        "order by report_year, service, row_order"
     ).fetchall()
-    by_row = {spec: key for key, spec in PORT_ROWS.items()}
-    for year, service, protocol, port_range, port, share in ports:
-        item = "Table 3" if service == "broadband" else "Table 4"
-        if port is not None:
-            row = f"{protocol.lower()}/{int(port)}"
+    return port_shares_by_row(rows)
+
+
+def port_shares_by_row(rows: list[tuple]) -> dict:
+    """Shares keyed like the published rows, from Table 3/4 rows in table order.
+
+    Each row is (year, service, label, level, share): level-0 rows name a protocol and open
+    its section; below them a range row "(< 1024)" or a port row "443 (https)".
+    """
+    computed = {}
+    protocol = ""
+    for year, service, label, level, share in rows:
+        if level == 0:
+            protocol = label.lower()
+            row = protocol
+        elif label in RANGE_ROWS:
+            row = protocol + RANGE_ROWS[label]
         else:
-            row = by_row.get((protocol, port_range, None))
-        if row is not None:
-            computed[(item, service, "all", int(year), f"share_pct {row}")] = _number(share)
+            row = f"{protocol}/{label.split()[0]}"
+        item = "Table 3" if service == "broadband" else "Table 4"
+        computed[(item, service, "all", int(year), f"share_pct {row}")] = _number(share)
     return computed
 
 

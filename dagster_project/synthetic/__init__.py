@@ -65,16 +65,22 @@ def _source_file(kind: str, config: SyntheticConfig, week_start: date) -> str:
     return f"synthetic://{kind}/seed={config.seed}/week={week_key(week_start)}"
 
 
-def _labels(access: Access, users: np.ndarray) -> dict[str, np.ndarray]:
+def _arrow(values: pa.Array) -> pd.api.extensions.ExtensionArray:
+    """Arrow-backed pandas column: no per-row Python strings for millions of rows."""
+    return pd.arrays.ArrowExtensionArray(values)
+
+
+def _labels(access: Access, users: np.ndarray) -> dict[str, pd.api.extensions.ExtensionArray]:
     """subscriber_id, service, access and customer_class for the given user indices."""
-    ids = np.concatenate([g.subscriber_ids() for g in access.groups])
-    classes = np.concatenate([np.full(g.size, g.customer_class) for g in access.groups])
+    ids = pa.array(np.concatenate([g.subscriber_ids() for g in access.groups]))
+    classes = pa.array([g.customer_class for g in access.groups])
+    class_of_user = np.repeat(np.arange(len(access.groups)), [g.size for g in access.groups])
     group = access.groups[0]
     return {
-        "subscriber_id": ids[users],
-        "service": np.full(len(users), group.service),
-        "access": np.full(len(users), group.access),
-        "customer_class": classes[users],
+        "subscriber_id": _arrow(ids.take(users)),
+        "service": _arrow(pa.repeat(group.service, len(users))),
+        "access": _arrow(pa.repeat(group.access, len(users))),
+        "customer_class": _arrow(classes.take(class_of_user[users])),
     }
 
 
@@ -86,12 +92,13 @@ def assignments(week_start: date, config: SyntheticConfig) -> pd.DataFrame:
         access = _week(week_start, config)[key]
         columns = assignment_columns(access.book, start_utc)
         frame = pd.DataFrame(_labels(access, columns["user"]))
-        frame["address"] = columns["address"].to_pandas()
+        frame["address"] = _arrow(columns["address"])
         frame["valid_from"] = columns["valid_from"]
         frame["valid_to"] = columns["valid_to"]
         frames.append(frame)
     result = pd.concat(frames, ignore_index=True)
-    result["source_file"] = _source_file("assignments", config, week_start)
+    source = _source_file("assignments", config, week_start)
+    result["source_file"] = _arrow(pa.repeat(source, len(result)))
     return result
 
 
@@ -115,7 +122,8 @@ def usage_counters(week_start: date, config: SyntheticConfig) -> pd.DataFrame:
         frame["bytes_out"] = per_day["out"].ravel()
         frames.append(frame)
     result = pd.concat(frames, ignore_index=True)
-    result["source_file"] = _source_file("usage_counters", config, week_start)
+    source = _source_file("usage_counters", config, week_start)
+    result["source_file"] = _arrow(pa.repeat(source, len(result)))
     return result
 
 

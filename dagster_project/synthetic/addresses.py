@@ -68,7 +68,7 @@ def _hex(groups: np.ndarray) -> pa.Array:
 def format_ipv6(groups: list[np.ndarray | str], suffix: str = "") -> pa.Array:
     """Join hex groups (arrays of 0..65535, or fixed text) with ':'; `suffix` e.g. '::/56'."""
     length = max(len(g) for g in groups if not isinstance(g, str))
-    parts = [pa.array(np.full(length, g)) if isinstance(g, str) else _hex(g) for g in groups]
+    parts = [pa.repeat(g, length) if isinstance(g, str) else _hex(g) for g in groups]
     joined = pc.binary_join_element_wise(*parts, ":")
     return pc.binary_join_element_wise(joined, suffix, "") if suffix else joined
 

@@ -150,22 +150,21 @@ class GridLaw:
 
 
 def peak_margin(masses: np.ndarray) -> float:
-    """How clearly the fullest bin stands out, raw and after a [1, 2, 1] smoothing.
+    """How clearly the fullest bin stands out, raw and after light smoothing.
 
-    The smallest relative gap between the peak and its two neighbours over both versions;
-    negative when a smoothing would move the peak to another bin.
+    The smallest relative gap between the peak bin and its two neighbours, over the raw
+    histogram and its 3-bin moving average ([1, 1, 1] / 3, what the usage_summary mart
+    applies) and [1, 2, 1] / 4 smoothing; negative when a smoothing moves the peak.
     """
     peak = int(np.argmax(masses))
-    smoothed = np.convolve(masses, [0.25, 0.5, 0.25], mode="same")
     margins = []
-    for series in (masses, smoothed):
-        neighbours = series[max(peak - 1, 0) : peak + 2].copy()
-        centre = series[peak]
-        others = np.delete(neighbours, min(peak, 1))
-        margins.append(1.0 - float(others.max()) / centre)
+    for kernel in ([1.0], [1 / 3, 1 / 3, 1 / 3], [0.25, 0.5, 0.25]):
+        series = np.convolve(masses, kernel, mode="same")
         if int(np.argmax(series)) != peak:
-            margins.append(-1.0)
-    return float(min(margins))
+            return -1.0
+        neighbours = max(series[max(peak - 1, 0)], series[min(peak + 1, len(series) - 1)])
+        margins.append(1.0 - float(neighbours) / float(series[peak]))
+    return min(margins)
 
 
 def _normal(y: np.ndarray, sd: float) -> np.ndarray:

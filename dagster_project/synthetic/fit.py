@@ -63,7 +63,7 @@ SHAPE_PARAMETERS = (
     Parameter("heavy_offset", 0.2, 3.0, 1.0, 0.5),
 )
 # Parameters a year without published top shares may move; the rest follow the reference year.
-YEAR_PARAMETERS = ("left_rate", "right_rate", "right_taper", "light_weight")
+YEAR_PARAMETERS = ("left_rate", "right_rate", "right_taper", "light_weight", "light_offset")
 
 
 def distribution_from(
@@ -74,7 +74,7 @@ def distribution_from(
 
 
 def residuals(statistics: VolumeStatistics, target: FitTarget) -> list[float]:
-    """Misfit in units of 1 % (2.3 % for mean and median), of a whole bin or of 5 share points."""
+    """Misfit in units of 1 % (2.3 % for mean and median), of a whole bin or of 1.5 share points."""
     misfit = [
         100 * math.log10(statistics.mean / (target.mean_mb * MB)),
         100 * math.log10(statistics.median / (target.median_mb * MB)),
@@ -84,8 +84,8 @@ def residuals(statistics: VolumeStatistics, target: FitTarget) -> list[float]:
     ]
     if target.has_top_shares:
         misfit += [
-            (100 * statistics.top1_share - target.top1_percent) / 5,
-            (100 * statistics.top10_share - target.top10_percent) / 5,
+            (100 * statistics.top1_share - target.top1_percent) / 1.5,
+            (100 * statistics.top10_share - target.top10_percent) / 1.5,
         ]
     return misfit
 
@@ -103,7 +103,7 @@ def fit_distribution(
         reference_values = reference.to_dict()
         fixed = {p.name: reference_values[p.name] for p in SHAPE_PARAMETERS if p not in free}
         anchor = {p.name: reference_values[p.name] for p in free}
-    pull = 0.002 if reference is None else 0.05
+    pull = 0.002 if reference is None else 0.02
 
     def objective(vector: np.ndarray) -> list[float]:
         values = dict(zip((p.name for p in free), vector, strict=True))

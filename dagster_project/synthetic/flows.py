@@ -200,13 +200,16 @@ def _batch(
     rows, is_in = rows[order], is_in[order]
     week_start_us = np.datetime64(week_bounds_utc(week_key(week_start), config.timezone)[0], "us")
     exporters = pa.array(EXPORTERS[users.service])
+    subscriber_side, remote_side = subscriber[rows], remote[rows]
+    subscriber_ports, remote_ports = subscriber_port[rows], remote_port[rows]
+    start = conn.start[rows]
     columns = {
-        "flow_start": week_start_us + conn.start[rows].astype("timedelta64[us]"),
+        "flow_start": week_start_us + start.astype("timedelta64[us]"),
         "flow_end": week_start_us + end[rows].astype("timedelta64[us]"),
-        "src_addr": pc.take(pool, np.where(is_in, subscriber[rows], remote[rows])),
-        "dst_addr": pc.take(pool, np.where(is_in, remote[rows], subscriber[rows])),
-        "src_port": np.where(is_in, subscriber_port[rows], remote_port[rows]).astype(np.int32),
-        "dst_port": np.where(is_in, remote_port[rows], subscriber_port[rows]).astype(np.int32),
+        "src_addr": pc.take(pool, np.where(is_in, subscriber_side, remote_side)),
+        "dst_addr": pc.take(pool, np.where(is_in, remote_side, subscriber_side)),
+        "src_port": np.where(is_in, subscriber_ports, remote_ports).astype(np.int32),
+        "dst_port": np.where(is_in, remote_ports, subscriber_ports).astype(np.int32),
         "protocol": protocol[rows],
         "bytes": np.where(is_in, bytes_in[rows], bytes_out[rows]),
         "packets": np.where(is_in, packets_in[rows], packets_out[rows]).astype(np.int64),
