@@ -76,7 +76,7 @@ FIGURES = (
     ReportItem(
         "figure_07_port_week_broadband",
         "figure",
-        "Figure 7: Broadband users' port usage over a week, last year (top) and this year",
+        "Figure 7: Broadband users' port usage over a week, last year (top) and this year (bottom)",
         "Hourly traffic of the analysis week for TCP 443, TCP 80, TCP dynamic ports (>= 1024), "
         "UDP 443 and the total, normalised so that the peak of the total is 1 (PPPoE flows).",
         ("hourly_port_traffic",),
@@ -84,7 +84,7 @@ FIGURES = (
     ReportItem(
         "figure_08_port_week_mobile",
         "figure",
-        "Figure 8: Mobile users' port usage over a week, last year (top) and this year",
+        "Figure 8: Mobile users' port usage over a week, last year (top) and this year (bottom)",
         "Hourly traffic of the analysis week for TCP 443, TCP 80, UDP 443 and the total, "
         "normalised so that the peak of the total is 1.",
         ("hourly_port_traffic",),

@@ -18,7 +18,8 @@ figure { margin: 2em 0; } figure img { max-width: 100%; border: 1px solid #ddd; 
 figcaption, .caption { font-size: 0.9em; color: #444; }
 table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 0.2em 0.6em; }
-td { text-align: right; font-variant-numeric: tabular-nums; }
+td { text-align: left; vertical-align: top; }
+.report-table td, .counts td { text-align: right; font-variant-numeric: tabular-nums; }
 tbody th { text-align: left; font-weight: normal; }
 .table-footer, .note { font-size: 0.85em; color: #555; }
 .passed { color: #2b7a0b; } .failed { color: #b00020; font-weight: bold; }
@@ -34,6 +35,11 @@ class CheckStatus:
     asset: str
     check: str
     status: str  # "passed", "failed" or "not run"
+    week: str | None = None  # the week checked, for a weekly asset
+
+    @property
+    def label(self) -> str:
+        return f"{self.asset} [{self.week}]" if self.week else self.asset
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,22 @@ def _grouped_inputs(inputs: tuple[InputProvenance, ...]) -> dict[tuple[str, str]
     return grouped
 
 
+def _check_counts(checks: tuple[CheckStatus, ...]) -> dict[str, dict[str, int]]:
+    """Per mart: weeks checked, checks per week and how many results passed/failed/not run."""
+    counts: dict[str, dict[str, int]] = {}
+    weeks: dict[str, set[str]] = {}
+    names: dict[str, set[str]] = {}
+    for check in checks:
+        entry = counts.setdefault(check.asset, {"passed": 0, "failed": 0, "not run": 0})
+        entry[check.status] += 1
+        weeks.setdefault(check.asset, set()).add(check.week or "all")
+        names.setdefault(check.asset, set()).add(check.check)
+    for mart, entry in counts.items():
+        entry["weeks"] = len(weeks[mart])
+        entry["checks"] = len(names[mart])
+    return dict(sorted(counts.items()))
+
+
 def _provenance_html(provenance: Provenance) -> str:
     inputs = "".join(
         f"<tr><th>{html.escape(asset)}</th><td>{html.escape(', '.join(weeks))}</td>"
@@ -116,9 +138,14 @@ def _provenance_html(provenance: Provenance) -> str:
         f"{week}: {interval}" for week, interval in sorted(provenance.sampling_intervals.items())
     )
     checks = "".join(
-        f"<tr><th>{html.escape(c.asset)}</th><td>{html.escape(c.check)}</td>"
-        f"<td>{_status_html(c.status)}</td></tr>"
+        f"<tr><th>{html.escape(asset)}</th><td>{counts['weeks']}</td><td>{counts['checks']}</td>"
+        f"<td>{counts['passed']}</td><td>{counts['failed']}</td><td>{counts['not run']}</td></tr>"
+        for asset, counts in _check_counts(provenance.checks).items()
+    )
+    problems = "".join(
+        f"<li>{html.escape(c.label)} {html.escape(c.check)}: {_status_html(c.status)}</li>"
         for c in provenance.checks
+        if c.status != "passed"
     )
     failed = [c for c in provenance.checks if c.status != "passed"]
     summary = (
@@ -134,7 +161,9 @@ def _provenance_html(provenance: Provenance) -> str:
         "<h3>Raw inputs</h3><table><thead><tr><th>input</th><th>weeks</th><th>provenance</th>"
         f"</tr></thead><tbody>{inputs}</tbody></table>"
         f"<h3>Validation</h3><p>{html.escape(summary)}</p>"
-        "<table><thead><tr><th>asset</th><th>check</th><th>latest result</th></tr></thead>"
+        f"{f'<ul>{problems}</ul>' if problems else ''}"
+        '<table class="counts"><thead><tr><th>mart</th><th>weeks</th><th>checks per week</th>'
+        "<th>passed</th><th>failed</th><th>not run</th></tr></thead>"
         f"<tbody>{checks}</tbody></table></section>"
     )
 

@@ -154,7 +154,7 @@ def check_statuses(
             partitioned = asset_graph.get(check_key).partitions_def is not None
             per_week = _latest_per_week(instance, check_key, partitioned, week_keys)
             statuses += [
-                CheckStatus(f"{mart} [{week}]", check_key.name, _status(per_week.get(week)))
+                CheckStatus(mart, check_key.name, _status(per_week.get(week)), week)
                 for week in week_keys
             ]
     return tuple(statuses)
@@ -164,7 +164,7 @@ def require_validated(statuses: Sequence[CheckStatus]) -> None:
     """Refuse to draw from data whose validation failed or has not run."""
     bad = [s for s in statuses if s.status != "passed"]
     if bad:
-        listing = "; ".join(f"{s.asset} {s.check}: {s.status}" for s in bad[:10])
+        listing = "; ".join(f"{s.label} {s.check}: {s.status}" for s in bad[:10])
         more = f" (and {len(bad) - 10} more)" if len(bad) > 10 else ""
         raise UnvalidatedInputError(
             f"{len(bad)} validation(s) of the input marts did not pass: {listing}{more}. "

@@ -172,6 +172,9 @@ MOBILE_PORT_ROWS = (
 )
 
 
+PORT_TABLE_YEARS = 5
+
+
 def published_row_orders(mart_rows: pd.DataFrame, rows: tuple[tuple[str, str], ...]) -> list[int]:
     """The mart's row_order of each published (protocol, label) row."""
     ordered = mart_rows[["row_order", "label", "level"]].drop_duplicates().sort_values("row_order")
@@ -196,9 +199,11 @@ def port_table(
     """Tables 3 and 4: share of bytes (%) by protocol and port, a column per report year.
 
     `port_usage_by_year` has columns report_year, row_order, label, level and share_pct for
-    one service; the published rows are picked out of the mart's rows.
+    one service; the published rows are picked out of the mart's rows, and the latest five
+    years are shown side by side.
     """
     shares = port_usage_by_year.pivot(index="row_order", columns="report_year", values="share_pct")
+    shares = shares[sorted(shares.columns)[-PORT_TABLE_YEARS:]]
     orders = published_row_orders(port_usage_by_year, published_rows)
     rows = tuple(
         (label, *(format_number(value, 1) for value in shares.loc[order]))

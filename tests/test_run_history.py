@@ -47,7 +47,7 @@ def test_each_week_gets_its_own_check_results(instance_and_graph):
     statuses = run_history.check_statuses(
         instance, graph, ["weekly_mart"], [GOOD_WEEK, BAD_WEEK, UNRUN_WEEK]
     )
-    by_key = {(s.asset, s.check): s.status for s in statuses}
+    by_key = {(s.label, s.check): s.status for s in statuses}
     assert by_key == {
         ("weekly_mart [2024-05-27]", "dbt_like_test"): "passed",
         ("weekly_mart [2024-06-03]", "dbt_like_test"): "failed",

@@ -93,12 +93,14 @@ def draw_density(
 
 def draw_scatter(service: str, warehouse: WarehouseResource, title: str, note: str) -> bytes:
     sample = _service(read_weeks(warehouse, "user_sample", [DEFAULT_WEEK]), service)
-    return figures.scatter_figure(sample, f"{title} (week of {DEFAULT_WEEK})", note)
+    return figures.scatter_figure(sample, f"{title}\nweek of {DEFAULT_WEEK}", note)
 
 
-def draw_port_week(service: str, warehouse: WarehouseResource, title: str, note: str) -> bytes:
+def draw_port_week(
+    service: str, buckets: tuple[str, ...], warehouse: WarehouseResource, title: str, note: str
+) -> bytes:
     hourly = _service(read_weeks(warehouse, "hourly_port_traffic", YEAR_ON_YEAR_WEEKS), service)
-    return figures.hourly_port_figure(hourly, title, note)
+    return figures.hourly_port_figure(hourly[hourly["bucket"].isin(buckets)], title, note)
 
 
 FIGURE_INPUTS: dict[str, tuple[ReportInputs, Draw]] = {
@@ -125,11 +127,14 @@ FIGURE_INPUTS: dict[str, tuple[ReportInputs, Draw]] = {
     ),
     "figure_07_port_week_broadband": (
         ReportInputs(YEAR_ON_YEAR_WEEKS),
-        partial(draw_port_week, "broadband"),
+        partial(
+            draw_port_week, "broadband", ("total", "TCP 443", "TCP 80", "TCP >= 1024", "UDP 443")
+        ),
     ),
     "figure_08_port_week_mobile": (
         ReportInputs(YEAR_ON_YEAR_WEEKS),
-        partial(draw_port_week, "mobile"),
+        # As published: the buckets that carry the bulk of mobile traffic.
+        partial(draw_port_week, "mobile", ("total", "TCP 443", "TCP 80", "UDP 443")),
     ),
     "figure_09_weekday_hourly_five_years": (
         ReportInputs(PANDEMIC_ERA_WEEKS),

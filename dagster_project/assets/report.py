@@ -54,7 +54,7 @@ def _read_output(entry: ReportItem) -> bytes | str:
 
 
 def _all_checks(context: dg.AssetExecutionContext) -> tuple[CheckStatus, ...]:
-    statuses: dict[tuple[str, str], CheckStatus] = {}
+    statuses: dict[tuple[str, str, str], CheckStatus] = {}
     for entry in (*REPORTED_FIGURES, *REPORTED_TABLES):
         for status in run_history.check_statuses(
             context.instance,
@@ -62,7 +62,7 @@ def _all_checks(context: dg.AssetExecutionContext) -> tuple[CheckStatus, ...]:
             entry.marts,
             ITEM_INPUTS[entry.name].weeks,
         ):
-            statuses[(status.asset, status.check)] = status
+            statuses[(status.asset, status.week or "", status.check)] = status
     return tuple(statuses[key] for key in sorted(statuses))
 
 

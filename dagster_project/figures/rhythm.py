@@ -17,6 +17,9 @@ def rate_unit(bits_per_second: pd.Series) -> tuple[str, float]:
 
 def _monthly_panel(axes, monthly: pd.DataFrame, service: str) -> None:
     rows = monthly[monthly["service"] == service]
+    # A service with one access (mobile) would draw its total twice.
+    if rows.loc[rows["access"] != "all", "access"].nunique() < 2:
+        rows = rows[rows["access"] == "all"]
     for (access, direction), curve in rows.groupby(["access", "direction"], sort=True):
         curve = curve.sort_values("month")
         axes.plot(
