@@ -56,12 +56,7 @@ def _read_output(entry: ReportItem) -> bytes | str:
 def _all_checks(context: dg.AssetExecutionContext) -> tuple[CheckStatus, ...]:
     statuses: dict[tuple[str, str, str], CheckStatus] = {}
     for entry in (*REPORTED_FIGURES, *REPORTED_TABLES):
-        for status in run_history.check_statuses(
-            context.instance,
-            run_history.definitions_asset_graph(context),
-            entry.marts,
-            ITEM_INPUTS[entry.name].weeks,
-        ):
+        for status in ITEM_INPUTS[entry.name].check_statuses(context, entry.marts):
             statuses[(status.asset, status.week or "", status.check)] = status
     return tuple(statuses[key] for key in sorted(statuses))
 

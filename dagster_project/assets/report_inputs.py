@@ -10,7 +10,7 @@ import dagster as dg
 
 from dagster_project import run_history
 from dagster_project.partitions import COMPARISON_WEEKS, PRE_PANDEMIC_WEEK
-from dagster_project.report import InputProvenance
+from dagster_project.report import CheckStatus, InputProvenance
 
 THIS_YEAR = max(COMPARISON_WEEKS)
 YEAR_ON_YEAR_WEEKS = (COMPARISON_WEEKS[THIS_YEAR - 1], COMPARISON_WEEKS[THIS_YEAR])
@@ -25,20 +25,37 @@ CROSS_WEEK_TAGS = {"partitioned": "none"}
 
 @dataclass(frozen=True)
 class ReportInputs:
-    """The weeks (and whether the monthly totals) a figure or table is computed from."""
+    """What a figure or table is computed from: weeks, monthly totals, upstream weekly marts.
+
+    `upstream` names the weekly marts a cross-week mart is built from; their checks for
+    `weeks` must have passed too.
+    """
 
     weeks: tuple[date, ...] = ()
     monthly: bool = False
+    upstream: tuple[str, ...] = ()
 
     def provenance(self, instance: dg.DagsterInstance) -> tuple[InputProvenance, ...]:
         return run_history.inputs_provenance(instance, self.weeks, self.monthly)
 
-    def validated_note(self, context: dg.AssetExecutionContext, marts: tuple[str, ...]) -> str:
-        """Fail unless every check on the marts passed for these weeks; the data footnote."""
-        statuses = run_history.check_statuses(
-            context.instance, run_history.definitions_asset_graph(context), marts, self.weeks
+    def validated_assets(self, marts: tuple[str, ...]) -> tuple[str, ...]:
+        """The marts, their upstream weekly marts and the raw inputs behind them."""
+        raw = (*run_history.WEEKLY_RAW_INPUTS, *(["raw_monthly_totals"] if self.monthly else []))
+        return (*marts, *self.upstream, *raw)
+
+    def check_statuses(
+        self, context: dg.AssetExecutionContext, marts: tuple[str, ...]
+    ) -> tuple[CheckStatus, ...]:
+        return run_history.check_statuses(
+            context.instance,
+            run_history.definitions_asset_graph(context),
+            self.validated_assets(marts),
+            self.weeks,
         )
-        run_history.require_validated(statuses)
+
+    def validated_note(self, context: dg.AssetExecutionContext, marts: tuple[str, ...]) -> str:
+        """Fail unless every check on the inputs passed for these weeks; the data footnote."""
+        run_history.require_validated(self.check_statuses(context, marts))
         return run_history.data_note(self.provenance(context.instance))
 
 

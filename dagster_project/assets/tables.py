@@ -109,23 +109,26 @@ def build_growth_table(
 
 TABLE_INPUTS: dict[str, tuple[ReportInputs, Build]] = {
     "table_1_broadband_usage": (
-        ReportInputs(FIVE_YEAR_WEEKS),
+        ReportInputs(FIVE_YEAR_WEEKS, upstream=("usage_summary",)),
         partial(build_usage_table, "broadband", 0),
     ),
     "table_2_mobile_usage": (
-        ReportInputs(FIVE_YEAR_WEEKS),
+        ReportInputs(FIVE_YEAR_WEEKS, upstream=("usage_summary",)),
         partial(build_usage_table, "mobile", 1),
     ),
     "table_3_broadband_ports": (
-        ReportInputs(FIVE_YEAR_WEEKS),
+        ReportInputs(FIVE_YEAR_WEEKS, upstream=("port_usage",)),
         partial(build_port_table, "broadband", tables.BROADBAND_PORT_ROWS),
     ),
     "table_4_mobile_ports": (
-        ReportInputs(FIVE_YEAR_WEEKS),
+        ReportInputs(FIVE_YEAR_WEEKS, upstream=("port_usage",)),
         partial(build_port_table, "mobile", tables.MOBILE_PORT_ROWS),
     ),
     "table_top_user_shares": (ReportInputs(FIVE_YEAR_WEEKS), build_top_share_table),
-    "table_traffic_growth": (ReportInputs(FIVE_YEAR_WEEKS, monthly=True), build_growth_table),
+    "table_traffic_growth": (
+        ReportInputs(FIVE_YEAR_WEEKS, monthly=True, upstream=("usage_summary",)),
+        build_growth_table,
+    ),
 }
 
 report_tables = [
