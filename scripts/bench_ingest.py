@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.ingest import nfdump
+from dagster_project.ingest import FLOW_READERS
 from dagster_project.ingest.config import FlowSource
 from dagster_project.ingest.protocols import register_protocol_tables
 from dagster_project.ingest.quarantine import WeekWindow, create_staging_tables
@@ -88,7 +88,7 @@ def main() -> None:
             utc_start, utc_end = week_bounds_utc(week_key(WEEK), "UTC")
             source = FlowSource(name="bench", format="nfdump_csv", path=str(path))
             started = time.perf_counter()
-            counts = nfdump.read_csv_file(con, source, path, WeekWindow(utc_start, utc_end))
+            counts = FLOW_READERS["nfdump_csv"](con, source, path, WeekWindow(utc_start, utc_end))
             elapsed = time.perf_counter() - started
     total = counts.rows + sum(counts.quarantined.values())
     print(

@@ -6,7 +6,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.ingest import canonical, goflow2, nfdump, pmacct
+from dagster_project.ingest import FLOW_READERS, canonical
 from dagster_project.ingest.config import FlowSource
 from dagster_project.ingest.protocols import register_protocol_tables
 from dagster_project.ingest.quarantine import WeekWindow, create_staging_tables
@@ -75,7 +75,7 @@ def test_legacy_nfdump_csv_reads_local_time_names_and_skips_summary(con, tmp_pat
     ]
     path.write_text("\n".join(lines) + "\n")
     source = FlowSource(name="bras", format="nfdump_csv", path="", timezone="Asia/Tokyo")
-    counts = nfdump.read_csv_file(con, source, path, WEEK)
+    counts = FLOW_READERS["nfdump_csv"](con, source, path, WEEK)
     assert staged(con) == [
         ("10.0.0.1", 6, 52000, 443, 15000, 10),
         ("2001:db8::1", 50, 0, 0, 400, 2),
@@ -104,7 +104,7 @@ def test_current_nfdump_csv_reads_milliseconds_and_numeric_protocols(con, tmp_pa
     source = FlowSource(
         name="bras", format="nfdump_csv", path="", sampling_interval=64, counts_scaled=False
     )
-    nfdump.read_csv_file(con, source, path, WEEK)
+    FLOW_READERS["nfdump_csv"](con, source, path, WEEK)
     columns = "flow_start, flow_end, protocol, bytes, sampling_interval, counts_scaled"
     start, end = datetime(2024, 6, 4, 12, 0, 0, 250000), datetime(2024, 6, 4, 12, 0, 1, 750000)
     assert staged(con, columns) == [(start, end, 17, 3600, 64, False)]
@@ -132,7 +132,7 @@ def test_goflow2_counts_are_unscaled_and_rate_zero_is_explicit(con, tmp_path: Pa
         + "\n"
     )
     source = FlowSource(name="gf", format="goflow2_json", path="")
-    goflow2.read_file(con, source, path, WEEK)
+    FLOW_READERS["goflow2_json"](con, source, path, WEEK)
     assert staged(con, "protocol, bytes, sampling_interval, counts_scaled, exporter") == [
         (17, 1500, 1000, False, "192.0.2.1")
     ]
@@ -151,7 +151,7 @@ def test_goflow2_rate_zero_takes_the_configured_interval(con, tmp_path: Path):
         '"src_addr":"10.0.0.1","dst_addr":"10.0.0.2","proto":6,"src_port":1,"dst_port":2}\n'
     )
     source = FlowSource(name="gf", format="goflow2_json", path="", sampling_interval=512)
-    goflow2.read_file(con, source, path, WEEK)
+    FLOW_READERS["goflow2_json"](con, source, path, WEEK)
     assert staged(con, "sampling_interval, counts_scaled") == [(512, False)]
 
 
@@ -164,7 +164,7 @@ def test_pmacct_csv_maps_columns_by_header(con, tmp_path: Path):
         "10.0.0.1,192.0.2.9,40000,80,tcp\n"
     )
     source = FlowSource(name="pm", format="pmacct_csv", path="", sampling_interval=10)
-    pmacct.read_csv_file(con, source, path, WEEK)
+    FLOW_READERS["pmacct_csv"](con, source, path, WEEK)
     assert staged(con, "flow_start, protocol, packets, sampling_interval, counts_scaled") == [
         (datetime(2024, 6, 4, 12), 6, 2, 10, False)
     ]
@@ -185,8 +185,8 @@ def test_canonical_parquet_and_csv_round_trip(con, tmp_path: Path):
     con.execute(f"copy sample to '{tmp_path / 'flows.parquet'}' (format parquet)")
     con.execute(f"copy sample to '{tmp_path / 'flows.csv'}' (format csv, header)")
     source = FlowSource(name="canon", format="canonical_parquet", path="")
-    canonical.read_parquet_file(con, source, tmp_path / "flows.parquet", WEEK)
-    canonical.read_csv_file(con, source, tmp_path / "flows.csv", WEEK)
+    FLOW_READERS["canonical_parquet"](con, source, tmp_path / "flows.parquet", WEEK)
+    FLOW_READERS["canonical_csv"](con, source, tmp_path / "flows.csv", WEEK)
     expected = con.execute("select * from sample").fetchall()
     columns = ", ".join(canonical.COLUMNS)
     assert con.execute(f"select {columns} from staged_flows").fetchall() == expected * 2

@@ -23,23 +23,42 @@ from dagster_project.ingest.config import (
     parse_file_sources,
 )
 from dagster_project.ingest.protocols import register_protocol_tables
-from dagster_project.ingest.quarantine import FileCounts, WeekWindow, create_staging_tables
+from dagster_project.ingest.quarantine import (
+    FileCounts,
+    WeekWindow,
+    create_staging_tables,
+    stage_parsed_flows,
+)
 from dagster_project.partitions import week_bounds_utc, week_key
 from dagster_project.raw_schema import ASSIGNMENTS, MONTHLY_TOTALS, USAGE_COUNTERS, RawTable
 
 # Beyond this many files a source's provenance names the first and the last ones.
 MAX_LISTED_FILES = 12
 
+FlowParser = Callable[[duckdb.DuckDBPyConnection, FlowSource, Path], str]
 FlowReader = Callable[[duckdb.DuckDBPyConnection, FlowSource, Path, WeekWindow], FileCounts]
 
+
+def _staging(parse: FlowParser) -> FlowReader:
+    """A reader that checks and stages the records `parse` makes of a file."""
+
+    def read(
+        con: duckdb.DuckDBPyConnection, source: FlowSource, path: Path, window: WeekWindow
+    ) -> FileCounts:
+        return stage_parsed_flows(con, parse(con, source, path), window, str(path))
+
+    return read
+
+
+# One reader per `format` of sources.yaml.
 FLOW_READERS: dict[str, FlowReader] = {
     "nfcapd": nfdump.read_nfcapd_file,
-    "nfdump_csv": nfdump.read_csv_file,
-    "goflow2_json": goflow2.read_file,
-    "pmacct_json": pmacct.read_json_file,
-    "pmacct_csv": pmacct.read_csv_file,
-    "canonical_parquet": canonical.read_parquet_file,
-    "canonical_csv": canonical.read_csv_file,
+    "nfdump_csv": _staging(nfdump.csv_file_sql),
+    "goflow2_json": _staging(lambda _con, source, path: goflow2.parsed_sql(source, path)),
+    "pmacct_json": _staging(lambda _con, source, path: pmacct.json_sql(source, path)),
+    "pmacct_csv": _staging(pmacct.csv_sql),
+    "canonical_parquet": _staging(lambda _con, source, path: canonical.parquet_sql(source, path)),
+    "canonical_csv": _staging(canonical.csv_sql),
 }
 
 

@@ -11,31 +11,17 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.ingest.config import SERVICES, FlowSource
-from dagster_project.ingest.quarantine import FileCounts, WeekWindow, stage_parsed_flows
+from dagster_project.ingest.tables import file_columns
 from dagster_project.ingest.text import (
-    delimited_sql,
-    first_line,
-    header_index,
+    headed_csv_sql,
     local_to_utc_sql,
+    parquet_records_sql,
     port_sql,
     sql_string,
 )
+from dagster_project.raw_schema import FLOWS
 
-COLUMNS = (
-    "flow_start",
-    "flow_end",
-    "src_addr",
-    "dst_addr",
-    "src_port",
-    "dst_port",
-    "protocol",
-    "bytes",
-    "packets",
-    "sampling_interval",
-    "counts_scaled",
-    "service",
-    "exporter",
-)
+COLUMNS = file_columns(FLOWS)
 _SERVICE_LIST = ", ".join(sql_string(service) for service in SERVICES)
 
 
@@ -71,38 +57,8 @@ def _canonical_sql(source: FlowSource, records_sql: str, malformed_sql: str, pat
 
 
 def parquet_sql(source: FlowSource, path: Path) -> str:
-    as_text = ", ".join(f"{name}::varchar as {name}" for name in COLUMNS)
-    record = ", ".join(f"'{name}', {name}" for name in COLUMNS)
-    records = f"""
-        select file_row_number + 1 as line_number, json_object({record})::varchar as line,
-            {as_text}
-        from read_parquet({sql_string(path)}, file_row_number = true)
-    """
-    return _canonical_sql(source, records, "false", path)
+    return _canonical_sql(source, parquet_records_sql(path, COLUMNS), "false", path)
 
 
 def csv_sql(con: duckdb.DuckDBPyConnection, source: FlowSource, path: Path) -> str:
-    header = first_line(con, path)
-    if header is None:
-        raise ValueError(f"{path}: empty file, expected a header with {', '.join(COLUMNS)}")
-    names = [name.strip().strip('"') for name in header.split(",")]
-    positions = header_index(names, COLUMNS, path)
-    selected = ", ".join(f"f[{positions[name]}] as {name}" for name in COLUMNS)
-    records = f"""
-        select line_number, line, len(f) as field_count, {selected}
-        from ({delimited_sql(path)})
-        where line <> {sql_string(header)}
-    """
-    return _canonical_sql(source, records, f"field_count <> {len(names)}", path)
-
-
-def read_parquet_file(
-    con: duckdb.DuckDBPyConnection, source: FlowSource, path: Path, window: WeekWindow
-) -> FileCounts:
-    return stage_parsed_flows(con, parquet_sql(source, path), window, str(path))
-
-
-def read_csv_file(
-    con: duckdb.DuckDBPyConnection, source: FlowSource, path: Path, window: WeekWindow
-) -> FileCounts:
-    return stage_parsed_flows(con, csv_sql(con, source, path), window, str(path))
+    return _canonical_sql(source, headed_csv_sql(con, path, COLUMNS), "field_problem", path)

@@ -9,11 +9,8 @@ options arrived carries `sampling_rate` 0: it takes the source's configured
 
 from pathlib import Path
 
-import duckdb
-
 from dagster_project.ingest.config import FlowSource
 from dagster_project.ingest.protocols import IANA_PROTOCOL_TABLE, protocol_lookup_sql
-from dagster_project.ingest.quarantine import FileCounts, WeekWindow, stage_parsed_flows
 from dagster_project.ingest.text import json_lines_sql, port_sql, sql_string
 
 FIELDS = (
@@ -71,9 +68,3 @@ def parsed_sql(source: FlowSource, path: Path) -> str:
             coalesce(nullif(sampler_address, ''), {sql_string(source.name)}) as exporter
         from typed
     """
-
-
-def read_file(
-    con: duckdb.DuckDBPyConnection, source: FlowSource, path: Path, window: WeekWindow
-) -> FileCounts:
-    return stage_parsed_flows(con, parsed_sql(source, path), window, str(path))

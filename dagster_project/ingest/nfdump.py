@@ -172,11 +172,10 @@ def csv_layout(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     raise ValueError(f"{path}: not an nfdump CSV export (first line: {first[0][:80]!r})")
 
 
-def read_csv_file(
-    con: duckdb.DuckDBPyConnection, source: FlowSource, path: Path, window: WeekWindow
-) -> FileCounts:
+def csv_file_sql(con: duckdb.DuckDBPyConnection, source: FlowSource, path: Path) -> str:
+    """Parsed flows of an nfdump CSV export in whichever layout it has."""
     parse = legacy_csv_sql if csv_layout(con, path) == "legacy" else csv_sql
-    return stage_parsed_flows(con, parse(source, path), window, str(path))
+    return parse(source, path)
 
 
 # nfdump -o json prints addresses under family-specific keys and omits absent fields.

@@ -17,7 +17,6 @@ import duckdb
 
 from dagster_project.ingest.config import FlowSource
 from dagster_project.ingest.protocols import IANA_PROTOCOL_TABLE, protocol_lookup_sql
-from dagster_project.ingest.quarantine import FileCounts, WeekWindow, stage_parsed_flows
 from dagster_project.ingest.text import (
     delimited_sql,
     epoch_or_timestamp_sql,
@@ -134,15 +133,3 @@ def csv_sql(con: duckdb.DuckDBPyConnection, source: FlowSource, path: Path) -> s
         f"then 'malformed record: expected {len(columns)} fields' end",
         path,
     )
-
-
-def read_json_file(
-    con: duckdb.DuckDBPyConnection, source: FlowSource, path: Path, window: WeekWindow
-) -> FileCounts:
-    return stage_parsed_flows(con, json_sql(source, path), window, str(path))
-
-
-def read_csv_file(
-    con: duckdb.DuckDBPyConnection, source: FlowSource, path: Path, window: WeekWindow
-) -> FileCounts:
-    return stage_parsed_flows(con, csv_sql(con, source, path), window, str(path))

@@ -1,8 +1,9 @@
 """Splitting parsed input records into canonical rows and quarantine rows.
 
-Every reader turns one input file into a SELECT with the columns of `PARSED_FLOW_COLUMNS`:
-typed values where the text parsed (try_cast leaves NULL where it did not), the original
-record text, and `malformed` naming a structural problem (wrong field count, invalid JSON).
+Every reader turns one input file into a SELECT with the canonical flow columns (typed
+where the text parsed; try_cast leaves NULL where it did not), `source_file`, `source_row`,
+the original record text as `record`, and `malformed` naming a structural problem (wrong
+field count, invalid JSON) or NULL.
 `stage_parsed_flows` gives each record at most one reason, the first of `FLOW_CHECKS` that
 fails, and appends good records to `staged_flows` and the others to `staged_quarantine`.
 Reasons are fixed categories so that they can be counted; the record text says the rest.
@@ -19,25 +20,6 @@ STAGED_FLOWS = "staged_flows"
 STAGED_QUARANTINE = "staged_quarantine"
 CHECKED_FLOWS = "ingest_checked_flows"
 
-PARSED_FLOW_COLUMNS: tuple[str, ...] = (
-    "source_file",
-    "source_row",
-    "record",
-    "malformed",
-    "flow_start",
-    "flow_end",
-    "src_addr",
-    "dst_addr",
-    "src_port",
-    "dst_port",
-    "protocol",
-    "bytes",
-    "packets",
-    "sampling_interval",
-    "counts_scaled",
-    "service",
-    "exporter",
-)
 
 IPV4_PATTERN = (
     r"((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}"

@@ -16,10 +16,9 @@ import duckdb
 from dagster_project.ingest.config import SERVICES, TableSource
 from dagster_project.ingest.quarantine import STAGED_QUARANTINE, FileCounts, WeekWindow
 from dagster_project.ingest.text import (
-    delimited_sql,
-    first_line,
-    header_index,
+    headed_csv_sql,
     local_to_utc_sql,
+    parquet_records_sql,
     sql_string,
 )
 from dagster_project.raw_schema import ASSIGNMENTS, MONTHLY_TOTALS, USAGE_COUNTERS, RawTable
@@ -48,24 +47,8 @@ def _text_records_sql(con: duckdb.DuckDBPyConnection, source: TableSource, path:
     """One row per record with every wanted column as text, `line` and `field_problem`."""
     columns = file_columns(_TABLES[source.table])
     if source.format == "parquet":
-        as_text = ", ".join(f"{name}::varchar as {name}" for name in columns)
-        record = ", ".join(f"'{name}', {name}" for name in columns)
-        return f"""
-            select file_row_number + 1 as line_number, json_object({record})::varchar as line,
-                false as field_problem, {as_text}
-            from read_parquet({sql_string(path)}, file_row_number = true)
-        """
-    header = first_line(con, path)
-    if header is None:
-        raise ValueError(f"{path}: empty file, expected a header with {', '.join(columns)}")
-    names = [name.strip().strip('"') for name in header.split(",")]
-    positions = header_index(names, columns, path)
-    selected = ", ".join(f"f[{positions[name]}] as {name}" for name in columns)
-    return f"""
-        select line_number, line, len(f) <> {len(names)} as field_problem, {selected}
-        from ({delimited_sql(path)})
-        where line <> {sql_string(header)}
-    """
+        return f"select *, false as field_problem from ({parquet_records_sql(path, columns)})"
+    return headed_csv_sql(con, path, columns)
 
 
 def _assignment_checks(source: TableSource) -> tuple[str, str]:

@@ -99,3 +99,32 @@ def first_line(con: duckdb.DuckDBPyConnection, path: str | Path) -> str | None:
         f"select line from ({lines_sql(path)}) where line is not null order by line_number limit 1"
     ).fetchone()
     return None if row is None else str(row[0])
+
+
+def parquet_records_sql(path: str | Path, columns: tuple[str, ...]) -> str:
+    """Rows of a Parquet file with the named columns as text, numbered from 1, and the
+    whole record as JSON in `line` (what the quarantine keeps of a rejected row)."""
+    as_text = ", ".join(f"{name}::varchar as {name}" for name in columns)
+    record = ", ".join(f"'{name}', {name}" for name in columns)
+    return f"""
+        select file_row_number + 1 as line_number, json_object({record})::varchar as line,
+            {as_text}
+        from read_parquet({sql_string(path)}, file_row_number = true)
+    """
+
+
+def headed_csv_sql(con: duckdb.DuckDBPyConnection, path: Path, columns: tuple[str, ...]) -> str:
+    """Records of a CSV file with a header: the named columns as text (found by header
+    name), `line_number`, `line`, and `field_problem` for a line whose field count differs
+    from the header's."""
+    header = first_line(con, path)
+    if header is None:
+        raise ValueError(f"{path}: empty file, expected a header with {', '.join(columns)}")
+    names = [name.strip().strip('"') for name in header.split(",")]
+    positions = header_index(names, columns, path)
+    selected = ", ".join(f"f[{positions[name]}] as {name}" for name in columns)
+    return f"""
+        select line_number, line, len(f) <> {len(names)} as field_problem, {selected}
+        from ({delimited_sql(path)})
+        where line <> {sql_string(header)}
+    """
