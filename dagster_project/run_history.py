@@ -128,7 +128,14 @@ def _latest_per_week(
 
 
 def _status(record: AssetCheckExecutionRecord | None) -> str:
-    return _STATUS_WORDS.get(record.status, "not run") if record else "not run"
+    if record is None:
+        return "not run"
+    status = _STATUS_WORDS.get(record.status, "not run")
+    evaluation = record.event.dagster_event.event_specific_data if record.event else None
+    # A failed warning-severity check (drift) flags the data but never blocks drawing it.
+    if status == "failed" and getattr(evaluation, "severity", None) == dg.AssetCheckSeverity.WARN:
+        return "warned"
+    return status
 
 
 def check_statuses(
@@ -162,7 +169,7 @@ def check_statuses(
 
 def require_validated(statuses: Sequence[CheckStatus]) -> None:
     """Refuse to draw from data whose validation failed or has not run."""
-    bad = [s for s in statuses if s.status != "passed"]
+    bad = [s for s in statuses if s.status not in ("passed", "warned")]
     if bad:
         listing = "; ".join(f"{s.label} {s.check}: {s.status}" for s in bad[:10])
         more = f" (and {len(bad) - 10} more)" if len(bad) > 10 else ""

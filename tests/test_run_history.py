@@ -27,11 +27,16 @@ def gx_like_suite(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult
     return dg.AssetCheckResult(passed=True)
 
 
+@dg.asset_check(asset=weekly_mart, partitions_def=weekly_partitions)
+def drift_like_warning(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN)
+
+
 @pytest.fixture(scope="module")
 def instance_and_graph():
     defs = dg.Definitions(
         assets=[weekly_mart],
-        asset_checks=[dbt_like_test, gx_like_suite],
+        asset_checks=[dbt_like_test, gx_like_suite, drift_like_warning],
         jobs=[dg.define_asset_job("week", partitions_def=weekly_partitions)],
     )
     with dg.instance_for_test() as instance:
@@ -55,6 +60,9 @@ def test_each_week_gets_its_own_check_results(instance_and_graph):
         ("weekly_mart [2024-05-27]", "gx_like_suite"): "passed",
         ("weekly_mart [2024-06-03]", "gx_like_suite"): "passed",
         ("weekly_mart [2024-06-10]", "gx_like_suite"): "not run",
+        ("weekly_mart [2024-05-27]", "drift_like_warning"): "warned",
+        ("weekly_mart [2024-06-03]", "drift_like_warning"): "warned",
+        ("weekly_mart [2024-06-10]", "drift_like_warning"): "not run",
     }
 
 
