@@ -177,7 +177,7 @@ def render_report(content: ReportContent) -> str:
         else ""
     )
     calibration = (
-        '<section id="calibration"><h2>Calibration of the synthetic data</h2>'
+        '<section id="section-calibration"><h2>Calibration of the synthetic data</h2>'
         f"{content.calibration_html}</section>"
         if content.calibration_html is not None
         else ""

@@ -294,6 +294,20 @@ def _significant(value: float) -> str:
     return "-" if pd.isna(value) else f"{value:.4g}"
 
 
+# How a calibration deviation or tolerance reads in each of its units.
+CALIBRATION_UNITS = {
+    "relative": lambda value: f"{100 * value:.2f}%",
+    "points": lambda value: f"{value:.2f} points",
+    "bins": lambda value: f"{value:.0f} bins",
+}
+
+
+def _in_unit(value: float, unit: str) -> str:
+    if pd.isna(value):
+        return "-"
+    return CALIBRATION_UNITS.get(unit, _significant)(value)
+
+
 def calibration_table(name: str, comparison: pd.DataFrame, footer: str = "") -> ReportTable:
     """The calibration comparison (published statistic vs computed), failures first.
 
@@ -305,11 +319,15 @@ def calibration_table(name: str, comparison: pd.DataFrame, footer: str = "") -> 
     )
     rows = tuple(
         (
-            f"{row.item} {row.service} {row.direction} {row.year} {row.statistic}",
+            " ".join(
+                str(part)
+                for part in (row.item, row.service, row.direction, row.year, row.statistic)
+                if not pd.isna(part) and part != ""
+            ),
             _significant(row.published),
             _significant(row.computed),
-            f"{_significant(row.deviation)} {row.unit}",
-            f"{_significant(row.tolerance)} {row.unit}",
+            _in_unit(row.deviation, row.unit),
+            _in_unit(row.tolerance, row.unit),
             "pass" if row.passed else "FAIL",
         )
         for row in ordered.itertuples(index=False)

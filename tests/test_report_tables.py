@@ -127,4 +127,7 @@ def test_calibration_table_lists_failures_first_with_units():
         "0 bins",
         "FAIL",
     )
-    assert table.rows[-1][3:] == ("-0.19 points", "0.5 points", "pass")
+    assert table.rows[1][3:] == ("1.01%", "5.00%", "pass")
+    # A statistic without a direction is labelled without a gap.
+    assert table.rows[-1][0] == "Table 3 broadband 2024 tcp"
+    assert table.rows[-1][3:] == ("-0.19 points", "0.50 points", "pass")
