@@ -28,13 +28,17 @@ tbody th { text-align: left; font-weight: normal; }
 """
 
 
+# "warned": a warning-severity check (drift) failed; it flags the data but does not block it.
+CHECK_OUTCOMES = ("passed", "warned", "failed", "not run")
+
+
 @dataclass(frozen=True)
 class CheckStatus:
     """The latest result of one validation (GX suite or dbt test) of a report input."""
 
     asset: str
     check: str
-    status: str  # "passed", "failed" or "not run"
+    status: str  # one of CHECK_OUTCOMES
     week: str | None = None  # the week checked, for a weekly asset
 
     @property
@@ -99,7 +103,7 @@ def _table_html(entry: ReportItem, table_html: str) -> str:
 
 
 def _status_html(status: str) -> str:
-    css = {"passed": "passed", "failed": "failed"}.get(status, "missing")
+    css = {"passed": "passed", "warned": "missing", "failed": "failed"}.get(status, "missing")
     return f'<span class="{css}">{html.escape(status)}</span>'
 
 
@@ -113,12 +117,12 @@ def _grouped_inputs(inputs: tuple[InputProvenance, ...]) -> dict[tuple[str, str]
 
 
 def _check_counts(checks: tuple[CheckStatus, ...]) -> dict[str, dict[str, int]]:
-    """Per mart: weeks checked, checks per week and how many results passed/failed/not run."""
+    """Per mart: weeks checked, checks per week and how many results had each outcome."""
     counts: dict[str, dict[str, int]] = {}
     weeks: dict[str, set[str]] = {}
     names: dict[str, set[str]] = {}
     for check in checks:
-        entry = counts.setdefault(check.asset, {"passed": 0, "failed": 0, "not run": 0})
+        entry = counts.setdefault(check.asset, dict.fromkeys(CHECK_OUTCOMES, 0))
         entry[check.status] += 1
         weeks.setdefault(check.asset, set()).add(check.week or "all")
         names.setdefault(check.asset, set()).add(check.check)
@@ -137,22 +141,6 @@ def _provenance_html(provenance: Provenance) -> str:
     sampling = ", ".join(
         f"{week}: {interval}" for week, interval in sorted(provenance.sampling_intervals.items())
     )
-    checks = "".join(
-        f"<tr><th>{html.escape(asset)}</th><td>{counts['weeks']}</td><td>{counts['checks']}</td>"
-        f"<td>{counts['passed']}</td><td>{counts['failed']}</td><td>{counts['not run']}</td></tr>"
-        for asset, counts in _check_counts(provenance.checks).items()
-    )
-    problems = "".join(
-        f"<li>{html.escape(c.label)} {html.escape(c.check)}: {_status_html(c.status)}</li>"
-        for c in provenance.checks
-        if c.status != "passed"
-    )
-    failed = [c for c in provenance.checks if c.status != "passed"]
-    summary = (
-        f"All {len(provenance.checks)} validations of the inputs and tables passed."
-        if not failed
-        else f"{len(failed)} of {len(provenance.checks)} validations did not pass."
-    )
     return (
         '<section id="provenance"><h2>Provenance</h2>'
         f"<p>Analysis time zone: {html.escape(provenance.time_zone)}. "
@@ -160,11 +148,35 @@ def _provenance_html(provenance: Provenance) -> str:
         f" Data sources: {html.escape(', '.join(sorted(provenance.sources)))}.</p>"
         "<h3>Raw inputs</h3><table><thead><tr><th>input</th><th>weeks</th><th>provenance</th>"
         f"</tr></thead><tbody>{inputs}</tbody></table>"
+        f"{_validation_html(provenance.checks)}</section>"
+    )
+
+
+def _validation_html(checks: tuple[CheckStatus, ...]) -> str:
+    """A summary line, every result that is not a pass, and the outcomes counted per mart."""
+    not_passed = [c for c in checks if c.status != "passed"]
+    summary = (
+        f"All {len(checks)} validations of the inputs and tables passed."
+        if not not_passed
+        else f"{len(not_passed)} of {len(checks)} validations did not pass."
+    )
+    problems = "".join(
+        f"<li>{html.escape(c.label)} {html.escape(c.check)}: {_status_html(c.status)}</li>"
+        for c in not_passed
+    )
+    header = "".join(
+        f"<th>{label}</th>" for label in ("mart", "weeks", "checks per week", *CHECK_OUTCOMES)
+    )
+    rows = "".join(
+        f"<tr><th>{html.escape(asset)}</th><td>{counts['weeks']}</td><td>{counts['checks']}</td>"
+        + "".join(f"<td>{counts[outcome]}</td>" for outcome in CHECK_OUTCOMES)
+        + "</tr>"
+        for asset, counts in _check_counts(checks).items()
+    )
+    return (
         f"<h3>Validation</h3><p>{html.escape(summary)}</p>"
         f"{f'<ul>{problems}</ul>' if problems else ''}"
-        '<table class="counts"><thead><tr><th>mart</th><th>weeks</th><th>checks per week</th>'
-        "<th>passed</th><th>failed</th><th>not run</th></tr></thead>"
-        f"<tbody>{checks}</tbody></table></section>"
+        f'<table class="counts"><thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table>'
     )
 
 

@@ -1,0 +1,63 @@
+"""The report page: self-contained, deterministic, and honest about validation and sources."""
+
+from dagster_project.catalogue import FIGURES, TABLES
+from dagster_project.report import (
+    CheckStatus,
+    InputProvenance,
+    Provenance,
+    ReportContent,
+    render_report,
+)
+from tests.html_tables import body_rows
+
+CHECKS = (
+    CheckStatus("usage_distribution", "not_null_density", "passed", "2024-06-03"),
+    CheckStatus("usage_distribution", "gx_drift", "warned", "2024-06-03"),
+    CheckStatus("usage_distribution", "not_null_density", "failed", "2023-05-29"),
+    CheckStatus("usage_distribution", "gx_drift", "not run", "2023-05-29"),
+    CheckStatus("monthly_traffic", "not_null_month", "passed"),
+)
+
+
+def content(source: str = "synthetic") -> ReportContent:
+    inputs = tuple(
+        InputProvenance("raw_flows", week, {"source": source, "seed": "1"})
+        for week in ("2023-05-29", "2024-06-03")
+    )
+    return ReportContent(
+        week="2024-06-03",
+        figures=((FIGURES[0], b"\x89PNG fake"),),
+        tables=(
+            (TABLES[0], '<table id="t"><tbody><tr><th>2024</th><td>1</td></tr></tbody></table>'),
+        ),
+        provenance=Provenance("Asia/Tokyo", {"2024-06-03": "1:100"}, inputs, CHECKS),
+        calibration_html="<p>calibrated</p>",
+    )
+
+
+def test_page_counts_each_outcome_per_mart_and_lists_what_did_not_pass():
+    page = render_report(content())
+    counts = body_rows(page)
+    validation = next(rows for rows in counts.values() if rows and rows[0][0] == "monthly_traffic")
+    # mart, weeks, checks per week, passed, warned, failed, not run
+    assert validation == [
+        ["monthly_traffic", "1", "1", "1", "0", "0", "0"],
+        ["usage_distribution", "2", "2", "1", "1", "1", "1"],
+    ]
+    assert "3 of 5 validations did not pass." in page
+    assert "usage_distribution [2023-05-29] not_null_density" in page
+
+
+def test_page_is_self_contained_and_deterministic():
+    page = render_report(content())
+    assert page == render_report(content())
+    assert 'src="data:image/png;base64,' in page
+    assert "http://" not in page and "https://" not in page
+    assert page.count("<figure") == 1
+
+
+def test_synthetic_data_is_announced_and_real_data_is_not():
+    assert "<strong>synthetic</strong>" in render_report(content("synthetic"))
+    real = render_report(content("real"))
+    assert "<strong>synthetic</strong>" not in real
+    assert "2023-05-29, 2024-06-03" in real  # identical loads share one provenance row
