@@ -6,7 +6,7 @@ from dagster_project import settings
 from dagster_project.calibration import compare, expected_values, read_computed, summary_markdown
 from dagster_project.partitions import COMPARISON_WEEKS
 from dagster_project.reference import load_published
-from dagster_project.resources import SourcesResource, WarehouseResource
+from dagster_project.resources import WAREHOUSE_POOL, SourcesResource, WarehouseResource
 from dagster_project.sources import source_label
 
 CALIBRATION_MARTS = (
@@ -20,7 +20,9 @@ CALIBRATION_MARTS = (
 
 
 @dg.asset(
-    group_name="calibration",
+    # It checks the computed numbers against the published ones: part of validation.
+    group_name="validation",
+    pool=WAREHOUSE_POOL,
     deps=list(CALIBRATION_MARTS),
     kinds={"pandas", "csv"},
     tags={"partitioned": "none"},
