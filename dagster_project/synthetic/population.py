@@ -29,11 +29,8 @@ ENTERPRISE_SHIFT = {
 # Traffic of addresses nobody holds: about 1 % of flow users at half the volume.
 UNASSIGNED_USERS_PER_100 = 1
 UNASSIGNED_SHIFT = -0.3
+UNASSIGNED_NUMBERS_FROM = 90_000_000  # ids of nobody: such addresses appear in no table
 DUAL_ACCESS_SHARE = 0.3  # IPoE subscriptions whose holder also has a PPPoE subscription
-
-SERVICES = ("broadband", "mobile")
-ACCESSES = ("pppoe", "ipoe", "mobile")
-CLASSES = ("personal", "enterprise")
 
 
 @dataclass(frozen=True)
@@ -47,7 +44,6 @@ class Group:
     subscriber_numbers: np.ndarray  # numeric part of the subscriber id
     daily_out: np.ndarray  # bytes/day
     daily_in: np.ndarray
-    heavy_uploader: np.ndarray
 
     @property
     def size(self) -> int:
@@ -100,6 +96,8 @@ def population(week_start: date, config: SyntheticConfig) -> list[Group]:
     ipoe_enterprise = config.enterprise_count(config.ipoe_users)
     mobile_enterprise = config.enterprise_count(config.mobile_users)
     broadband_numbers = _broadband_numbers(config, pppoe_enterprise, ipoe_enterprise, rng)
+    # (service, access, class, users, shift of the personal model in decades (None: the
+    # enterprise shift), whether the addresses are assigned to anybody)
     plan = (
         ("broadband", "pppoe", "personal", config.pppoe_users, 0.0, True),
         ("broadband", "pppoe", "enterprise", pppoe_enterprise, None, True),
@@ -130,15 +128,15 @@ def population(week_start: date, config: SyntheticConfig) -> list[Group]:
             law = volume_distribution(parameters, service, direction, week_start)
             offset = ENTERPRISE_SHIFT[(service, direction)] if shift is None else shift
             laws.append(law.shifted(offset))
-        daily_out, daily_in, heavy = draw_volumes(size, laws[0], laws[1], rng)
-        key = (service, access, customer_class) if assigned else None
-        numbers = (
-            broadband_numbers.get(key, np.arange(size))
-            if service == "broadband"
-            else (np.arange(size) if assigned else np.arange(size) + 90_000_000)
-        )
+        daily_out, daily_in, _ = draw_volumes(size, laws[0], laws[1], rng)
+        if not assigned:
+            numbers = UNASSIGNED_NUMBERS_FROM + np.arange(size)
+        elif service == "broadband":
+            numbers = broadband_numbers[(service, access, customer_class)]
+        else:
+            numbers = np.arange(size)
         groups.append(
-            Group(service, access, customer_class, assigned, numbers, daily_out, daily_in, heavy)
+            Group(service, access, customer_class, assigned, numbers, daily_out, daily_in)
         )
     return groups
 

@@ -38,12 +38,6 @@ class PortCategory:
     def layout_code(self) -> int:
         return LAYOUT_CODES[self.layout]
 
-    @property
-    def key(self) -> str:
-        if self.layout == "dynamic":
-            return f"{self.protocol}/dynamic"
-        return f"{self.protocol}/{self.port}"
-
 
 def category_from_key(key: str) -> PortCategory:
     protocol_text, port_text = key.split("/")
