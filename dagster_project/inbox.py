@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path, PurePosixPath
 from zoneinfo import ZoneInfo
 
@@ -250,13 +251,23 @@ def plan_inbox(
 
 
 def timezone_by_flow_source(flow_sources: Iterable[FlowSource]) -> Callable[[Path], str | None]:
-    """The zone of the first flow source that reads a file (in any week), as its glob does."""
-    zone_of_path: dict[str, str] = {}
-    for source in flow_sources:
-        for path in glob.glob(source.path.replace("{week_start}", "*")):
-            zone_of_path.setdefault(str(Path(path).resolve()), source.timezone)
+    """The zone of the first flow source that reads a file (in any week), as its glob does.
+
+    The globs are expanded on the first question only: most sensor ticks find no new file.
+    """
+    patterns = [
+        (source.path.replace("{week_start}", "*"), source.timezone) for source in flow_sources
+    ]
+
+    @cache
+    def zone_of_path() -> dict[str, str]:
+        zones: dict[str, str] = {}
+        for pattern, zone in patterns:
+            for path in glob.glob(pattern):
+                zones.setdefault(str(Path(path).resolve()), zone)
+        return zones
 
     def timezone_of(path: Path) -> str | None:
-        return zone_of_path.get(str(path.resolve()))
+        return zone_of_path().get(str(path.resolve()))
 
     return timezone_of
