@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
+import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
 from dagster_project.settings import DBT_PROJECT_DIR
@@ -30,8 +31,22 @@ class TrafficReportTranslator(DagsterDbtTranslator):
         return layer or super().get_group_name(dbt_resource_props)
 
     def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
-        weekly = "weekly" in dbt_resource_props.get("tags", [])
-        return {"partitioned": "weekly" if weekly else "none"}
+        return {"partitioned": "weekly" if is_weekly(dbt_resource_props) else "none"}
+
+    def get_partition_mapping(
+        self,
+        dbt_resource_props: Mapping[str, Any],
+        dbt_parent_resource_props: Mapping[str, Any],
+    ) -> dg.PartitionMapping | None:
+        # A cross-week model reads every week of its weekly parents.
+        if is_weekly(dbt_parent_resource_props) and not is_weekly(dbt_resource_props):
+            return dg.AllPartitionMapping()
+        return None
+
+
+def is_weekly(dbt_resource_props: Mapping[str, Any]) -> bool:
+    """Weekly models are built per analysis week; the others (`cross_week`) over all weeks."""
+    return "weekly" in dbt_resource_props.get("tags", [])
 
 
 translator = TrafficReportTranslator()

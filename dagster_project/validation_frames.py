@@ -291,12 +291,13 @@ def unattributed_traffic_share(
 def port_usage_rows(
     con: duckdb.DuckDBPyConnection, week_start: date | None, max_rows: int = DEFAULT_MAX_ROWS
 ) -> ValidationBatch:
-    """The week's port table rows with each service's total of shares."""
+    """The week's port table rows with each service's total of protocol (level 0) shares."""
     frame = con.execute(
         """
         select
             *,
-            sum(share_pct) over (partition by service) as service_share_total
+            sum(share_pct) filter (where level = 0) over (partition by service)
+                as service_share_total
         from main.port_usage
         where week_start = ?
         order by all

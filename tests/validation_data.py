@@ -128,16 +128,21 @@ def load(
 
 
 def port_usage() -> pd.DataFrame:
+    """Protocol rows (level 0) that share all bytes, and port rows inside them."""
     rows = [
-        ("broadband", "TCP", 443, 600.0),
-        ("broadband", "UDP", 443, 300.0),
-        ("broadband", "ESP", None, 100.0),
-        ("mobile", "TCP", 443, 50.0),
-        ("mobile", "UDP", 443, 50.0),
+        ("broadband", 1, "TCP", 0, "TCP", None, 600.0),
+        ("broadband", 3, "443 (https)", 2, "TCP", 443, 600.0),
+        ("broadband", 12, "UDP", 0, "UDP", None, 300.0),
+        ("broadband", 13, "443 (https)", 1, "UDP", 443, 300.0),
+        ("broadband", 18, "ESP", 0, "ESP", None, 100.0),
+        ("mobile", 1, "TCP", 0, "TCP", None, 50.0),
+        ("mobile", 12, "UDP", 0, "UDP", None, 50.0),
     ]
-    frame = pd.DataFrame(rows, columns=["service", "protocol_name", "flow_port", "bytes"])
+    columns = ["service", "row_order", "label", "level", "protocol_name", "port", "bytes"]
+    frame = pd.DataFrame(rows, columns=columns)
     frame.insert(0, "week_start", WEEK)
-    frame["share_pct"] = 100 * frame["bytes"] / frame.groupby("service")["bytes"].transform("sum")
+    totals = frame[frame["level"] == 0].groupby("service")["bytes"].sum()
+    frame["share_pct"] = 100 * frame["bytes"] / frame["service"].map(totals)
     return frame
 
 

@@ -18,13 +18,15 @@ BUCKET_STYLES = {
 
 
 def port_share_figure(port_usage: pd.DataFrame, title: str, footnote: str) -> bytes:
-    """Horizontal bars of the week's share of bytes for the largest protocol/port rows."""
-    rows = port_usage.sort_values(["share_pct", "protocol_name"], ascending=[False, True]).head(12)
+    """Horizontal bars of the week's share of bytes for every row of the port table."""
+    rows = port_usage.sort_values("row_order")
     labels = [
-        f"{protocol} {'' if pd.isna(port) else int(port)}".strip()
-        for protocol, port in zip(rows["protocol_name"], rows["flow_port"], strict=True)
+        label if level == 0 else f"{protocol} {label}"
+        for protocol, label, level in zip(
+            rows["protocol_name"], rows["label"], rows["level"], strict=True
+        )
     ]
-    with drawing(figsize=(7, 4.5)) as (figure, axes):
+    with drawing(figsize=(7, 6)) as (figure, axes):
         axes.barh(labels[::-1], rows["share_pct"].to_numpy()[::-1], color="#1f77b4")
         axes.set_xlabel("share of bytes (%)")
         axes.set_title(title)

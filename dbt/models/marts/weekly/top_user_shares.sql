@@ -1,0 +1,48 @@
+{#
+  Skew of usage: share of the week's personal volume taken by the top 1% and top 10% of
+  users, per service and direction, users ranked separately per direction. The top p% is
+  the ceil(users * p / 100) heaviest users (ties broken by the user key, deterministically).
+#}
+with ranked as (
+    select
+        week_start,
+        service,
+        direction,
+        daily_bytes,
+        row_number() over (
+            partition by week_start, service, direction
+            order by daily_bytes desc, access, subscriber_id
+        ) as user_rank,
+        count(*) over (partition by week_start, service, direction) as users,
+        sum(daily_bytes) over (partition by week_start, service, direction) as total_daily_bytes
+    from {{ ref('int_personal_daily_usage') }}
+),
+
+top_groups as (
+    select
+        ranked.week_start,
+        ranked.service,
+        ranked.direction,
+        tops.top_percent,
+        ranked.users,
+        ceil(ranked.users * tops.top_percent / 100.0)::bigint as top_users,
+        ranked.total_daily_bytes,
+        sum(ranked.daily_bytes) filter (
+            where ranked.user_rank <= ceil(ranked.users * tops.top_percent / 100.0)
+        ) as top_daily_bytes
+    from ranked
+    cross join (values (1), (10)) as tops (top_percent)
+    group by all
+)
+
+select
+    week_start,
+    service,
+    direction,
+    top_percent,
+    users,
+    top_users,
+    top_daily_bytes * 7 as top_bytes_week,
+    total_daily_bytes * 7 as total_bytes_week,
+    100.0 * top_daily_bytes / nullif(total_daily_bytes, 0) as share_pct
+from top_groups

@@ -1,0 +1,34 @@
+{#
+  Figures 5 and 6: a reproducible sample of 5,000 personal users per service with their
+  daily IN and OUT. Users are ordered by the md5 of their key (service, access, subscriber),
+  so the same users are drawn every run and, where they exist, in every week; only users with
+  traffic in both directions are drawn, as the figures plot both on log axes.
+#}
+with candidates as (
+    select *
+    from {{ ref('int_user_week_totals') }}
+    where customer_class = 'personal'
+        and bytes_in > 0
+        and bytes_out > 0
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by week_start, service
+            order by md5(concat_ws('|', service, access, subscriber_id)), access, subscriber_id
+        ) as sample_rank
+    from candidates
+)
+
+select
+    week_start,
+    service,
+    access,
+    subscriber_id,
+    sample_rank,
+    bytes_in / 7.0 as daily_bytes_in,
+    bytes_out / 7.0 as daily_bytes_out
+from ranked
+where sample_rank <= 5000

@@ -1,0 +1,215 @@
+"""`dbt build` (models, data tests and unit tests) on a scratch warehouse with a hand-built week.
+
+The week of 2024-06-03 (Asia/Tokyo), 1:10 sampling:
+
+    broadband  198.51.100.1:443 -> 10.0.0.1 (u1, PPPoE)        TCP  1,000 x10 = 10,000 OUT u1
+               2001:db8:1:1ff::5 (u1's /56) -> remote:443      UDP    500 x10 =  5,000 IN u1
+               10.0.0.2 (e1, enterprise):22 -> remote:51000    TCP  2,000 x10 = 20,000 IN e1
+               192.0.2.1 -> 192.0.2.2 (no subscriber)          TCP    300 x10 =  3,000 unattributed
+    mobile     198.51.100.7:443 -> 10.100.0.1 (m1)             TCP    100 x10 =  1,000 OUT m1
+    counters   u1 on IPoE: 7,000,000 IN / 70,000,000 OUT; m1: 1,400,000 IN / 14,000,000 OUT
+
+Broadband port shares (PPPoE, enterprise included, unattributed out): total 35,000, TCP
+30,000 (85.71%), TCP 22 20,000, UDP 443 5,000. u1 on PPPoE and on IPoE are two users.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.warehouse import ensure_raw_tables
+
+DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
+WEEK = date(2024, 6, 3)
+NEXT_WEEK = WEEK + timedelta(days=7)
+WEEKLY_MARTS = (
+    "user_daily_usage",
+    "usage_summary",
+    "usage_distribution",
+    "top_user_shares",
+    "user_sample",
+    "port_usage",
+    "hourly_port_traffic",
+    "weekday_hourly_traffic",
+    "traffic_attribution",
+)
+
+# (flow_start UTC, src, dst, src_port, dst_port, protocol, bytes, service)
+FLOWS = (
+    ("2024-06-03 01:00:00", "198.51.100.1", "10.0.0.1", 443, 50001, 6, 1000, "broadband"),
+    ("2024-06-03 02:00:00", "2001:db8:1:1ff::5", "2001:db8:ffff::1", 50002, 443, 17, 500,
+     "broadband"),
+    ("2024-06-04 03:00:00", "10.0.0.2", "203.0.113.1", 22, 51000, 6, 2000, "broadband"),
+    ("2024-06-05 04:00:00", "192.0.2.1", "192.0.2.2", 40000, 443, 6, 300, "broadband"),
+    ("2024-06-05 05:00:00", "198.51.100.7", "10.100.0.1", 443, 50003, 6, 100, "mobile"),
+)  # fmt: skip
+
+# (subscriber, service, access, class, address)
+ASSIGNMENTS = (
+    ("u1", "broadband", "pppoe", "personal", "10.0.0.1"),
+    ("u1", "broadband", "pppoe", "personal", "2001:db8:1:100::/56"),
+    ("e1", "broadband", "pppoe", "enterprise", "10.0.0.2"),
+    ("m1", "mobile", "mobile", "personal", "10.100.0.1"),
+)
+
+# (subscriber, service, access, bytes_in, bytes_out) on the week's Monday
+COUNTERS = (
+    ("u1", "broadband", "ipoe", 7_000_000, 70_000_000),
+    ("m1", "mobile", "mobile", 1_400_000, 14_000_000),
+)
+
+
+def load_week(warehouse: Path, week_start: date, flows=FLOWS) -> None:
+    """Write the hand-built week, shifted to `week_start`, into the raw tables."""
+    shift = week_start - WEEK
+    with duckdb.connect(str(warehouse)) as con:
+        ensure_raw_tables(con)
+        for table in ("flows", "assignments", "usage_counters"):
+            con.execute(f"delete from raw.{table} where week_start = ?", [week_start])
+        for row, (start, src, dst, sport, dport, proto, size, service) in enumerate(flows):
+            con.execute(
+                "insert into raw.flows values "
+                "(?, ?::timestamp + ?, ?::timestamp + ? + interval 1 minute, ?, ?, ?, ?, ?, ?, 1,"
+                " 10, false, ?, 'router-1', 'hand_week', ?)",
+                [week_start, start, shift, start, shift, src, dst, sport, dport, proto, size,
+                 service, row],
+            )  # fmt: skip
+        for subscriber, service, access, customer_class, address in ASSIGNMENTS:
+            con.execute(
+                "insert into raw.assignments values "
+                "(?, ?, ?, ?, ?, ?, '2024-01-01 00:00:00', null, 'hand_week')",
+                [week_start, subscriber, service, access, customer_class, address],
+            )
+        for subscriber, service, access, bytes_in, bytes_out in COUNTERS:
+            con.execute(
+                "insert into raw.usage_counters values "
+                "(?, ?, ?, ?, 'personal', ?, ?, ?, 'hand_week')",
+                [week_start, subscriber, service, access, week_start, bytes_in, bytes_out],
+            )
+
+
+def run_dbt(warehouse: Path, week_start: date, work_dir: Path, *arguments: str) -> None:
+    """Run dbt on `warehouse` for one week; `work_dir` keeps target and logs (shared, so
+    later runs parse partially)."""
+    week_vars = {"week_start": str(week_start), "week_end": str(week_start + timedelta(7))}
+    command = [
+        str(Path(sys.executable).parent / "dbt"),
+        *arguments,
+        "--vars",
+        json.dumps(week_vars),
+        "--target-path",
+        str(work_dir / "dbt_target"),
+    ]
+    env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(DBT_DIR),
+        "DBT_LOG_PATH": str(work_dir / "dbt_logs"),
+        "TRAFFICREPORT_DUCKDB": str(warehouse),
+    }
+    completed = subprocess.run(
+        command, cwd=DBT_DIR, env=env, capture_output=True, text=True, check=False
+    )
+    if completed.returncode != 0:
+        raise AssertionError(f"dbt {arguments[0]} failed:\n{completed.stdout[-8000:]}")
+
+
+def query(warehouse: Path, sql: str, *params) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql, list(params)).fetchall()
+
+
+def week_rows(warehouse: Path, week_start: date) -> dict[str, list[tuple]]:
+    return {
+        mart: query(
+            warehouse, f"select * from {mart} where week_start = ? order by all", week_start
+        )
+        for mart in WEEKLY_MARTS
+    }
+
+
+@pytest.fixture(scope="module")
+def dbt_work_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("dbt_work")
+
+
+@pytest.fixture(scope="module")
+def built_week(dbt_work_dir) -> Path:
+    """One `dbt build` of the whole project: models, data tests and unit tests."""
+    warehouse = dbt_work_dir / "built_week.duckdb"
+    load_week(warehouse, WEEK)
+    run_dbt(warehouse, WEEK, dbt_work_dir, "build")
+    return warehouse
+
+
+def test_users_are_per_access_and_week_total_over_seven(built_week):
+    rows = query(
+        built_week,
+        "select service, access, customer_class, subscriber_id, daily_bytes_in, daily_bytes_out "
+        "from user_daily_usage order by all",
+    )
+    assert rows == [
+        ("broadband", "ipoe", "personal", "u1", 1_000_000.0, 10_000_000.0),
+        ("broadband", "pppoe", "enterprise", "e1", pytest.approx(20_000 / 7), 0.0),
+        ("broadband", "pppoe", "personal", "u1", pytest.approx(5_000 / 7),
+         pytest.approx(10_000 / 7)),
+        ("mobile", "mobile", "personal", "m1", 200_000.0, 2_000_000.0),
+    ]  # fmt: skip
+    users = query(
+        built_week, "select direction, users from usage_summary where service = 'broadband'"
+    )
+    assert sorted(users) == [("IN", 2), ("OUT", 2)]  # enterprise e1 left out
+
+
+def test_port_shares_count_pppoe_and_enterprise_but_not_unattributed(built_week):
+    shares = dict(
+        query(
+            built_week,
+            "select label || '/' || protocol_name, share_pct from port_usage "
+            "where service = 'broadband' and bytes > 0",
+        )
+    )
+    assert shares == {
+        "TCP/TCP": pytest.approx(100 * 30_000 / 35_000),
+        "(< 1024)/TCP": pytest.approx(100 * 30_000 / 35_000),
+        "443 (https)/TCP": pytest.approx(100 * 10_000 / 35_000),
+        "22 (ssh)/TCP": pytest.approx(100 * 20_000 / 35_000),
+        "UDP/UDP": pytest.approx(100 * 5_000 / 35_000),
+        "443 (https)/UDP": pytest.approx(100 * 5_000 / 35_000),
+    }
+    unattributed = query(
+        built_week, "select bytes from traffic_attribution where direction = 'unattributed'"
+    )
+    assert unattributed == [(3_000,)]
+
+
+def test_rebuilding_a_week_replaces_exactly_that_week(tmp_path, dbt_work_dir):
+    warehouse = tmp_path / "warehouse.duckdb"
+    # Only the weekly models: their data and unit tests run in the test above.
+    run_weekly = ("run", "--select", "tag:weekly")
+    for week_start in (WEEK, NEXT_WEEK):
+        load_week(warehouse, week_start)
+        run_dbt(warehouse, week_start, dbt_work_dir, *run_weekly)
+    next_week_before = week_rows(warehouse, NEXT_WEEK)
+    assert all(next_week_before.values())
+
+    load_week(warehouse, WEEK, flows=FLOWS[1:])  # the 10,000-byte TCP 443 download is gone
+    run_dbt(warehouse, WEEK, dbt_work_dir, *run_weekly)
+
+    assert week_rows(warehouse, NEXT_WEEK) == next_week_before
+    totals = query(
+        warehouse,
+        "select week_start, total_bytes from port_usage "
+        "where service = 'broadband' and row_order = 1 order by week_start",
+    )
+    assert totals == [(WEEK, 25_000), (NEXT_WEEK, 35_000)]
+
+    load_week(warehouse, WEEK, flows=())  # a week without flows empties the flow marts
+    run_dbt(warehouse, WEEK, dbt_work_dir, *run_weekly)
+    assert query(warehouse, "select count(*) from port_usage where week_start = ?", WEEK) == [(0,)]
+    assert week_rows(warehouse, NEXT_WEEK) == next_week_before
