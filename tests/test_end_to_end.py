@@ -13,6 +13,8 @@ The fixture (tests/fixtures/hand_week) holds fifteen flow records of the week of
     TCP 22   : 5,000 (server port 22 vs client port 51000)  =  5,000
                                                      total  = 100,000
 
+Table 3 rows: TCP 70 (< 1024: 65, >= 1024: 5), UDP 20, ESP 10; every other row 0.
+
 Left out: a flow to the IPoE subscriber (7,000; IPoE has no port statistics), a flow
 between two non-subscriber addresses (3,000) and a flow to 10.0.0.4 in the gap between
 its two assignments (9,000).
@@ -26,14 +28,20 @@ from tests.conftest import FIXTURES, dagster_materialize
 # One week's run: the weekly assets (the cross-week ones cannot share a partitioned run).
 WEEKLY_ASSETS = "tag:partitioned=weekly"
 
+# (protocol, table row label) -> share (%); the other rows of the table are 0.
 EXPECTED_BROADBAND_SHARES = {
-    ("TCP", 443): 50.0,
-    ("UDP", 443): 20.0,
-    ("TCP", 80): 10.0,
-    ("ESP", None): 10.0,
-    ("TCP", 31000): 5.0,
-    ("TCP", 22): 5.0,
+    ("TCP", "TCP"): 70.0,
+    ("TCP", "(< 1024)"): 65.0,
+    ("TCP", "443 (https)"): 50.0,
+    ("TCP", "80 (http)"): 10.0,
+    ("TCP", "22 (ssh)"): 5.0,
+    ("TCP", "(>= 1024)"): 5.0,
+    ("TCP", "31000"): 5.0,
+    ("UDP", "UDP"): 20.0,
+    ("UDP", "443 (https)"): 20.0,
+    ("ESP", "ESP"): 10.0,
 }
+PORT_TABLE_ROWS = 22
 
 
 @pytest.fixture
@@ -60,22 +68,22 @@ def hand_week_env(run_env, tmp_path):
     return {**run_env, "TRAFFICREPORT_SOURCES": str(sources)}
 
 
-def port_shares(warehouse: str) -> dict[tuple[str, int | None], float]:
+def port_shares(warehouse: str) -> dict[tuple[str, str], float]:
     with duckdb.connect(warehouse, read_only=True) as con:
         rows = con.execute(
-            "select protocol_name, flow_port, share_pct from port_usage "
+            "select protocol_name, label, share_pct from port_usage "
             "where week_start = '2024-06-03' and service = 'broadband'"
         ).fetchall()
-    return {(protocol, port): share for protocol, port, share in rows}
+    return {(protocol, label): share for protocol, label, share in rows}
 
 
 def test_hand_built_week_gives_hand_computed_port_shares(hand_week_env, tmp_path):
     dagster_materialize(hand_week_env, WEEKLY_ASSETS, partition="2024-06-03")
 
     shares = port_shares(hand_week_env["TRAFFICREPORT_DUCKDB"])
-    assert shares.keys() == EXPECTED_BROADBAND_SHARES.keys()
-    for key, expected in EXPECTED_BROADBAND_SHARES.items():
-        assert shares[key] == pytest.approx(expected), key
+    assert len(shares) == PORT_TABLE_ROWS
+    for key, share in shares.items():
+        assert share == pytest.approx(EXPECTED_BROADBAND_SHARES.get(key, 0.0)), key
     assert (tmp_path / "assets" / "figures" / "port_shares_2024-06-03.png").stat().st_size > 0
 
 
@@ -87,4 +95,4 @@ def test_rematerializing_a_week_replaces_it_exactly(hand_week_env):
         flows = con.execute("select count(*) from raw.flows").fetchone()[0]
         port_rows = con.execute("select count(*) from port_usage").fetchone()[0]
     assert flows == 15
-    assert port_rows == len(EXPECTED_BROADBAND_SHARES)
+    assert port_rows == PORT_TABLE_ROWS
