@@ -1,66 +1,86 @@
 {#
   Address text -> 128-bit unsigned integer, without the inet extension.
 
-  IPv4 dotted quads become their 32-bit value. IPv6 text (with or without `::`
-  compression) is expanded to its fixed-width form of 32 hex digits (8 groups of 4) and
-  read as one 128-bit number. Text must already be lower-case and trimmed (staging does
-  that). Malformed text gives null, so the flow stays unattributed and visible instead of
-  failing the week. IPv4-mapped IPv6 text (`::ffff:192.0.2.1`) and zone ids give null.
+  `select_with_address_int(relation, column)` returns a select of every column of
+  `relation` plus `address_family` ('ipv4'/'ipv6') and `address_int` (uhugeint): IPv4
+  dotted quads become their 32-bit value; IPv6 text (any case, with or without `::`
+  compression) is expanded to its fixed-width form of 8 groups of 16 bits and read as one
+  128-bit number. Malformed text gives a null address_int, so a flow stays unattributed
+  (and counted) instead of failing the week. IPv4-mapped IPv6 text (`::ffff:192.0.2.1`)
+  and zone ids are not supported and give null.
+
+  The steps are nested selects so each intermediate text is computed once per row (as one
+  expression, the expansion would be repeated in every group's term). Callers apply it to
+  distinct addresses, not to every flow.
 #}
 
-{% macro address_family(address) -%}
-    case when contains({{ address }}, ':') then 'ipv6' else 'ipv4' end
+{% macro colons(text) -%}
+    (length({{ text }}) - length(replace({{ text }}, ':', '')))
+{%- endmacro %}
+
+{#
+  IPv6: `::` becomes as many `0:` groups as are missing, so the text has 8 groups.
+  Groups written = colons + 1 once colons at either end are trimmed, minus 1 when a `::`
+  is left inside.
+#}
+{% macro ipv6_expanded(address) -%}
+    {%- set inner = "trim(" ~ address ~ ", ':')" -%}
+    case
+        when {{ address }} = '::' then '0:0:0:0:0:0:0:0'
+        when contains({{ address }}, '::') then trim(replace(
+            {{ address }},
+            '::',
+            ':' || repeat('0:', 8 - ({{ colons(inner) }} + 1 - contains({{ inner }}, '::')::integer))
+        ), ':')
+        else {{ address }}
+    end
 {%- endmacro %}
 
 {% macro address_width(family) -%}
     case {{ family }} when 'ipv6' then 128 else 32 end
 {%- endmacro %}
 
-{% macro ipv4_to_int(address) -%}
-    case when length({{ address }}) - length(replace({{ address }}, '.', '')) = 3 then
-        {%- for octet in range(4) %}
-        (try_cast(split_part({{ address }}, '.', {{ octet + 1 }}) as utinyint)::uhugeint
-            << {{ 24 - 8 * octet }}){% if not loop.last %} +{% endif %}
-        {%- endfor %}
-    end
-{%- endmacro %}
-
-{% macro ipv6_groups(part) -%}
-    case when {{ part }} = '' then []::varchar[] else string_split({{ part }}, ':') end
-{%- endmacro %}
-
-{# The 8 groups of an IPv6 address, each padded to 4 hex digits (null if a group is bad). #}
-{% macro ipv6_hextets(address) -%}
-    {%- set head = ipv6_groups("split_part(" ~ address ~ ", '::', 1)") -%}
-    {%- set tail = ipv6_groups("split_part(" ~ address ~ ", '::', 2)") -%}
-    list_transform(
+{% macro select_with_address_int(relation, column) -%}
+    select
+        * exclude (address_text, expanded_text, address_parts),
         case
-            when contains({{ address }}, '::') then list_concat(
-                {{ head }},
-                list_resize([]::varchar[], greatest(0, 8 - len({{ head }}) - len({{ tail }})), '0'),
-                {{ tail }}
+            when address_family = 'ipv6' and len(address_parts) = 8
+                -- at most one '::'
+                and length(address_text) - length(replace(address_text, '::', '')) <= 2
+            then
+            {%- for group in range(8) %}
+                (try_cast('0x' || address_parts[{{ group + 1 }}] as usmallint)::uhugeint
+                    << {{ 112 - 16 * group }}){% if not loop.last %} +{% endif %}
+            {%- endfor %}
+            when address_family = 'ipv4' and len(address_parts) = 4
+            then
+            {%- for octet in range(4) %}
+                (try_cast(address_parts[{{ octet + 1 }}] as utinyint)::uhugeint
+                    << {{ 24 - 8 * octet }}){% if not loop.last %} +{% endif %}
+            {%- endfor %}
+        end as address_int
+    from (
+        select
+            *,
+            string_split(expanded_text, case address_family when 'ipv6' then ':' else '.' end)
+                as address_parts
+        from (
+            select
+                *,
+                case address_family
+                    when 'ipv6' then {{ ipv6_expanded('address_text') }}
+                    else address_text
+                end as expanded_text
+            from (
+                select
+                    *,
+                    case when contains(address_text, ':') then 'ipv6' else 'ipv4' end
+                        as address_family
+                from (
+                    select *, lower(trim({{ column }})) as address_text
+                    from {{ relation }}
+                )
             )
-            else string_split({{ address }}, ':')
-        end,
-        lambda hextet: case
-            when regexp_full_match(hextet, '[0-9a-f]{1,4}') then lpad(hextet, 4, '0')
-        end
+        )
     )
-{%- endmacro %}
-
-{% macro ipv6_to_int(address) -%}
-    {%- set hextets = ipv6_hextets(address) -%}
-    case
-        -- at most one '::', exactly 8 well-formed groups
-        when length({{ address }}) - length(replace({{ address }}, '::', '')) <= 2
-            and len(list_filter({{ hextets }}, lambda h: h is not null)) = 8
-        then ('0x' || array_to_string({{ hextets }}, ''))::uhugeint
-    end
-{%- endmacro %}
-
-{% macro ip_to_int(address) -%}
-    case
-        when contains({{ address }}, ':') then {{ ipv6_to_int(address) }}
-        else {{ ipv4_to_int(address) }}
-    end
 {%- endmacro %}

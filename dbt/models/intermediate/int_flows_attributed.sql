@@ -1,15 +1,18 @@
 {#
   Each flow attributed to the subscribers holding its source (IN) and destination (OUT)
-  address at the flow's start: an interval (as-of) join on the assignments, matched on
-  the network key for every supported prefix length, longest prefix first.
+  address at the flow's start: an interval (as-of) join on the assignments.
+
+  Addresses are matched once per distinct address of the week, not per flow: each distinct
+  flow address is parsed to a number and cut to every prefix length the week's assignments
+  use; where that network equals an assignment's network_key, the address belongs to that
+  assignment during its validity. Flows then join those holders on the address text and the
+  flow's start within [valid_from, valid_to). Assignments never nest or overlap in time (a
+  data test on stg_assignments), so a flow end has at most one holder.
 
   Output: one row per attributed flow end, so a flow between two subscribers is one
   subscriber's upload and the other's download (two rows); a flow that matches no
   subscriber is kept as one row with direction 'unattributed'.
 #}
-{%- set ipv4_lengths = var('ipv4_prefix_lengths') | sort(reverse=true) -%}
-{%- set ipv6_lengths = var('ipv6_prefix_lengths') | sort(reverse=true) -%}
-{%- set slots = range([ipv4_lengths | length, ipv6_lengths | length] | max) -%}
 {%- set holder_columns = ['subscriber_id', 'access', 'customer_class'] -%}
 
 with flows as (
@@ -20,17 +23,36 @@ assignments as (
     select * from {{ ref('stg_assignments') }}
 ),
 
--- For each slot: the prefix length it matches per family (longest first).
-flows_with_slot_lengths as (
+flow_addresses as (
+    select src_addr as flow_address from flows
+    union
+    select dst_addr as flow_address from flows
+),
+
+parsed_addresses as (
+    {{ select_with_address_int('flow_addresses', 'flow_address') }}
+),
+
+prefix_lengths as (
+    select distinct address_family, prefix_len from assignments
+),
+
+address_holders as (
     select
-        *,
-        {%- for slot in slots %}
-        case address_family
-            when 'ipv4' then {{ ipv4_lengths[slot] if slot < ipv4_lengths | length else 'null' }}
-            when 'ipv6' then {{ ipv6_lengths[slot] if slot < ipv6_lengths | length else 'null' }}
-        end as slot_{{ slot }}_prefix_len{% if not loop.last %},{% endif %}
-        {%- endfor %}
-    from flows
+        parsed_addresses.flow_address,
+        assignments.subscriber_id,
+        assignments.access,
+        assignments.customer_class,
+        assignments.valid_from,
+        assignments.valid_to
+    from parsed_addresses
+    join prefix_lengths using (address_family)
+    join assignments
+        on assignments.address_family = parsed_addresses.address_family
+        and assignments.prefix_len = prefix_lengths.prefix_len
+        and assignments.network_key = parsed_addresses.address_int
+            >> ({{ address_width('parsed_addresses.address_family') }}
+                - prefix_lengths.prefix_len)::uhugeint
 ),
 
 holders as (
@@ -38,24 +60,16 @@ holders as (
         flows.*,
         {%- for end in ['src', 'dst'] %}
         {%- for column in holder_columns %}
-        coalesce(
-            {%- for slot in slots %}
-            {{ end }}_{{ slot }}.{{ column }}{% if not loop.last %},{% endif %}
-            {%- endfor %}
-        ) as {{ end }}_{{ column }}{% if not (loop.last and end == 'dst') %},{% endif %}
+        {{ end }}_holder.{{ column }} as {{ end }}_{{ column }}
+        {%- if not (loop.last and end == 'dst') %},{% endif %}
         {%- endfor %}
         {%- endfor %}
-    from flows_with_slot_lengths as flows
+    from flows
     {%- for end in ['src', 'dst'] %}
-    {%- for slot in slots %}
-    left join assignments as {{ end }}_{{ slot }}
-        on {{ end }}_{{ slot }}.address_family = flows.address_family
-        and {{ end }}_{{ slot }}.prefix_len = flows.slot_{{ slot }}_prefix_len
-        and {{ end }}_{{ slot }}.network_key = flows.{{ end }}_addr_int
-            >> ({{ address_width('flows.address_family') }} - flows.slot_{{ slot }}_prefix_len)::uhugeint
-        and flows.flow_start_utc >= {{ end }}_{{ slot }}.valid_from
-        and flows.flow_start_utc < {{ end }}_{{ slot }}.valid_to
-    {%- endfor %}
+    left join address_holders as {{ end }}_holder
+        on {{ end }}_holder.flow_address = flows.{{ end }}_addr
+        and flows.flow_start_utc >= {{ end }}_holder.valid_from
+        and flows.flow_start_utc < {{ end }}_holder.valid_to
     {%- endfor %}
 ),
 

@@ -10,6 +10,9 @@ select
     port_usage.row_order,
     port_usage.label,
     port_usage.level,
+    port_usage.protocol_name,
+    port_usage.port_range,
+    port_usage.port,
     port_usage.share_pct
 from comparison_weeks
 join {{ ref('port_usage') }} as port_usage using (week_start)

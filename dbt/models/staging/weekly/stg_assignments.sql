@@ -14,7 +14,7 @@ split as (
         access,
         customer_class,
         address,
-        lower(trim(split_part(address, '/', 1))) as network_address,
+        split_part(address, '/', 1) as network_address,
         nullif(trim(split_part(address, '/', 2)), '') as prefix_text,
         valid_from,
         -- An open assignment is valid until further notice.
@@ -22,16 +22,16 @@ split as (
     from week_assignments
 ),
 
+parsed as (
+    {{ select_with_address_int('split', 'network_address') }}
+),
+
 typed as (
     select
-        * exclude (prefix_text),
-        {{ address_family('network_address') }} as address_family,
-        coalesce(
-            try_cast(prefix_text as integer),
-            {{ address_width(address_family('network_address')) }}
-        ) as prefix_len,
-        {{ ip_to_int('network_address') }} as network_int
-    from split
+        * exclude (prefix_text, network_address),
+        coalesce(try_cast(prefix_text as integer), {{ address_width('address_family') }})
+            as prefix_len
+    from parsed
 )
 
 select
@@ -45,7 +45,7 @@ select
     prefix_len,
     case
         when prefix_len between 1 and {{ address_width('address_family') }}
-            then network_int >> ({{ address_width('address_family') }} - prefix_len)::uhugeint
+            then address_int >> ({{ address_width('address_family') }} - prefix_len)::uhugeint
     end as network_key,
     valid_from,
     valid_to

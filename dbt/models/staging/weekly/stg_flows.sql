@@ -1,5 +1,5 @@
 -- One row per flow record of the analysis week: typed, scaled to the unsampled volume, in
--- local time, with the protocol name, the port that names the flow and numeric addresses.
+-- local time, with the protocol name and the port that names the flow.
 with week_flows as (
     select *
     from {{ source('raw', 'flows') }}
@@ -12,8 +12,8 @@ normalized as (
         flow_start as flow_start_utc,
         flow_end as flow_end_utc,
         {{ to_local_time('flow_start') }} as flow_start_local,
-        lower(trim(src_addr)) as src_addr,
-        lower(trim(dst_addr)) as dst_addr,
+        src_addr,
+        dst_addr,
         src_port,
         dst_port,
         protocol,
@@ -44,7 +44,5 @@ select
     end as protocol_name,
     -- The lower of the two ports names a TCP/UDP flow (server port vs ephemeral client port).
     case when protocol in (6, 17) then least(src_port, dst_port) end as flow_port,
-    {{ address_family('src_addr') }} as address_family,
-    {{ ip_to_int('src_addr') }} as src_addr_int,
-    {{ ip_to_int('dst_addr') }} as dst_addr_int
+    case when contains(src_addr, ':') then 'ipv6' else 'ipv4' end as address_family
 from normalized
