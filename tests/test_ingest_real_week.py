@@ -76,14 +76,16 @@ def test_real_nfcapd_week_runs_through_every_weekly_asset(real_week_env, tmp_pat
             [WEEK],
         ).fetchone()
         shares = con.execute(
-            "select protocol_name, flow_port, share_pct from port_usage "
+            "select protocol_name, port, level, share_pct from port_usage "
             "where week_start = ? and service = 'broadband' order by share_pct desc",
             [WEEK],
         ).fetchall()
     assert flows[0] > 0 and flows[1] and flows[2] == 4
-    assert sum(share for _, _, share in shares) == pytest.approx(100.0)
+    protocol_rows = [share for _, _, level, share in shares if level == 0]
+    assert sum(protocol_rows) == pytest.approx(100.0)
     # Zoom meetings: media over UDP 8801 and signalling over TCP 443 dominate.
-    assert {(protocol, port) for protocol, port, _ in shares[:2]} == {("UDP", 8801), ("TCP", 443)}
+    port_rows = [(protocol, port) for protocol, port, _, _ in shares if port is not None]
+    assert set(port_rows[:2]) == {("UDP", 8801), ("TCP", 443)}
 
     # What the report shows about its inputs, as the instance recorded the load.
     with dg.DagsterInstance.from_config(real_week_env["DAGSTER_HOME"]) as instance:

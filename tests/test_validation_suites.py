@@ -217,7 +217,7 @@ def test_broken_data_fails_for_the_stated_reason(case: str) -> None:
 
 def test_shares_that_do_not_add_up_fail_port_usage() -> None:
     con = warehouse()
-    broken = data.port_usage().drop(index=[2])  # ESP row lost: broadband shares sum to 90
+    broken = data.port_usage().drop(index=[4])  # ESP row lost: broadband shares sum to 90
     data.load_mart(con, "port_usage", broken)
     outcome = run(con, "gx_port_usage")
     assert failures(outcome) == {(BETWEEN, "service_share_total")}
