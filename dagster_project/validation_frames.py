@@ -42,10 +42,10 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str, parameters: list[object]) -
     return int(con.execute(sql, parameters).fetchone()[0])
 
 
-def _sample_scope(table: str, sampled: int, total: int, order: str) -> str:
+def _sample_scope(rows_of: str, sampled: int, total: int, order: str) -> str:
     if sampled == total:
-        return f"all {total} rows of {table} for the week"
-    return f"{sampled} of {total} rows of {table} for the week ({order})"
+        return f"all {total} rows of {rows_of}"
+    return f"{sampled} of {total} rows of {rows_of} ({order})"
 
 
 def flow_sample(
@@ -66,7 +66,9 @@ def flow_sample(
         [week_start, max_rows],
     ).df()
     total = _count(con, "select count(*) from raw.flows where week_start = ?", [week_start])
-    scope = _sample_scope("raw.flows", len(frame), total, "deterministic sample by row hash")
+    scope = _sample_scope(
+        "raw.flows for the week", len(frame), total, "deterministic sample by row hash"
+    )
     return ValidationBatch(frame, scope, _week_parameters(week_start))
 
 
@@ -140,7 +142,7 @@ def assignment_rows(
     ).df()
     total = _count(con, "select count(*) from raw.assignments where week_start = ?", [week_start])
     order = "overlapping rows first, then a deterministic sample by row hash"
-    scope = _sample_scope("raw.assignments", len(frame), total, order)
+    scope = _sample_scope("raw.assignments for the week", len(frame), total, order)
     return ValidationBatch(frame, scope, _week_parameters(week_start))
 
 
@@ -161,7 +163,9 @@ def usage_counter_rows(
     total = _count(
         con, "select count(*) from raw.usage_counters where week_start = ?", [week_start]
     )
-    scope = _sample_scope("raw.usage_counters", len(frame), total, "sample by row hash")
+    scope = _sample_scope(
+        "raw.usage_counters for the week", len(frame), total, "sample by row hash"
+    )
     return ValidationBatch(frame, scope, _week_parameters(week_start))
 
 
@@ -288,21 +292,114 @@ def unattributed_traffic_share(
     return ValidationBatch(frame, "attributed vs unattributed flow bytes per service, whole week")
 
 
-def port_usage_rows(
-    con: duckdb.DuckDBPyConnection, week_start: date | None, max_rows: int = DEFAULT_MAX_ROWS
-) -> ValidationBatch:
-    """The week's port table rows with each service's total of protocol (level 0) shares."""
-    frame = con.execute(
-        """
-        select
-            *,
-            sum(share_pct) filter (where level = 0) over (partition by service)
-                as service_share_total
-        from main.port_usage
-        where week_start = ?
-        order by all
-        limit ?
-        """,
-        [week_start, max_rows],
-    ).df()
-    return ValidationBatch(frame, f"all {len(frame)} rows of port_usage for the week")
+def mart_rows(table: str, derived_columns: str = "", order_by: str = "all") -> FrameFetcher:
+    """A fetcher of a mart's rows (the partition's week for weekly marts), capped at max_rows.
+
+    `derived_columns` are extra select expressions, typically window aggregates that turn a
+    row-set property (shares adding up, a curve's peak) into a column the suite can check.
+    """
+
+    def fetch(
+        con: duckdb.DuckDBPyConnection, week_start: date | None, max_rows: int = DEFAULT_MAX_ROWS
+    ) -> ValidationBatch:
+        week_filter = "where week_start = $week" if week_start else ""
+        parameters: dict[str, object] = {"week": week_start} if week_start else {}
+        extra = f", {derived_columns}" if derived_columns else ""
+        frame = con.execute(
+            f"select *{extra} from main.{table} {week_filter} order by {order_by} limit {max_rows}",
+            parameters,
+        ).df()
+        total = _count(con, f"select count(*) from main.{table} {week_filter}", parameters)
+        which = "for the week" if week_start else "(all weeks)"
+        scope = _sample_scope(f"{table} {which}", len(frame), total, f"first by {order_by}")
+        return ValidationBatch(frame, scope)
+
+    return fetch
+
+
+# Row-set properties of the marts, as columns (windows per service, or per year and service).
+MODE_GRID = """
+    abs(20 * log10(mode_mb) - round(20 * log10(mode_mb))) as mode_grid_offset,
+    abs(20 * log10(mode_mb) - mode_bin) as mode_bin_offset
+"""
+GROWTH_CONSISTENCY = """
+    abs(power(annual_factor, years) / growth_factor - 1) as annual_factor_error
+"""
+
+user_daily_usage_rows = mart_rows(
+    "user_daily_usage", order_by="hash(service, access, subscriber_id)"
+)
+usage_summary_rows = mart_rows("usage_summary", MODE_GRID)
+usage_summary_by_year_rows = mart_rows("usage_summary_by_year", MODE_GRID)
+usage_distribution_rows = mart_rows(
+    "usage_distribution",
+    """
+    sum(density * 0.05) over (partition by service, direction) as curve_integral,
+    count(*) over (partition by service, direction) as bins_in_curve
+    """,
+)
+top_user_share_rows = mart_rows(
+    "top_user_shares",
+    """
+    max(case when top_percent = 10 then share_pct end)
+        over (partition by service, direction) as top10_share_pct
+    """,
+)
+user_sample_rows = mart_rows("user_sample")
+port_usage_rows = mart_rows(
+    "port_usage",
+    """
+    sum(case when level = 0 then share_pct end) over (partition by service)
+        as protocol_share_total,
+    max(case when level = 0 then share_pct end) over (partition by service, protocol_name)
+        as protocol_share_pct,
+    bytes::double as bytes_value,
+    total_bytes::double as total_bytes_value
+    """,
+)
+port_usage_by_year_rows = mart_rows(
+    "port_usage_by_year",
+    """
+    sum(case when level = 0 then share_pct end) over (partition by report_year, service)
+        as protocol_share_total
+    """,
+)
+hourly_port_traffic_rows = mart_rows(
+    "hourly_port_traffic",
+    """
+    max(case when bucket = 'total' then traffic end) over (partition by service)
+        as total_peak,
+    bytes::double as bytes_value,
+    max(case when bucket = 'total' then bytes end) over (partition by service, hour_of_week)
+        ::double as total_bytes_in_hour,
+    count(*) over (partition by service, bucket) as hours_in_series
+    """,
+)
+weekday_hourly_traffic_rows = mart_rows(
+    "weekday_hourly_traffic",
+    "count(*) over (partition by service, direction) as hours_in_curve",
+)
+traffic_attribution_rows = mart_rows(
+    "traffic_attribution",
+    "sum(share_pct) over (partition by service) as service_share_total",
+)
+monthly_traffic_rows = mart_rows(
+    "monthly_traffic",
+    """
+    sum(case when access <> 'all' then access_share_pct end)
+        over (partition by month, service, direction) as access_share_total
+    """,
+)
+traffic_growth_rows = mart_rows(
+    "traffic_growth",
+    GROWTH_CONSISTENCY + ", abs(to_bits_per_second / from_bits_per_second / growth_factor - 1)"
+    " as growth_factor_error",
+)
+mode_growth_rows = mart_rows(
+    "mode_growth",
+    GROWTH_CONSISTENCY
+    + """,
+    abs(to_mode_mb / from_mode_mb / growth_factor - 1) as growth_factor_error,
+    abs(20 * log10(growth_factor) - round(20 * log10(growth_factor))) as factor_grid_offset
+    """,
+)

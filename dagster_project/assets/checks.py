@@ -44,7 +44,32 @@ SUITE_CHECKS: tuple[SuiteCheck, ...] = (
     SuiteCheck("raw_assignments", "raw_assignments", frames.assignment_rows),
     SuiteCheck("raw_usage_counters", "raw_usage_counters", frames.usage_counter_rows),
     SuiteCheck("raw_monthly_totals", "raw_monthly_totals", frames.monthly_total_rows, weekly=False),
+    SuiteCheck("user_daily_usage", "user_daily_usage", frames.user_daily_usage_rows),
+    SuiteCheck(
+        "usage_statistics", "usage_summary", frames.usage_summary_rows, name="usage_summary"
+    ),
+    SuiteCheck("usage_distribution", "usage_distribution", frames.usage_distribution_rows),
+    SuiteCheck("top_user_shares", "top_user_shares", frames.top_user_share_rows),
+    SuiteCheck("user_sample", "user_sample", frames.user_sample_rows),
     SuiteCheck("port_usage", "port_usage", frames.port_usage_rows),
+    SuiteCheck("hourly_port_traffic", "hourly_port_traffic", frames.hourly_port_traffic_rows),
+    SuiteCheck(
+        "weekday_hourly_traffic", "weekday_hourly_traffic", frames.weekday_hourly_traffic_rows
+    ),
+    SuiteCheck("traffic_attribution", "traffic_attribution", frames.traffic_attribution_rows),
+    SuiteCheck(
+        "usage_statistics",
+        "usage_summary_by_year",
+        frames.usage_summary_by_year_rows,
+        weekly=False,
+        name="usage_summary_by_year",
+    ),
+    SuiteCheck(
+        "port_usage_by_year", "port_usage_by_year", frames.port_usage_by_year_rows, weekly=False
+    ),
+    SuiteCheck("monthly_traffic", "monthly_traffic", frames.monthly_traffic_rows, weekly=False),
+    SuiteCheck("traffic_growth", "traffic_growth", frames.traffic_growth_rows, weekly=False),
+    SuiteCheck("mode_growth", "mode_growth", frames.mode_growth_rows, weekly=False),
     SuiteCheck(
         "traffic_drift",
         "raw_flows",
