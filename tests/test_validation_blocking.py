@@ -57,15 +57,8 @@ def check_outcomes(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
     }
 
 
-def test_clean_mart_lets_the_figure_through(run_dirs: Path) -> None:
-    result = materialize_port_chart(data.port_usage(), run_dirs)
-    assert check_outcomes(result) == {"gx_port_usage": True}
-    materialized = {event.asset_key for event in result.get_asset_materialization_events()}
-    assert dg.AssetKey("port_share_chart") in materialized
-
-
 def test_failing_mart_check_blocks_the_figure(run_dirs: Path) -> None:
-    broken = data.port_usage().drop(index=[2])  # shares of broadband sum to 90
+    broken = data.port_usage().drop(index=[6])  # ESP lost: protocol shares sum to 95
     result = materialize_port_chart(broken, run_dirs)
     assert check_outcomes(result) == {"gx_port_usage": False}
     materialized = {event.asset_key for event in result.get_asset_materialization_events()}
@@ -74,7 +67,7 @@ def test_failing_mart_check_blocks_the_figure(run_dirs: Path) -> None:
     assert not (run_dirs / "assets" / "figures" / f"port_shares_{data.WEEK}.png").exists()
     evaluation = result.get_asset_check_evaluations()[0]
     assert evaluation.metadata["failed_expectations"].value == 1
-    assert "service_share_total" in evaluation.metadata["result"].value
+    assert "protocol_share_total" in evaluation.metadata["result"].value
 
 
 def write_file_sources(folder: Path, flows: pd.DataFrame) -> Path:
@@ -103,12 +96,9 @@ def flow_consumer() -> None:
     """Stands in for the dbt models that read raw.flows."""
 
 
-def test_failing_raw_check_blocks_downstream_of_the_multi_asset(run_dirs: Path) -> None:
-    broken = data.flows()
-    # Bytes and packets swapped: a fault loading cannot see, as both parse as counts.
-    broken.loc[1, ["bytes", "packets"]] = [400, 40_000]
-    config = write_file_sources(run_dirs / "incoming", broken)
-    result = dg.materialize(
+def materialize_raw_week(flows: pd.DataFrame, run_dirs: Path) -> dg.ExecuteInProcessResult:
+    config = write_file_sources(run_dirs / "incoming", flows)
+    return dg.materialize(
         [raw_week, raw_monthly_totals, flow_consumer, *checks_on("raw_flows")],
         partition_key=date(2024, 6, 3).isoformat(),
         selection=dg.AssetSelection.assets(raw_week, flow_consumer),
@@ -118,6 +108,24 @@ def test_failing_raw_check_blocks_downstream_of_the_multi_asset(run_dirs: Path) 
         },
         raise_on_error=False,
     )
+
+
+def test_clean_raw_week_lets_downstream_run(run_dirs: Path) -> None:
+    result = materialize_raw_week(data.flows(), run_dirs)
+    assert check_outcomes(result) == {
+        "gx_raw_flows": True,
+        "gx_raw_flows_profile": True,
+        "gx_flow_traffic_drift": True,
+    }
+    materialized = {event.asset_key for event in result.get_asset_materialization_events()}
+    assert dg.AssetKey("flow_consumer") in materialized
+
+
+def test_failing_raw_check_blocks_downstream_of_the_multi_asset(run_dirs: Path) -> None:
+    broken = data.flows()
+    # Bytes and packets swapped: a fault loading cannot see, as both parse as counts.
+    broken.loc[1, ["bytes", "packets"]] = [400, 40_000]
+    result = materialize_raw_week(broken, run_dirs)
     outcomes = check_outcomes(result)
     assert outcomes["gx_raw_flows"] is False
     assert outcomes["gx_raw_flows_profile"] is False

@@ -15,23 +15,12 @@ from tests import validation_data as data
 CHECKS = {spec.check_name: spec for spec in SUITE_CHECKS}
 
 
-def attribution(unattributed_bytes: int = 20) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "week_start": data.WEEK,
-            "service": "broadband",
-            "direction": ["IN", "OUT", "unattributed"],
-            "bytes": [300, 700, unattributed_bytes],
-        }
-    )
-
-
 def warehouse(**frames: pd.DataFrame) -> duckdb.DuckDBPyConnection:
-    """An in-memory warehouse with the clean week, any raw frame replaced by `frames`."""
+    """An in-memory warehouse with the clean week; `frames` replace raw frames or marts."""
     con = duckdb.connect(":memory:")
-    data.load(con, **frames)
-    data.load_mart(con, "port_usage", data.port_usage())
-    data.load_mart(con, "int_flows_attributed", attribution())
+    data.load(con, **{k: v for k, v in frames.items() if k not in data.MARTS})
+    for name, build in data.MARTS.items():
+        data.load_mart(con, name, frames[name] if name in frames else build())
     return con
 
 
@@ -196,6 +185,114 @@ BROKEN: dict[str, tuple[Callable[[], dict[str, pd.DataFrame]], str, tuple[str, s
         "gx_raw_monthly_totals",
         (IN_SET, "day_of_month"),
     ),
+    "user counted twice": (
+        lambda: {"user_daily_usage": pd.concat([data.user_daily_usage()] * 2)},
+        "gx_user_daily_usage",
+        ("expect_compound_columns_to_be_unique", None),
+    ),
+    "PPPoE user from counters": (
+        lambda: {"user_daily_usage": changed(data.user_daily_usage(), 0, usage_source="counters")},
+        "gx_user_daily_usage",
+        (IN_SET, "usage_source"),
+    ),
+    "mean below median": (
+        lambda: {"usage_summary": changed(data.usage_summary(), 2, mean_mb=5.0)},
+        "gx_usage_summary",
+        (PAIR, "mean_mb vs median_mb"),
+    ),
+    "mode off the 0.05-decade grid": (
+        lambda: {"usage_summary": changed(data.usage_summary(), 1, mode_mb=5600.0)},
+        "gx_usage_summary",
+        (BETWEEN, "mode_grid_offset"),
+    ),
+    "mode off the grid, by year": (
+        lambda: {"usage_summary_by_year": changed(data.usage_summary_by_year(), 0, mode_mb=230.0)},
+        "gx_usage_summary_by_year",
+        (BETWEEN, "mode_grid_offset"),
+    ),
+    "density normalised with the wrong bin width": (
+        lambda: {
+            "usage_distribution": data.usage_distribution().assign(
+                density=lambda f: f["users"] / (f["users_on_axis"] * 0.1)
+            )
+        },
+        "gx_usage_distribution",
+        (BETWEEN, "curve_integral"),
+    ),
+    "density curve missing a bin": (
+        lambda: {"usage_distribution": data.usage_distribution().drop(index=[0])},
+        "gx_usage_distribution",
+        (IN_SET, "bins_in_curve"),
+    ),
+    "top 1% above top 10%": (
+        lambda: {"top_user_shares": changed(data.top_user_shares(), 0, share_pct=55.0)},
+        "gx_top_user_shares",
+        (PAIR, "top10_share_pct vs share_pct"),
+    ),
+    "users ranked lightest first": (
+        lambda: {"top_user_shares": changed(data.top_user_shares(), 1, share_pct=8.0)},
+        "gx_top_user_shares",
+        (PAIR, "share_pct vs top_percent"),
+    ),
+    "sampled user without upload": (
+        lambda: {"user_sample": changed(data.user_sample(), 2, daily_bytes_in=0.0)},
+        "gx_user_sample",
+        (BETWEEN, "daily_bytes_in"),
+    ),
+    "protocol shares not adding up": (
+        lambda: {"port_usage": data.port_usage().drop(index=[6])},
+        "gx_port_usage",
+        (BETWEEN, "protocol_share_total"),
+    ),
+    "port above its protocol": (
+        lambda: {"port_usage": changed(data.port_usage(), 2, share_pct=75.0)},
+        "gx_port_usage",
+        (PAIR, "protocol_share_pct vs share_pct"),
+    ),
+    "yearly protocol shares not adding up": (
+        lambda: {"port_usage_by_year": data.port_usage_by_year().drop(index=[4])},
+        "gx_port_usage_by_year",
+        (BETWEEN, "protocol_share_total"),
+    ),
+    "total not peaking at 1": (
+        lambda: {
+            "hourly_port_traffic": data.hourly_port_traffic().assign(
+                traffic=lambda f: f["bytes"] / (2 * f["bytes"].max())
+            )
+        },
+        "gx_hourly_port_traffic",
+        (IN_SET, "total_peak"),
+    ),
+    "bucket above the total": (
+        lambda: {"hourly_port_traffic": changed(data.hourly_port_traffic(), 5, bytes=10_000)},
+        "gx_hourly_port_traffic",
+        (PAIR, "total_bytes_in_hour vs bytes_value"),
+    ),
+    "weekday curve missing an hour": (
+        lambda: {"weekday_hourly_traffic": data.weekday_hourly_traffic().drop(index=[3])},
+        "gx_weekday_hourly_traffic",
+        (IN_SET, "hours_in_curve"),
+    ),
+    "attribution shares not adding up": (
+        lambda: {"traffic_attribution": data.traffic_attribution().drop(index=[2])},
+        "gx_traffic_attribution",
+        (BETWEEN, "service_share_total"),
+    ),
+    "access missing from a month": (
+        lambda: {"monthly_traffic": data.monthly_traffic().drop(index=[1])},
+        "gx_monthly_traffic",
+        (BETWEEN, "access_share_total"),
+    ),
+    "annual rate over the wrong span": (
+        lambda: {"traffic_growth": changed(data.traffic_growth(), 0, annual_factor=1.72**0.25)},
+        "gx_traffic_growth",
+        (BETWEEN, "annual_factor_error"),
+    ),
+    "mode growth off the grid": (
+        lambda: {"mode_growth": data.mode_growth(broadband_out_2024_mb=5743.0)},
+        "gx_mode_growth",
+        (BETWEEN, "factor_grid_offset"),
+    ),
     "interface rx/tx instead of IN/OUT": (
         lambda: {"monthly_rows": changed(data.monthly_totals(), 0, direction="rx")},
         "gx_raw_monthly_totals",
@@ -215,20 +312,11 @@ def test_broken_data_fails_for_the_stated_reason(case: str) -> None:
     assert failed.examples
 
 
-def test_shares_that_do_not_add_up_fail_port_usage() -> None:
-    con = warehouse()
-    broken = data.port_usage().drop(index=[4])  # ESP row lost: broadband shares sum to 90
-    data.load_mart(con, "port_usage", broken)
-    outcome = run(con, "gx_port_usage")
-    assert failures(outcome) == {(BETWEEN, "service_share_total")}
-    assert {"service": "broadband"}.items() <= outcome.failed[0].examples[0].items()
-
-
 def test_unattributed_traffic_above_five_percent_warns() -> None:
-    con = warehouse()
-    data.load_mart(con, "int_flows_attributed", attribution(unattributed_bytes=100))
+    con = warehouse(int_flows_attributed=data.attribution_flows(unattributed_bytes=100))
     outcome = run(con, "gx_unattributed_traffic")
     assert failures(outcome) == {(BETWEEN, "unattributed_pct")}
+    assert outcome.failed[0].examples[0]["service"] == "broadband"
 
 
 def test_traffic_halving_from_the_previous_week_warns() -> None:

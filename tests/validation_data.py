@@ -127,23 +127,259 @@ def load(
     replace_table(con, MONTHLY_TOTALS, "staged_monthly_totals")
 
 
-def port_usage() -> pd.DataFrame:
-    """Protocol rows (level 0) that share all bytes, and port rows inside them."""
-    rows = [
-        ("broadband", 1, "TCP", 0, "TCP", None, 600.0),
-        ("broadband", 3, "443 (https)", 2, "TCP", 443, 600.0),
-        ("broadband", 12, "UDP", 0, "UDP", None, 300.0),
-        ("broadband", 13, "443 (https)", 1, "UDP", 443, 300.0),
-        ("broadband", 18, "ESP", 0, "ESP", None, 100.0),
-        ("mobile", 1, "TCP", 0, "TCP", None, 50.0),
-        ("mobile", 12, "UDP", 0, "UDP", None, 50.0),
-    ]
-    columns = ["service", "row_order", "label", "level", "protocol_name", "port", "bytes"]
-    frame = pd.DataFrame(rows, columns=columns)
+def _weekly(frame: pd.DataFrame) -> pd.DataFrame:
     frame.insert(0, "week_start", WEEK)
-    totals = frame[frame["level"] == 0].groupby("service")["bytes"].sum()
-    frame["share_pct"] = 100 * frame["bytes"] / frame["service"].map(totals)
     return frame
+
+
+def user_daily_usage() -> pd.DataFrame:
+    frame = pd.DataFrame(
+        [
+            ("broadband", "pppoe", "personal", "bb1", "flows", 7e8, 7e9),
+            ("broadband", "ipoe", "personal", "bb1", "counters", 3.5e8, 1.4e10),
+            ("mobile", "mobile", "personal", "m1", "counters", 7e7, 7e8),
+        ],
+        columns=[
+            "service",
+            "access",
+            "customer_class",
+            "subscriber_id",
+            "usage_source",
+            "bytes_in_week",
+            "bytes_out_week",
+        ],
+    )
+    frame["daily_bytes_in"] = frame["bytes_in_week"] / 7
+    frame["daily_bytes_out"] = frame["bytes_out_week"] / 7
+    return _weekly(frame)
+
+
+def usage_summary() -> pd.DataFrame:
+    frame = pd.DataFrame(
+        [
+            ("broadband", "IN", 1000, 990, 834.0, 178.0, 47),
+            ("broadband", "OUT", 1000, 999, 5743.0, 2372.0, 75),
+            ("mobile", "IN", 2000, 1990, 16.3, 8.2, 23),
+            ("mobile", "OUT", 2000, 1999, 150.4, 66.7, 41),
+        ],
+        columns=[
+            "service",
+            "direction",
+            "users",
+            "users_with_traffic",
+            "mean_mb",
+            "median_mb",
+            "mode_bin",
+        ],
+    )
+    frame["mode_mb"] = 10 ** (frame["mode_bin"] / 20)
+    return _weekly(frame)
+
+
+def usage_summary_by_year() -> pd.DataFrame:
+    frame = usage_summary().drop(columns=["users_with_traffic"])
+    frame.insert(0, "report_year", 2024)
+    return frame
+
+
+def usage_distribution() -> pd.DataFrame:
+    curves = []
+    for service, direction, peak in (("broadband", "IN", 170), ("broadband", "OUT", 190)):
+        bins = pd.DataFrame({"bin": range(80, 221)})
+        bins["users"] = (bins["bin"] - peak).abs().rsub(10).clip(lower=0)
+        users_on_axis = bins["users"].sum()
+        curves.append(
+            bins.assign(
+                service=service,
+                direction=direction,
+                log10_bytes=bins["bin"] / 20,
+                log10_bytes_low=(bins["bin"] - 0.5) / 20,
+                log10_bytes_high=(bins["bin"] + 0.5) / 20,
+                users_on_axis=users_on_axis,
+                density=bins["users"] / (users_on_axis * 0.05),
+            )
+        )
+    return _weekly(pd.concat(curves, ignore_index=True))
+
+
+def top_user_shares() -> pd.DataFrame:
+    frame = pd.DataFrame(
+        [
+            ("broadband", "OUT", 1, 1000, 10, 15.0),
+            ("broadband", "OUT", 10, 1000, 100, 50.0),
+            ("broadband", "IN", 1, 1000, 10, 46.0),
+            ("broadband", "IN", 10, 1000, 100, 75.0),
+        ],
+        columns=["service", "direction", "top_percent", "users", "top_users", "share_pct"],
+    )
+    frame["total_bytes_week"] = 1e15
+    frame["top_bytes_week"] = frame["share_pct"] / 100 * 1e15
+    return _weekly(frame)
+
+
+def user_sample() -> pd.DataFrame:
+    return _weekly(
+        pd.DataFrame(
+            {
+                "service": ["broadband", "broadband", "mobile"],
+                "access": ["pppoe", "ipoe", "mobile"],
+                "subscriber_id": ["bb1", "bb1", "m1"],
+                "sample_rank": [1, 2, 1],
+                "daily_bytes_in": [1e8, 5e7, 2e6],
+                "daily_bytes_out": [1e9, 2e9, 1e8],
+            }
+        )
+    )
+
+
+# label, level, protocol, port range, port, bytes (of 1,000 per service)
+PORT_ROWS = (
+    ("TCP", 0, "TCP", None, None, 700),
+    ("(< 1024)", 1, "TCP", "low", None, 600),
+    ("443 (https)", 2, "TCP", "low", 443, 600),
+    ("(>= 1024)", 1, "TCP", "high", None, 100),
+    ("UDP", 0, "UDP", None, None, 250),
+    ("443", 1, "UDP", None, 443, 250),
+    ("ESP", 0, "ESP", None, None, 50),
+    ("other", 0, "other", None, None, 0),
+)
+
+
+def port_usage() -> pd.DataFrame:
+    columns = ["label", "level", "protocol_name", "port_range", "port", "bytes"]
+    rows = pd.DataFrame(PORT_ROWS, columns=columns)
+    rows.insert(0, "row_order", range(1, len(rows) + 1))
+    frame = pd.concat([rows.assign(service=s) for s in ("broadband", "mobile")])
+    frame["total_bytes"] = 1000
+    frame["share_pct"] = 100 * frame["bytes"] / frame["total_bytes"]
+    return _weekly(frame.reset_index(drop=True))
+
+
+def port_usage_by_year() -> pd.DataFrame:
+    frame = port_usage()[["week_start", "service", "row_order", "label", "level", "share_pct"]]
+    frame.insert(0, "report_year", 2024)
+    return frame
+
+
+def hourly_port_traffic() -> pd.DataFrame:
+    hours = pd.DataFrame({"hour_of_week": range(168)})
+    total = 100 + (hours["hour_of_week"] % 24) * 10
+    buckets = [("TCP 443", 0.5), ("TCP 80", 0.1), ("TCP >= 1024", 0.1), ("UDP 443", 0.2)]
+    series = [hours.assign(bucket=b, bytes=total * f) for b, f in buckets]
+    series.append(hours.assign(bucket="total", bytes=total))
+    frame = pd.concat(series, ignore_index=True).assign(service="broadband")
+    frame["hour_start"] = pd.Timestamp(WEEK) + pd.to_timedelta(frame["hour_of_week"], unit="h")
+    frame["bucket_order"] = frame.groupby("bucket", sort=False).ngroup() + 1
+    frame["traffic"] = frame["bytes"] / total.max()
+    return _weekly(frame)
+
+
+def weekday_hourly_traffic() -> pd.DataFrame:
+    hours = pd.DataFrame({"hour_of_day": range(24)})
+    frame = pd.concat(
+        [hours.assign(service="mobile", direction=d) for d in ("IN", "OUT")], ignore_index=True
+    )
+    frame["bytes_per_hour"] = 1e12 + frame["hour_of_day"] * 1e10
+    frame["bits_per_second"] = frame["bytes_per_hour"] * 8 / 3600
+    return _weekly(frame)
+
+
+def traffic_attribution() -> pd.DataFrame:
+    frame = pd.DataFrame(
+        [
+            ("broadband", "IN", "pppoe", 10, 100),
+            ("broadband", "OUT", "pppoe", 30, 880),
+            ("broadband", "unattributed", "none", 2, 20),
+        ],
+        columns=["service", "direction", "access", "flows", "bytes"],
+    )
+    frame["share_pct"] = 100 * frame["bytes"] / frame["bytes"].sum()
+    return _weekly(frame)
+
+
+def monthly_traffic() -> pd.DataFrame:
+    rows = []
+    for month in (date(2020, 1, 1), date(2020, 2, 1)):
+        for direction, scale in (("IN", 0.1), ("OUT", 1.0)):
+            for access, share in (("pppoe", 60.0), ("ipoe", 40.0), ("all", 100.0)):
+                rate = 1e9 * scale * share / 100
+                rows.append((month, "broadband", access, direction, rate, share))
+    frame = pd.DataFrame(
+        rows,
+        columns=["month", "service", "access", "direction", "bits_per_second", "access_share_pct"],
+    )
+    frame["bytes"] = frame["bits_per_second"] / 8 * 86400 * 30
+    frame["normalized_traffic"] = frame["bits_per_second"] / 1e9
+    return frame
+
+
+def _growth(frame: pd.DataFrame) -> pd.DataFrame:
+    frame["annual_factor"] = frame["growth_factor"] ** (1 / frame["years"])
+    return frame
+
+
+def traffic_growth() -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "service": "broadband",
+            "direction": ["IN", "OUT"],
+            "years": [5, 1],
+            "from_month": [date(2019, 6, 1), date(2023, 6, 1)],
+            "to_month": [date(2024, 6, 1), date(2024, 6, 1)],
+            "from_bits_per_second": [1e12, 9e12],
+            "to_bits_per_second": [1.72e12, 1.008e13],
+        }
+    )
+    frame["growth_factor"] = frame["to_bits_per_second"] / frame["from_bits_per_second"]
+    return _growth(frame)
+
+
+def mode_growth(broadband_out_2024_mb: float = 10 ** (75 / 20)) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "service": "broadband",
+            "direction": ["OUT", "IN"],
+            "from_year": 2019,
+            "to_year": 2024,
+            "years": 5,
+            "from_mode_mb": [10 ** (66 / 20), 10 ** (39 / 20)],
+            "to_mode_mb": [broadband_out_2024_mb, 10 ** (47 / 20)],
+        }
+    )
+    frame["growth_factor"] = frame["to_mode_mb"] / frame["from_mode_mb"]
+    return _growth(frame)
+
+
+def attribution_flows(unattributed_bytes: int = 20) -> pd.DataFrame:
+    """The columns of int_flows_attributed the unattributed-traffic check reads."""
+    return _weekly(
+        pd.DataFrame(
+            {
+                "service": "broadband",
+                "direction": ["IN", "OUT", "unattributed"],
+                "bytes": [300, 700, unattributed_bytes],
+            }
+        )
+    )
+
+
+MARTS = {
+    "user_daily_usage": user_daily_usage,
+    "usage_summary": usage_summary,
+    "usage_summary_by_year": usage_summary_by_year,
+    "usage_distribution": usage_distribution,
+    "top_user_shares": top_user_shares,
+    "user_sample": user_sample,
+    "port_usage": port_usage,
+    "port_usage_by_year": port_usage_by_year,
+    "hourly_port_traffic": hourly_port_traffic,
+    "weekday_hourly_traffic": weekday_hourly_traffic,
+    "traffic_attribution": traffic_attribution,
+    "monthly_traffic": monthly_traffic,
+    "traffic_growth": traffic_growth,
+    "mode_growth": mode_growth,
+    "int_flows_attributed": attribution_flows,
+}
 
 
 def load_mart(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
