@@ -387,7 +387,13 @@ monthly_traffic_rows = mart_rows(
     "monthly_traffic",
     """
     sum(case when access <> 'all' then access_share_pct end)
-        over (partition by month, service, direction) as access_share_total
+        over (partition by month, service, direction) as access_share_total,
+    count(*) filter (where access = 'all' and direction = 'OUT' and normalized_traffic = 1)
+        over (partition by service) as baseline_rows,
+    (max(normalized_traffic / bits_per_second) over (partition by service)
+        - min(normalized_traffic / bits_per_second) over (partition by service))
+        / max(normalized_traffic / bits_per_second) over (partition by service)
+        as normalization_spread
     """,
 )
 traffic_growth_rows = mart_rows(

@@ -283,6 +283,15 @@ BROKEN: dict[str, tuple[Callable[[], dict[str, pd.DataFrame]], str, tuple[str, s
         "gx_monthly_traffic",
         (BETWEEN, "access_share_total"),
     ),
+    "monthly series normalised per access": (
+        lambda: {
+            "monthly_traffic": data.monthly_traffic().assign(
+                normalized_traffic=lambda f: f["access_share_pct"] / 100
+            )
+        },
+        "gx_monthly_traffic",
+        (BETWEEN, "normalization_spread"),
+    ),
     "annual rate over the wrong span": (
         lambda: {"traffic_growth": changed(data.traffic_growth(), 0, annual_factor=1.72**0.25)},
         "gx_traffic_growth",
