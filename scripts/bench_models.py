@@ -41,6 +41,7 @@ WEEKLY_MODELS = (
     "stg_flows",
     "stg_assignments",
     "stg_usage_counters",
+    "int_address_holders",
     "int_flows_attributed",
     "int_subscriber_flow_usage",
     "int_traffic_hourly",

@@ -2,12 +2,10 @@
   Each flow attributed to the subscribers holding its source (IN) and destination (OUT)
   address at the flow's start: an interval (as-of) join on the assignments.
 
-  Addresses are matched once per distinct address of the week, not per flow: each distinct
-  flow address is parsed to a number and cut to every prefix length the week's assignments
-  use; where that network equals an assignment's network_key, the address belongs to that
-  assignment during its validity. Flows then join those holders on the address text and the
-  flow's start within [valid_from, valid_to). Assignments never nest or overlap in time (a
-  data test on stg_assignments), so a flow end has at most one holder.
+  Addresses are matched once per distinct address of the week (int_address_holders, a
+  small stored table); flows join those holders on the address text and the flow's start
+  within [valid_from, valid_to). Assignments never nest or overlap in time (a data test on
+  stg_assignments), so a flow end has at most one holder.
 
   Output: one row per attributed flow end, so a flow between two subscribers is one
   subscriber's upload and the other's download (two rows); a flow that matches no
@@ -19,40 +17,9 @@ with flows as (
     select * from {{ ref('stg_flows') }}
 ),
 
-assignments as (
-    select * from {{ ref('stg_assignments') }}
-),
-
-flow_addresses as (
-    select src_addr as flow_address from flows
-    union
-    select dst_addr as flow_address from flows
-),
-
-parsed_addresses as (
-    {{ select_with_address_int('flow_addresses', 'flow_address') }}
-),
-
-prefix_lengths as (
-    select distinct address_family, prefix_len from assignments
-),
-
 address_holders as (
-    select
-        parsed_addresses.flow_address,
-        assignments.subscriber_id,
-        assignments.access,
-        assignments.customer_class,
-        assignments.valid_from,
-        assignments.valid_to
-    from parsed_addresses
-    join prefix_lengths using (address_family)
-    join assignments
-        on assignments.address_family = parsed_addresses.address_family
-        and assignments.prefix_len = prefix_lengths.prefix_len
-        and assignments.network_key = parsed_addresses.address_int
-            >> ({{ address_width('parsed_addresses.address_family') }}
-                - prefix_lengths.prefix_len)::uhugeint
+    select * from {{ ref('int_address_holders') }}
+    where week_start = {{ analysis_week_start() }}
 ),
 
 holders as (
