@@ -28,24 +28,14 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(table.create_sql())
 
 
-def replace_week(
-    con: duckdb.DuckDBPyConnection, table: RawTable, week_start: date, relation_name: str
-) -> int:
-    """Replace one week of `table` with the rows of `relation_name`, in one transaction.
-
-    `relation_name` is a table, view or registered DataFrame with the table's columns except
-    `week_start`. Either the whole week is replaced or nothing changes, so a failed load
-    never leaves a half-written week behind. Returns the number of rows written.
-    """
-    return replace_weeks(con, week_start, {table: relation_name})[table.name]
-
-
 def replace_weeks(
     con: duckdb.DuckDBPyConnection, week_start: date, relations: Mapping[RawTable, str]
 ) -> dict[str, int]:
     """Replace one week of several tables in a single transaction: all of them or none.
 
-    Returns the number of rows written per table name.
+    Each relation (a table, view or registered DataFrame) has its table's columns except
+    `week_start`. A failed load never leaves a half-written week behind. Returns the number
+    of rows written per table name.
     """
     counts: dict[str, int] = {}
     con.execute("begin transaction")

@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 
 from dagster_project.raw_schema import ASSIGNMENTS, FLOWS, MONTHLY_TOTALS, USAGE_COUNTERS
-from dagster_project.warehouse import ensure_raw_tables, replace_table, replace_week, stage
+from dagster_project.warehouse import ensure_raw_tables, replace_table, replace_weeks, stage
 
 WEEK = date(2024, 6, 3)
 # Monday 00:00 Asia/Tokyo is Sunday 15:00 UTC.
@@ -122,7 +122,7 @@ def load(
     )
     for table, frame in weekly:
         stage(con, f"staged_{table.name}", frame)
-        replace_week(con, table, week, f"staged_{table.name}")
+    replace_weeks(con, week, {table: f"staged_{table.name}" for table, _ in weekly})
     stage(con, "staged_monthly_totals", monthly_totals() if monthly_rows is None else monthly_rows)
     replace_table(con, MONTHLY_TOTALS, "staged_monthly_totals")
 
