@@ -168,6 +168,71 @@ TABLES = (
 
 ITEMS = FIGURES + TABLES
 
+# The page of one analysis week (any week, real or synthetic): the single-week view of
+# Tables 1-4 and Figures 2-8. Items marked per service are drawn once for each service that
+# has data in the week, their name and title ending with the service.
+WEEK_TABLES = (
+    ReportItem(
+        "week_usage",
+        "table",
+        "Mean, median and mode of users' daily traffic volume",
+        "Mean, median and mode of personal users' daily usage in MB (10^6 bytes), one row per "
+        "service (the week's view of Tables 1 and 2).",
+        ("usage_summary",),
+    ),
+    ReportItem(
+        "week_top_user_shares",
+        "table",
+        "Share of traffic taken by the heaviest users",
+        "Share (%) of each direction's volume of the week taken by the top 1% and top 10% of "
+        "users, ranked separately per direction.",
+        ("top_user_shares",),
+    ),
+    ReportItem(
+        "week_ports",
+        "table",
+        "Usage by port",
+        "Share (%) of the week's bytes by protocol and the port naming the flow, in the rows "
+        "of Tables 3 (broadband, PPPoE flows) and 4 (mobile).",
+        ("port_usage",),
+    ),
+)
+WEEK_FIGURES = (
+    ReportItem(
+        "week_usage_density",
+        "figure",
+        "Daily user traffic volume distribution",
+        "Probability density of personal users' daily usage on a log axis from 10^4 to 10^11 "
+        "bytes, IN (upload, dashed) and OUT (download, solid), as Figures 3 and 4.",
+        ("usage_distribution",),
+    ),
+    ReportItem(
+        "week_user_scatter",
+        "figure",
+        "IN/OUT usage for each user",
+        "Daily upload (IN) against download (OUT) of a reproducible random sample of personal "
+        "users, log-log; the diagonal marks IN = OUT (Figures 5 and 6).",
+        ("user_sample",),
+    ),
+    ReportItem(
+        "week_port_hours",
+        "figure",
+        "Port usage over the week",
+        "Hourly traffic by port bucket over the week, normalised so that the peak of the total "
+        "is 1 (Figures 7 and 8).",
+        ("hourly_port_traffic",),
+    ),
+    ReportItem(
+        "week_weekday_hourly",
+        "figure",
+        "Hourly average traffic on weekdays",
+        "Mean traffic by hour of day over Monday-Friday of the week; downloads (OUT) solid, "
+        "uploads (IN) dotted (Figures 2 and 9). Hourly detail comes from flow records.",
+        ("weekday_hourly_traffic",),
+    ),
+)
+WEEK_ITEMS = WEEK_FIGURES + WEEK_TABLES
+
 
 def item(name: str) -> ReportItem:
     return next(entry for entry in ITEMS if entry.name == name)

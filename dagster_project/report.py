@@ -25,6 +25,7 @@ tbody th { text-align: left; font-weight: normal; }
 .passed { color: #2b7a0b; } .failed { color: #b00020; font-weight: bold; }
 .missing { color: #8a6d00; }
 .synthetic { background: #fff4d6; border: 1px solid #e0c060; padding: 0.5em 1em; }
+.real { background: #e8f4e8; border: 1px solid #8cc08c; padding: 0.5em 1em; }
 """
 
 
@@ -71,6 +72,21 @@ class Provenance:
     @property
     def synthetic(self) -> bool:
         return "synthetic" in self.sources
+
+    @property
+    def real(self) -> bool:
+        """Every input came from the configured collector and subscriber files."""
+        return self.sources == {"real"}
+
+    @property
+    def named_sources(self) -> tuple[str, ...]:
+        """The configured sources the real inputs were loaded from, as each load named them."""
+        named = {entry.details.get("sources") for entry in self.inputs}
+        return tuple(sorted(named - {None}))
+
+    @property
+    def data_kind(self) -> str:
+        return "synthetic" if self.synthetic else "real" if self.real else "unknown"
 
 
 @dataclass(frozen=True)
@@ -180,14 +196,54 @@ def _validation_html(checks: tuple[CheckStatus, ...]) -> str:
     )
 
 
+def _data_banner(provenance: Provenance) -> str:
+    """What kind of data the page was computed from, stated before any number."""
+    if provenance.synthetic:
+        return (
+            '<p class="synthetic">Computed from the built-in <strong>synthetic</strong> data '
+            "set, calibrated to the published report; no number here describes a real network."
+            "</p>"
+        )
+    if provenance.real:
+        sources = "; ".join(provenance.named_sources) or "sources not recorded"
+        return (
+            '<p class="real">Computed from <strong>real</strong> network data loaded from the '
+            f"configured collector and subscriber files: {html.escape(sources)}.</p>"
+        )
+    return ""
+
+
+def provenance_facts(provenance: Provenance) -> dict[str, str]:
+    """Provenance in a few flat entries, for asset metadata."""
+    passed = sum(check.status == "passed" for check in provenance.checks)
+    intervals = sorted(provenance.sampling_intervals.items())
+    return {
+        "data": provenance.data_kind,
+        "sources": "; ".join(provenance.named_sources) or ", ".join(sorted(provenance.sources)),
+        "sampling": ", ".join(f"{week}: {interval}" for week, interval in intervals) or "none",
+        "time_zone": provenance.time_zone,
+        "validation": f"{passed} of {len(provenance.checks)} passed",
+    }
+
+
+def report_summary(content: ReportContent) -> str:
+    """A few lines on what the page holds and what it was computed from (asset metadata)."""
+    facts = provenance_facts(content.provenance)
+    return "\n".join(
+        [
+            f"Report for the week of {content.week}: {len(content.figures)} figures, "
+            f"{len(content.tables)} tables.",
+            "",
+            f"Data: {facts['data']}. Sources: {facts['sources']}; validations: "
+            f"{facts['validation']}.",
+            *(f"\n{note}" for note in content.notes),
+        ]
+    )
+
+
 def render_report(content: ReportContent) -> str:
     """The whole report page as one HTML string."""
-    banner = (
-        '<p class="synthetic">Computed from the built-in <strong>synthetic</strong> data set, '
-        "calibrated to the published report; no number here describes a real network.</p>"
-        if content.provenance.synthetic
-        else ""
-    )
+    banner = _data_banner(content.provenance)
     calibration = (
         '<section id="section-calibration"><h2>Calibration of the synthetic data</h2>'
         f"{content.calibration_html}</section>"

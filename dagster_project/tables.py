@@ -75,15 +75,23 @@ def format_number(value: float, decimals: int) -> str:
 
 
 def usage_table(
-    name: str, title: str, summary_by_year: pd.DataFrame, decimals: int, footer: str = ""
+    name: str,
+    title: str,
+    summary_by_year: pd.DataFrame,
+    decimals: int,
+    footer: str = "",
+    row_key: tuple[str, str] = ("report_year", "Year"),
 ) -> ReportTable:
     """Tables 1 and 2: per year, mean/median/mode of daily usage (MB) for IN and OUT.
 
-    `summary_by_year` has columns report_year, direction, mean_mb, median_mb and mode_mb.
+    `summary_by_year` has columns direction, mean_mb, median_mb, mode_mb and the column
+    that labels the rows; `row_key` is (that column, its header): a row per report year, or
+    per service for the summary of one week.
     """
-    indexed = summary_by_year.set_index(["report_year", "direction"])
+    column, header = row_key
+    indexed = summary_by_year.set_index([column, "direction"])
     rows = []
-    for year in sorted(summary_by_year["report_year"].unique()):
+    for year in sorted(summary_by_year[column].unique()):
         cells = [
             format_number(indexed.loc[(year, direction), column], decimals)
             for direction in DIRECTIONS
@@ -94,23 +102,31 @@ def usage_table(
     return ReportTable(
         name=name,
         title=title,
-        columns=("Year", *labels, *labels),
+        columns=(header, *labels, *labels),
         rows=tuple(rows),
         footer=footer,
         column_groups=(("", 1), ("IN (MB/day)", 3), ("OUT (MB/day)", 3)),
     )
 
 
-def top_share_table(name: str, title: str, shares: pd.DataFrame, footer: str = "") -> ReportTable:
+def top_share_table(
+    name: str,
+    title: str,
+    shares: pd.DataFrame,
+    footer: str = "",
+    period: tuple[str, str] = ("report_year", "year"),
+) -> ReportTable:
     """Share of each direction's volume taken by the top 1% and 10% of users, per year.
 
-    `shares` has columns report_year, service, direction, top_percent and share_pct.
+    `shares` has columns service, direction, top_percent and share_pct; `period` is (the
+    column that labels the period, what the header calls it): the report year, or one week.
     """
-    indexed = shares.set_index(["service", "report_year", "top_percent", "direction"])["share_pct"]
+    period, period_name = period
+    indexed = shares.set_index(["service", period, "top_percent", "direction"])["share_pct"]
     top_percents = sorted(shares["top_percent"].unique())
     rows = []
     for service in sorted(shares["service"].unique()):
-        for year in sorted(shares.loc[shares["service"] == service, "report_year"].unique()):
+        for year in sorted(shares.loc[shares["service"] == service, period].unique()):
             cells = [
                 format_number(indexed.get((service, year, top, direction)), 1)
                 for top in top_percents
@@ -120,7 +136,7 @@ def top_share_table(name: str, title: str, shares: pd.DataFrame, footer: str = "
     return ReportTable(
         name=name,
         title=title,
-        columns=("Service, year", *(d for _ in top_percents for d in DIRECTIONS)),
+        columns=(f"Service, {period_name}", *(d for _ in top_percents for d in DIRECTIONS)),
         rows=tuple(rows),
         footer=footer,
         column_groups=(
@@ -171,6 +187,7 @@ MOBILE_PORT_ROWS = (
     ("ICMP", "ICMP"),
 )
 
+PUBLISHED_PORT_ROWS = {"broadband": BROADBAND_PORT_ROWS, "mobile": MOBILE_PORT_ROWS}
 
 PORT_TABLE_YEARS = 5
 
@@ -195,14 +212,15 @@ def port_table(
     port_usage_by_year: pd.DataFrame,
     published_rows: tuple[tuple[str, str], ...],
     footer: str = "",
+    period: str = "report_year",
 ) -> ReportTable:
     """Tables 3 and 4: share of bytes (%) by protocol and port, a column per report year.
 
-    `port_usage_by_year` has columns report_year, row_order, label, level and share_pct for
-    one service; the published rows are picked out of the mart's rows, and the latest five
-    years are shown side by side.
+    `port_usage_by_year` has columns row_order, label, level, share_pct and `period` (the
+    report year, or a label of one week) for one service; the published rows are picked out
+    of the mart's rows, and the latest five periods are shown side by side.
     """
-    shares = port_usage_by_year.pivot(index="row_order", columns="report_year", values="share_pct")
+    shares = port_usage_by_year.pivot(index="row_order", columns=period, values="share_pct")
     shares = shares[sorted(shares.columns)[-PORT_TABLE_YEARS:]]
     orders = published_row_orders(port_usage_by_year, published_rows)
     rows = tuple(

@@ -301,6 +301,8 @@ def hand_built_marts(weeks_by_year: dict[int, date], other_weeks) -> dict[str, p
             ],
             ignore_index=True,
         ),
+        "usage_summary": usage_summary_by_year(weeks_by_year).drop(columns="report_year"),
+        "port_usage": port_usage_by_year(weeks_by_year).drop(columns="report_year"),
         "monthly_traffic": monthly_traffic(),
         "usage_summary_by_year": usage_summary_by_year(weeks_by_year),
         "port_usage_by_year": port_usage_by_year(weeks_by_year),

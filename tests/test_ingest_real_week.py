@@ -3,7 +3,8 @@
 The Zoom capture (September 2019) is exported as 1:4 sampled NetFlow v9 by softflowd and
 collected by nfcapd; the capture's client address is made a PPPoE subscriber in an
 assignments file, as a RADIUS log would say. The week of 2019-09-23 then runs through the
-raw load, dbt, the validations and the figures, and every step says the data is real.
+raw load, dbt, the validations, the figures and the week's report page, and every step says
+the data is real.
 """
 
 from datetime import date
@@ -14,7 +15,9 @@ import duckdb
 import pytest
 
 from dagster_project import run_history
+from dagster_project.tables import BROADBAND_PORT_ROWS
 from tests.conftest import dagster_materialize
+from tests.html_tables import body_rows
 from tests.support.flowtools import (
     missing_programs,
     nfcapd_collector,
@@ -93,3 +96,16 @@ def test_real_nfcapd_week_runs_through_every_weekly_asset(real_week_env, tmp_pat
     assert recorded.details["source"] == "real"
     assert recorded.details["sources"].startswith("zoom-capture (nfcapd flows)")
     assert run_history.data_note([recorded]) == "Source: real flow and usage records."
+
+    # The week's report page: real data, its sources named, the week's own port shares.
+    page = (tmp_path / "assets" / "report" / "weeks" / f"{WEEK}.html").read_text()
+    assert "<strong>real</strong>" in page
+    assert "zoom-capture (nfcapd flows)" in page and "radius (csv assignments)" in page
+    body = page.split("<body>", 1)[1].lower()
+    assert "synthetic" not in body and "calibration" not in body
+    assert "No data for mobile in this week" in page
+    rows = body_rows(page)["week_ports_broadband"]
+    shown = {row: float(cells[1]) for row, cells in zip(BROADBAND_PORT_ROWS, rows, strict=True)}
+    share = {(protocol, port): value for protocol, port, _, value in shares}
+    assert shown[("UDP", "8801")] == round(share[("UDP", 8801)], 1) > 10
+    assert shown[("TCP", "443 (https)")] == round(share[("TCP", 443)], 1) > 10

@@ -5,6 +5,7 @@ tables equals the mart it came from, and that a failed validation stops the draw
 """
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from tests import report_frames as frames
 from tests.html_tables import body_rows
 
 MARTS = (
+    "usage_summary",
+    "port_usage",
     "usage_distribution",
     "user_sample",
     "hourly_port_traffic",
@@ -96,6 +99,25 @@ def materialize_report(
     )
 
 
+def materialize_week_page(instance, warehouse, week: date, checks=()) -> dg.ExecuteInProcessResult:
+    """The weekly page of one week, as a `weekly_report` run of that partition draws it."""
+    defs = dg.Definitions(
+        assets=[report_assets.week_report_page, *(dg.AssetSpec(mart) for mart in MARTS)],
+        asset_checks=list(checks),
+        jobs=[
+            dg.define_asset_job(
+                "week",
+                selection=[report_assets.week_report_page.key],
+                partitions_def=report_assets.week_report_page.partitions_def,
+            )
+        ],
+        resources={"warehouse": warehouse},
+    )
+    return defs.resolve_job_def("week").execute_in_process(
+        instance=instance, partition_key=week_key(week), raise_on_error=False
+    )
+
+
 def output_files(output: Path) -> dict[str, bytes]:
     return {str(p.relative_to(output)): p.read_bytes() for p in output.rglob("*") if p.is_file()}
 
@@ -136,6 +158,25 @@ def test_re_rendering_gives_byte_identical_files(first_run, instance, warehouse,
     again = output_files(output_dir)
     assert again.keys() == first_run.keys()
     assert [name for name in first_run if again[name] != first_run[name]] == []
+
+
+def test_a_synthetic_week_page_is_labelled_and_re_renders_byte_identical(
+    instance, warehouse, output_dir
+):
+    path = output_dir / "report" / "weeks" / f"{week_key(DEFAULT_WEEK)}.html"
+    result = materialize_week_page(instance, warehouse, DEFAULT_WEEK)
+    assert result.success
+    page = path.read_bytes()
+    text = page.decode()
+    assert "<strong>synthetic</strong>" in text and "SYNTHETIC DATA" in text
+    assert "Calibration" not in text
+    assert text.count('src="data:image/png;base64,') == 8  # four figures for each service
+    assert {"week_usage", "week_ports_broadband", "week_ports_mobile"} <= set(body_rows(text))
+    (materialization,) = result.asset_materializations_for_node("week_report_page")
+    assert materialization.metadata["data"].value == "synthetic"
+
+    assert materialize_week_page(instance, warehouse, DEFAULT_WEEK).success
+    assert path.read_bytes() == page
 
 
 def test_every_number_in_the_report_tables_equals_its_mart(first_run, output_dir):
@@ -204,6 +245,25 @@ def section_row(year_rows, protocol: str, label: str) -> float:
     raise AssertionError(f"no row {protocol} {label}")
 
 
+@contextmanager
+def failed_check_on(mart: str) -> Iterator[tuple[dg.DagsterInstance, dg.AssetChecksDefinition]]:
+    """An instance whose latest result of a blocking check `always_fails` on `mart` failed."""
+
+    @dg.asset_check(asset=mart, blocking=True)
+    def always_fails() -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(passed=False)
+
+    with dg.instance_for_test() as instance:
+        record_synthetic_loads(instance)
+        dg.materialize(
+            [dg.AssetSpec(mart), always_fails],
+            instance=instance,
+            selection=dg.AssetSelection.checks(always_fails),
+            raise_on_error=False,
+        )
+        yield instance, always_fails
+
+
 def test_a_failed_validation_stops_the_tables_that_read_the_mart(warehouse, tmp_path, monkeypatch):
     output_dir = tmp_path / "assets"
     monkeypatch.setenv("TRAFFICREPORT_OUTPUT_DIR", str(output_dir))
@@ -211,21 +271,8 @@ def test_a_failed_validation_stops_the_tables_that_read_the_mart(warehouse, tmp_
     assert table.key.path == ["table_1_broadband_usage"]
     assert figure.key.path == ["figure_03_usage_density_broadband"]
 
-    @dg.asset_check(asset="usage_summary_by_year", blocking=True)
-    def always_fails() -> dg.AssetCheckResult:
-        return dg.AssetCheckResult(passed=False)
-
-    with dg.instance_for_test() as instance:
-        record_synthetic_loads(instance)
-        dg.materialize(
-            [dg.AssetSpec("usage_summary_by_year"), always_fails],
-            instance=instance,
-            selection=dg.AssetSelection.checks(always_fails),
-            raise_on_error=False,
-        )
-        result = materialize_report(
-            instance, warehouse, checks=[always_fails], selected=[table, figure]
-        )
+    with failed_check_on("usage_summary_by_year") as (instance, check):
+        result = materialize_report(instance, warehouse, checks=[check], selected=[table, figure])
     assert not result.success
     failures = [
         event
@@ -235,3 +282,14 @@ def test_a_failed_validation_stops_the_tables_that_read_the_mart(warehouse, tmp_
     assert failures and "always_fails: failed" in str(failures[0].event_specific_data.error)
     assert not (output_dir / "tables" / "table_1_broadband_usage.md").exists()
     assert (output_dir / "figures" / "figure_03_usage_density_broadband.png").exists()
+
+
+def test_a_failed_check_on_a_mart_of_the_week_stops_its_page(warehouse, tmp_path, monkeypatch):
+    monkeypatch.setenv("TRAFFICREPORT_OUTPUT_DIR", str(tmp_path / "assets"))
+
+    with failed_check_on("port_usage") as (instance, check):
+        result = materialize_week_page(instance, warehouse, DEFAULT_WEEK, [check])
+    assert not result.success
+    (failure,) = [event for event in result.all_events if event.is_step_failure]
+    assert "always_fails: failed" in str(failure.event_specific_data.error)
+    assert not (tmp_path / "assets" / "report" / "weeks").exists()

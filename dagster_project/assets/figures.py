@@ -25,6 +25,7 @@ from dagster_project.assets.report_inputs import (
     output_metadata,
 )
 from dagster_project.catalogue import ReportItem, item
+from dagster_project.figures.ports import SERVICE_BUCKETS
 from dagster_project.marts import read_table, read_week, read_weeks, with_year
 from dagster_project.partitions import DEFAULT_WEEK, SEASONAL_WEEKS, weekly_partitions
 from dagster_project.resources import WAREHOUSE_POOL, WarehouseResource
@@ -96,10 +97,9 @@ def draw_scatter(service: str, warehouse: WarehouseResource, title: str, note: s
     return figures.scatter_figure(sample, f"{title}\nweek of {DEFAULT_WEEK}", note)
 
 
-def draw_port_week(
-    service: str, buckets: tuple[str, ...], warehouse: WarehouseResource, title: str, note: str
-) -> bytes:
+def draw_port_week(service: str, warehouse: WarehouseResource, title: str, note: str) -> bytes:
     hourly = _service(read_weeks(warehouse, "hourly_port_traffic", YEAR_ON_YEAR_WEEKS), service)
+    buckets = SERVICE_BUCKETS[service]
     return figures.hourly_port_figure(hourly[hourly["bucket"].isin(buckets)], title, note)
 
 
@@ -127,14 +127,11 @@ FIGURE_INPUTS: dict[str, tuple[ReportInputs, Draw]] = {
     ),
     "figure_07_port_week_broadband": (
         ReportInputs(YEAR_ON_YEAR_WEEKS),
-        partial(
-            draw_port_week, "broadband", ("total", "TCP 443", "TCP 80", "TCP >= 1024", "UDP 443")
-        ),
+        partial(draw_port_week, "broadband"),
     ),
     "figure_08_port_week_mobile": (
         ReportInputs(YEAR_ON_YEAR_WEEKS),
-        # As published: the buckets that carry the bulk of mobile traffic.
-        partial(draw_port_week, "mobile", ("total", "TCP 443", "TCP 80", "UDP 443")),
+        partial(draw_port_week, "mobile"),
     ),
     "figure_09_weekday_hourly_five_years": (
         ReportInputs(PANDEMIC_ERA_WEEKS),

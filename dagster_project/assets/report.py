@@ -1,11 +1,18 @@
-"""The weekly report page: every figure and table of the latest comparison week in one file.
+"""The report pages: the full report of the latest comparison week, and a page per week.
 
-The report is a cross-week asset, like the figures it embeds: the default run materializes
-every default week (one `weekly_report` run each), then the cross-week assets, which end
-with this page for the latest comparison week (`partitions.DEFAULT_WEEK`).
+`weekly_report_page` is a cross-week asset, like the figures it embeds: the default run
+materializes every default week (one `weekly_report` run each), then the cross-week assets,
+which end with this page for the latest comparison week (`partitions.DEFAULT_WEEK`).
+
+`week_report_page` is weekly: every `weekly_report` run (schedule, backfill, CLI) ends with
+the page of its own week, drawn from that week's marts alone, so a week of real collector
+files has a report without the comparison weeks.
 """
 
 import html
+from datetime import date
+from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -15,11 +22,19 @@ from dagster_project.assets.figures import FIGURE_INPUTS
 from dagster_project.assets.report_inputs import CROSS_WEEK_TAGS, ReportInputs
 from dagster_project.assets.tables import TABLE_INPUTS, table_paths
 from dagster_project.catalogue import FIGURES, TABLES, ReportItem
-from dagster_project.marts import sampling_intervals
-from dagster_project.partitions import DEFAULT_WEEK, week_key
-from dagster_project.report import CheckStatus, Provenance, ReportContent, render_report
+from dagster_project.marts import read_week, sampling_intervals
+from dagster_project.partitions import DEFAULT_WEEK, week_key, weekly_partitions
+from dagster_project.report import (
+    CheckStatus,
+    Provenance,
+    ReportContent,
+    provenance_facts,
+    render_report,
+    report_summary,
+)
 from dagster_project.resources import WAREHOUSE_POOL, WarehouseResource
 from dagster_project.settings import analysis_timezone
+from dagster_project.week_report import WEEK_MARTS, week_content
 
 # The comparison of computed with published statistics (written by the calibration asset).
 CALIBRATION_ASSET = "calibration"
@@ -71,6 +86,23 @@ def _provenance(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
     )
 
 
+def write_page(content: ReportContent, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_report(content))
+    return path
+
+
+def page_metadata(content: ReportContent, path: Path) -> dict[str, Any]:
+    """What a report page holds and what it was computed from, shown on its materialization."""
+    return {
+        "path": dg.MetadataValue.path(str(path)),
+        "summary": dg.MetadataValue.md(report_summary(content)),
+        "figures": len(content.figures),
+        "tables": len(content.tables),
+        **provenance_facts(content.provenance),
+    }
+
+
 @dg.asset(
     group_name="report",
     deps=[entry.name for entry in (*REPORTED_FIGURES, *REPORTED_TABLES)] + [CALIBRATION_ASSET],
@@ -94,24 +126,42 @@ def weekly_report_page(
         calibration_html=_calibration_html(provenance),
     )
     path = settings.output_dir() / "report" / f"{week_key(DEFAULT_WEEK)}.html"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_report(content))
-    failed = [c for c in provenance.checks if c.status != "passed"]
-    summary = "\n".join(
-        [
-            f"Report for the week of {content.week}: {len(content.figures)} figures, "
-            f"{len(content.tables)} tables.",
-            "",
-            f"Sources: {', '.join(sorted(provenance.sources))}; "
-            f"{len(provenance.checks) - len(failed)} of {len(provenance.checks)} validations "
-            "passed.",
-        ]
+    write_page(content, path)
+    return dg.MaterializeResult(metadata=page_metadata(content, path))
+
+
+def week_page_path(week: str) -> Path:
+    return settings.output_dir() / "report" / "weeks" / f"{week}.html"
+
+
+@dg.asset(
+    group_name="report",
+    deps=list(WEEK_MARTS),
+    partitions_def=weekly_partitions,
+    kinds={"html"},
+    tags={"partitioned": "weekly"},
+    pool=WAREHOUSE_POOL,
+    description=(
+        "Self-contained HTML page of one analysis week, drawn from that week's marts: usage "
+        "summary, top-user and port shares, usage density, IN/OUT scatter, hourly port "
+        "traffic and weekday hours, with provenance and validation status "
+        "(report/weeks/<week>.html)."
+    ),
+)
+def week_report_page(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    week_start = date.fromisoformat(context.partition_key)
+    inputs = ReportInputs((week_start,))
+    provenance = Provenance(
+        time_zone=analysis_timezone(),
+        sampling_intervals=sampling_intervals(warehouse, [week_start]),
+        inputs=inputs.provenance(context.instance),
+        checks=inputs.validated(context, WEEK_MARTS),
     )
-    return dg.MaterializeResult(
-        metadata={
-            "path": dg.MetadataValue.path(str(path)),
-            "summary": dg.MetadataValue.md(summary),
-            "figures": len(content.figures),
-            "tables": len(content.tables),
-        }
+    marts = {mart: read_week(warehouse, mart, week_start) for mart in WEEK_MARTS}
+    content = week_content(
+        context.partition_key, marts, provenance, run_history.data_note(provenance.inputs)
     )
+    path = write_page(content, week_page_path(context.partition_key))
+    return dg.MaterializeResult(metadata=page_metadata(content, path))

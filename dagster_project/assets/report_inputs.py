@@ -53,9 +53,17 @@ class ReportInputs:
             self.weeks,
         )
 
+    def validated(
+        self, context: dg.AssetExecutionContext, marts: tuple[str, ...]
+    ) -> tuple[CheckStatus, ...]:
+        """Fail unless every check on the inputs passed for these weeks; their results."""
+        statuses = self.check_statuses(context, marts)
+        run_history.require_validated(statuses)
+        return statuses
+
     def validated_note(self, context: dg.AssetExecutionContext, marts: tuple[str, ...]) -> str:
         """Fail unless every check on the inputs passed for these weeks; the data footnote."""
-        run_history.require_validated(self.check_statuses(context, marts))
+        self.validated(context, marts)
         return run_history.data_note(self.provenance(context.instance))
 
 

@@ -15,6 +15,12 @@ BUCKET_STYLES = {
     "TCP >= 1024": {"color": "#9467bd", "linewidth": 1.0},
     "UDP 443": {"color": "#d62728", "linewidth": 1.0},
 }
+# The buckets each service's figure draws, as published: Figure 8 (mobile) leaves out TCP
+# dynamic ports, which carry little mobile traffic.
+SERVICE_BUCKETS = {
+    "broadband": ("total", "TCP 443", "TCP 80", "TCP >= 1024", "UDP 443"),
+    "mobile": ("total", "TCP 443", "TCP 80", "UDP 443"),
+}
 
 
 def port_share_figure(port_usage: pd.DataFrame, title: str, footnote: str) -> bytes:

@@ -17,18 +17,21 @@ def _log_axis(axes, limits: tuple[float, float]) -> None:
     axes.set_xlim(*limits)
 
 
-def density_figure(distribution: pd.DataFrame, title: str, footnote: str) -> bytes:
-    """Probability density of log10(daily bytes), one colour per year, IN dashed, OUT solid.
+def density_figure(
+    distribution: pd.DataFrame, title: str, footnote: str, period: str = "report_year"
+) -> bytes:
+    """Probability density of log10(daily bytes), one colour per period, IN dashed, OUT solid.
 
-    `distribution` has columns report_year, direction (IN/OUT), log10_bytes (bin centre) and
-    density (per unit of log10 bytes, so each curve integrates to 1 over the log axis).
+    `distribution` has columns `period` (the report year, or a label of one week), direction
+    (IN/OUT), log10_bytes (bin centre) and density (per unit of log10 bytes, so each curve
+    integrates to 1 over the log axis).
     """
-    years = sorted(distribution["report_year"].unique())
+    years = sorted(distribution[period].unique())
     with drawing(figsize=(7, 4.2)) as (figure, axes):
         for year, colour in zip(years, colours_for(len(years)), strict=True):
             for direction in ("IN", "OUT"):
                 curve = distribution[
-                    (distribution["report_year"] == year) & (distribution["direction"] == direction)
+                    (distribution[period] == year) & (distribution["direction"] == direction)
                 ].sort_values("log10_bytes")
                 axes.plot(
                     np.power(10.0, curve["log10_bytes"].to_numpy(dtype=float)),
@@ -55,13 +58,18 @@ def decade_limits(values: np.ndarray) -> tuple[float, float]:
     return 10.0 ** math.floor(np.log10(positive.min())), 10.0 ** math.ceil(np.log10(positive.max()))
 
 
+def drawable_users(sample: pd.DataFrame) -> pd.DataFrame:
+    """The sampled users with bytes in both directions: only they can sit on log-log axes."""
+    return sample[(sample["daily_bytes_out"] > 0) & (sample["daily_bytes_in"] > 0)]
+
+
 def scatter_figure(sample: pd.DataFrame, title: str, footnote: str) -> bytes:
     """Figures 5 and 6: IN against OUT per sampled user, log-log, with the diagonal IN = OUT.
 
     `sample` has columns daily_bytes_out and daily_bytes_in. Users with no bytes in one
     direction cannot sit on a log axis; the footnote says how many were left out.
     """
-    points = sample[(sample["daily_bytes_out"] > 0) & (sample["daily_bytes_in"] > 0)]
+    points = drawable_users(sample)
     limits = decade_limits(points[["daily_bytes_out", "daily_bytes_in"]].to_numpy(float).ravel())
     with drawing(figsize=(5.6, 5.6)) as (figure, axes):
         axes.scatter(

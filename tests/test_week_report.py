@@ -1,0 +1,126 @@
+"""The page of one week: drawn from that week's mart rows, services without data named."""
+
+from dataclasses import replace
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from dagster_project import tables
+from dagster_project.partitions import COMPARISON_WEEKS
+from dagster_project.report import InputProvenance, Provenance, render_report
+from dagster_project.week_report import WEEK_MARTS, services_with_data, week_content
+from tests import report_frames as frames
+from tests.html_tables import body_rows
+
+WEEK = date(2024, 6, 3)
+
+
+def week_marts(services: tuple[str, ...] = ("broadband", "mobile")) -> dict[str, pd.DataFrame]:
+    """The hand-built marts' rows of one week and the given services."""
+    marts = frames.hand_built_marts(COMPARISON_WEEKS, [WEEK])
+    return {
+        name: marts[name][
+            (pd.to_datetime(marts[name]["week_start"]).dt.date == WEEK)
+            & marts[name]["service"].isin(services)
+        ]
+        for name in WEEK_MARTS
+    }
+
+
+def provenance(source: str) -> Provenance:
+    details = {"source": source, "sources": "bras (nfcapd flows), radius (csv assignments)"}
+    inputs = (InputProvenance("raw_flows", str(WEEK), details),)
+    return Provenance("Asia/Tokyo", {str(WEEK): "1:4"}, inputs, ())
+
+
+def content(services=("broadband", "mobile"), source="real", marts=None):
+    return week_content(str(WEEK), marts or week_marts(services), provenance(source), "note")
+
+
+@pytest.fixture(scope="module")
+def both_services():
+    return content()
+
+
+def test_every_item_is_drawn_once_per_service_with_data(both_services):
+    page = both_services
+    assert [entry.name for entry, _ in page.figures] == [
+        f"{name}_{service}"
+        for name in (
+            "week_usage_density",
+            "week_user_scatter",
+            "week_port_hours",
+            "week_weekday_hourly",
+        )
+        for service in ("broadband", "mobile")
+    ]
+    assert [entry.name for entry, _ in page.tables] == [
+        "week_usage",
+        "week_top_user_shares",
+        "week_ports_broadband",
+        "week_ports_mobile",
+    ]
+    assert page.notes == ()
+    assert all(png.startswith(b"\x89PNG") for _, png in page.figures)
+
+
+def test_a_service_without_data_is_named_not_drawn():
+    page = content(services=("broadband",))
+    assert page.notes == ("No data for mobile in this week: its figures and tables are left out.",)
+    names = [entry.name for entry, _ in (*page.figures, *page.tables)]
+    assert not [name for name in names if "mobile" in name]
+    shown = body_rows(render_report(page))
+    assert [row[0] for row in shown["week_usage"]] == ["broadband"]
+    assert "No data for mobile in this week" in render_report(page)
+
+
+def test_tables_show_the_weeks_mart_values(both_services):
+    marts = week_marts()
+    shown = body_rows(render_report(both_services))
+
+    summary = marts["usage_summary"].set_index(["service", "direction"])
+    for row in shown["week_usage"]:
+        for offset, direction in ((1, "IN"), (4, "OUT")):
+            expected = summary.loc[(row[0], direction), ["mean_mb", "median_mb", "mode_mb"]]
+            assert [float(cell) for cell in row[offset : offset + 3]] == [
+                round(value, 2) for value in expected
+            ]
+
+    ports = marts["port_usage"]
+    for service, published in tables.PUBLISHED_PORT_ROWS.items():
+        rows = shown[f"week_ports_{service}"]
+        assert [row[0] for row in rows] == [label for _, label in published]
+        of_service = ports[ports["service"] == service]
+        orders = tables.published_row_orders(of_service, published)
+        shares = of_service.set_index("row_order")["share_pct"]
+        assert [float(row[1]) for row in rows] == [round(shares[o], 1) for o in orders]
+
+    top = marts["top_user_shares"].set_index(["service", "top_percent", "direction"])
+    row = next(row for row in shown["week_top_user_shares"] if row[0] == f"mobile {WEEK}")
+    assert float(row[2]) == round(top.loc[("mobile", 1, "OUT"), "share_pct"], 1)
+
+
+def test_a_sample_with_nobody_on_both_axes_gets_a_note_instead_of_a_scatter():
+    marts = week_marts(("broadband",))
+    marts["user_sample"] = marts["user_sample"].assign(daily_bytes_in=0.0)
+    page = content(marts=marts)
+    assert "week_user_scatter_broadband" not in [entry.name for entry, _ in page.figures]
+    assert any("no sampled user has traffic in both directions" in n for n in page.notes)
+
+
+def test_a_real_week_names_its_sources_and_a_synthetic_week_says_so(both_services):
+    real = render_report(both_services)
+    assert "<strong>real</strong>" in real and "bras (nfcapd flows)" in real
+    assert "<strong>synthetic</strong>" not in real and "Calibration" not in real
+    synthetic = render_report(replace(both_services, provenance=provenance("synthetic")))
+    assert "<strong>synthetic</strong>" in synthetic and "<strong>real</strong>" not in synthetic
+
+
+def test_the_same_rows_give_the_same_page(both_services):
+    assert render_report(content()) == render_report(both_services)
+
+
+@pytest.mark.parametrize("services", [(), ("mobile",)])
+def test_services_with_data_follow_the_published_order(services):
+    assert services_with_data(week_marts(services)) == services
