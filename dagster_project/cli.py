@@ -1,8 +1,10 @@
-"""Command line: `python -m dagster_project.cli report` materializes the whole default report.
+"""Command line: materialize the whole default report, or one week through to its own page.
 
-Each week runs as one `weekly_report` run and the cross-week assets as one
-`cross_week_report` run, recorded in the Dagster instance ($DAGSTER_HOME) so that the UI
-shows them like scheduled runs.
+`python -m dagster_project.cli report` runs each default week as one `weekly_report` run and
+the cross-week assets as one `cross_week_report` run; `python -m dagster_project.cli week
+2019-09-23` runs only that week's `weekly_report` run, which ends with the week's page. Runs
+are recorded in the Dagster instance ($DAGSTER_HOME), so the UI shows them like scheduled
+runs.
 """
 
 import argparse
@@ -12,10 +14,11 @@ from datetime import date
 import dagster as dg
 
 from dagster_project import settings
-from dagster_project.partitions import default_weeks, week_key
+from dagster_project.partitions import default_weeks, week_key, weekly_partitions
 
 
-def materialize_report(weeks: list[date]) -> bool:
+def materialize_weeks(weeks: list[date]) -> bool:
+    """One `weekly_report` run per week, oldest first; stops at the first failed week."""
     from dagster_project.definitions import defs
 
     instance = dg.DagsterInstance.get()
@@ -28,19 +31,49 @@ def materialize_report(weeks: list[date]) -> bool:
         if not result.success:
             print(f"Week {week_key(week)} failed; see run {result.run_id} in the UI", flush=True)
             return False
+    return True
+
+
+def materialize_report(weeks: list[date]) -> bool:
+    from dagster_project.definitions import defs
+
+    if not materialize_weeks(weeks):
+        return False
     print("Materializing the cross-week assets", flush=True)
     result = defs.resolve_job_def("cross_week_report").execute_in_process(
-        instance=instance, raise_on_error=False
+        instance=dg.DagsterInstance.get(), raise_on_error=False
     )
     return result.success
 
 
-def print_outputs() -> None:
+def analysis_week(text: str) -> date:
+    """A partition key of `weekly_partitions`: a Monday from the first week on."""
+    week = date.fromisoformat(text)
+    if week_key(week) not in weekly_partitions.get_partition_keys():
+        raise argparse.ArgumentTypeError(
+            f"{text} is not an analysis week (a Monday from {weekly_partitions.start:%Y-%m-%d} "
+            "up to the last complete week)"
+        )
+    return week
+
+
+def report_command(args: argparse.Namespace) -> bool:
+    ok = materialize_report(args.week or default_weeks())
     output = settings.output_dir()
     print(f"Warehouse: {settings.warehouse_path()}")
     print(f"Figures:   {output / 'figures'}")
     print(f"Tables:    {output / 'tables'}")
     print(f"Report:    {output / 'report'}")
+    return ok
+
+
+def week_command(args: argparse.Namespace) -> bool:
+    from dagster_project.assets.report import week_page_path
+
+    ok = materialize_weeks([args.week])
+    print(f"Warehouse: {settings.warehouse_path()}")
+    print(f"Report:    {week_page_path(week_key(args.week))}")
+    return ok
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,13 +83,17 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument(
         "--week",
         action="append",
-        type=date.fromisoformat,
+        type=analysis_week,
         help="analysis week (a Monday, YYYY-MM-DD); repeatable; default: every default week",
     )
+    report.set_defaults(run=report_command)
+    week = commands.add_parser(
+        "week", help="materialize one analysis week through to its own report page"
+    )
+    week.add_argument("week", type=analysis_week, help="the week's Monday, YYYY-MM-DD")
+    week.set_defaults(run=week_command)
     args = parser.parse_args(argv)
-    ok = materialize_report(args.week or default_weeks())
-    print_outputs()
-    return 0 if ok else 1
+    return 0 if args.run(args) else 1
 
 
 if __name__ == "__main__":

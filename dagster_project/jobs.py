@@ -10,7 +10,7 @@ weekly_report_job = dg.define_asset_job(
     name="weekly_report",
     selection=weekly_assets,
     partitions_def=weekly_partitions,
-    description="Raw inputs, dbt models, checks and figures of one analysis week.",
+    description="Raw inputs, dbt models, checks, figures and the report page of one analysis week.",
 )
 
 cross_week_job = dg.define_asset_job(
