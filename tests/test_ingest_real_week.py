@@ -93,6 +93,11 @@ def test_real_nfcapd_week_runs_through_every_weekly_asset(real_week_env, tmp_pat
     # What the report shows about its inputs, as the instance recorded the load.
     with dg.DagsterInstance.from_config(real_week_env["DAGSTER_HOME"]) as instance:
         recorded = run_history.input_provenance(instance, "raw_flows", date.fromisoformat(WEEK))
+        page_record = instance.fetch_materializations(
+            dg.AssetRecordsFilter(dg.AssetKey("week_report_page"), asset_partitions=[WEEK]),
+            limit=1,
+        ).records[0]
+    page_metadata = page_record.asset_materialization.metadata
     assert recorded.details["source"] == "real"
     assert recorded.details["sources"].startswith("zoom-capture (nfcapd flows)")
     assert run_history.data_note([recorded]) == "Source: real flow and usage records."
@@ -104,6 +109,9 @@ def test_real_nfcapd_week_runs_through_every_weekly_asset(real_week_env, tmp_pat
     body = page.split("<body>", 1)[1].lower()
     assert "synthetic" not in body and "calibration" not in body
     assert "No data for mobile in this week" in page
+    assert page_metadata["data"].value == "real"
+    assert page_metadata["sources"].value.startswith("zoom-capture (nfcapd flows)")
+    assert page_metadata["sampling"].value == f"{WEEK}: 1:4"
     rows = body_rows(page)["week_ports_broadband"]
     shown = {row: float(cells[1]) for row, cells in zip(BROADBAND_PORT_ROWS, rows, strict=True)}
     share = {(protocol, port): value for protocol, port, _, value in shares}

@@ -6,7 +6,9 @@ from dagster_project.report import (
     InputProvenance,
     Provenance,
     ReportContent,
+    provenance_facts,
     render_report,
+    report_summary,
 )
 from tests.html_tables import body_rows
 
@@ -61,3 +63,22 @@ def test_synthetic_data_is_announced_and_real_data_is_not():
     real = render_report(content("real"))
     assert "<strong>synthetic</strong>" not in real
     assert "2023-05-29, 2024-06-03" in real  # identical loads share one provenance row
+
+
+def test_provenance_facts_say_what_the_data_is_and_how_it_was_checked():
+    inputs = (
+        InputProvenance("raw_flows", "2019-09-23", {"source": "real", "sources": "bras (nfcapd)"}),
+    )
+    real = Provenance("UTC", {"2019-09-23": "1:4"}, inputs, CHECKS)
+    assert provenance_facts(real) == {
+        "data": "real",
+        "sources": "bras (nfcapd)",
+        "sampling": "2019-09-23: 1:4",
+        "time_zone": "UTC",
+        "validation": "2 of 5 passed",
+    }
+    assert provenance_facts(content().provenance)["data"] == "synthetic"
+    page = ReportContent("2019-09-23", (), (), real, notes=("No data for mobile in this week.",))
+    summary = report_summary(page)
+    assert "Data: real. Sources: bras (nfcapd)" in summary
+    assert "No data for mobile in this week." in summary
