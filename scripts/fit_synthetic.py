@@ -28,7 +28,9 @@ HEADER = """\
 #
 # volume.<service>.<direction>.<year>: the per-user daily volume model (density over
 #   log10 bytes/day, see dagster_project/synthetic/distribution.py), the published target
-#   it was fitted to (MB/day, top shares in %) and what the model itself gives.
+#   it was fitted to (MB/day, top shares in %) and what the model itself gives (also
+#   peak_margin: how clearly the mode bin stands out of its neighbours; flank_dip: how far
+#   the histogram is from one smooth peak, 0 when it is one).
 # ports.<service>.<year>: byte share (%) per "protocol/port" category ("dynamic": both ports
 #   dynamic); 2019 is extrapolated from 2020-2021 (the report's tables start in 2020).
 # monthly: anchor levels of the monthly totals (OUT January 2020 = 1 per service) and the

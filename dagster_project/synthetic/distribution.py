@@ -5,12 +5,22 @@ One population (service, direction, year) is a mixture of three parts, all on th
 * the bulk of users: a cusp at the mode with an exponential flank on each side (an asymmetric
   Laplace law, i.e. a double-Pareto law on the linear axis) whose right flank is tapered by a
   Gaussian factor so that every moment is finite; the cusp is what makes the mode a sharp,
-  well-defined 0.05-decade bin, and a slower left flank puts the median below the mode;
-* light users (occasional use): a normal bump `light_offset` decades below the mode;
+  well-defined 0.05-decade bin;
+* light users (occasional use): a normal part `light_offset` decades below the mode, as wide
+  as `light_sd`; it carries the long left flank that puts the median well below the mode;
 * heavy users (heavy uploaders in IN): a normal bump `heavy_offset` decades above the mode.
 
-Statistics (mean, median, top-user shares, binned histogram) are computed on a fine grid,
-which keeps them smooth in the parameters so that `scipy.optimize` can fit them.
+The published curves are single smooth peaks, close to log-normal on the semi-log plot. A
+narrow light part a decade or more below the mode shows as a shoulder or a plateau on the
+left flank, so its width and offset are fitted too, under the constraint measured by
+`flank_dip`: on each flank the histogram climbs towards the peak bin by bin, with steps that
+grow (and at most shrink again near the peak), never a flat stretch followed by a second
+climb. A wide light part merges into the flank instead of sitting on it; keeping the light
+users as their own part, rather than one skewed law, keeps every statistic a smooth
+function of few parameters with a plain meaning.
+
+Statistics (mean, median, top-user shares, binned histogram, flank shape) are computed on a
+fine grid, which keeps them smooth in the parameters so that `scipy.optimize` can fit them.
 """
 
 from dataclasses import asdict, dataclass, fields
@@ -22,6 +32,7 @@ GRID_BELOW_MODE = 8.0
 GRID_ABOVE_MODE = 6.0
 MODE_BIN_WIDTH = 0.05  # decades, as in the report's mode definition
 EXTREME_FRACTION = 1e-4
+FLANK_FLOOR = 0.02  # bins below this fraction of the peak bin are tail, not flank
 
 
 @dataclass(frozen=True)
@@ -103,6 +114,7 @@ class VolumeStatistics:
     top10_share: float
     extreme_share: float  # share of the top 0.01 %: keep small, or sample means wander
     peak_margin: float  # 1 - (fullest neighbour bin / peak bin), after light smoothing
+    flank_dip: float  # 0 for a single smooth peak; see `flank_dip`
 
 
 class GridLaw:
@@ -140,6 +152,7 @@ class GridLaw:
             top10_share=top_share(0.10),
             extreme_share=top_share(EXTREME_FRACTION),
             peak_margin=peak_margin(masses),
+            flank_dip=flank_dip(masses),
         )
 
     def bin_masses(self) -> tuple[np.ndarray, int]:
@@ -165,6 +178,35 @@ def peak_margin(masses: np.ndarray) -> float:
         neighbours = max(series[max(peak - 1, 0)], series[min(peak + 1, len(series) - 1)])
         margins.append(1.0 - float(neighbours) / float(series[peak]))
     return min(margins)
+
+
+def flank_dip(masses: np.ndarray) -> float:
+    """How far the histogram is from one smooth peak: 0 when it is, about 0.1 for a shoulder.
+
+    On each side of the fullest bin, over the bins holding at least FLANK_FLOOR of the peak
+    bin, the histogram must climb towards the peak bin by bin (a bin that does not climb
+    counts as a dip of the whole steepest step), and its steps must be unimodal: steeper and
+    steeper, then possibly gentler, but never gentler and then steeper again, which is what
+    a plateau or a second bump on a flank looks like. The result is the deepest such sag of
+    a step below the steeper steps on both sides of it, relative to the steepest step.
+    """
+    peak = int(np.argmax(masses))
+    flank = np.flatnonzero(masses >= FLANK_FLOOR * masses[peak])
+    low, high = int(flank.min()), int(flank.max())
+    rises = np.diff(masses[low : peak + 1])
+    falls = -np.diff(masses[peak : high + 1])[::-1]  # ordered from the tail towards the peak
+    return max(_step_sag(rises), _step_sag(falls))
+
+
+def _step_sag(steps: np.ndarray) -> float:
+    if len(steps) == 0:
+        return 0.0
+    steepest = float(steps.max())
+    if steepest <= 0 or steps.min() <= 0:
+        return 1.0
+    before = np.maximum.accumulate(steps)
+    after = np.maximum.accumulate(steps[::-1])[::-1]
+    return float(np.max(np.minimum(before, after) - steps)) / steepest
 
 
 def _normal(y: np.ndarray, sd: float) -> np.ndarray:

@@ -4,9 +4,10 @@ Each population (service, direction, year) is fitted on its own with `scipy.opti
 the mode sits on the published 0.05-decade bin by construction, and the shape parameters
 are chosen so that the model's mean and median (and, where the report publishes them, the
 top-1 % and top-10 % shares) match the published values while the fullest bin stands out
-from its neighbours even after a light smoothing. Years without published top shares
-borrow the tail shape of the reference year (the one that has them) and are pulled
-gently towards it, so the shape drifts smoothly from year to year.
+from its neighbours even after a light smoothing and the histogram stays one smooth peak
+(no shoulder or plateau on either flank, see `distribution.flank_dip`). Years without
+published top shares borrow the tail shape of the reference year (the one that has them)
+and are pulled gently towards it, so the shape drifts smoothly from year to year.
 """
 
 import math
@@ -18,9 +19,11 @@ from scipy import optimize
 from dagster_project.synthetic.distribution import VolumeDistribution, VolumeStatistics
 
 MB = 1e6
-LIGHT_SD = 0.5
 HEAVY_SD = 0.35
 MIN_PEAK_MARGIN = 0.03
+# Largest sag of the histogram's steps a flank may have (0: one smooth peak; a visible
+# shoulder is about 0.1).
+MAX_FLANK_DIP = 0.01
 # Volume share of the top 0.01 % of users the model may have: a heavier extreme tail makes the
 # mean of a few thousand users hinge on a handful of them.
 MAX_EXTREME_SHARE = 0.02
@@ -58,18 +61,26 @@ SHAPE_PARAMETERS = (
     Parameter("right_rate", 0.1, 8.0, 2.0, 1.0),
     Parameter("right_taper", 0.15, 3.0, 0.8, 0.5),
     Parameter("light_weight", 0.0, 0.35, 0.1, 0.1),
-    Parameter("light_offset", 0.4, 2.0, 1.0, 0.5),
+    Parameter("light_offset", 0.4, 3.0, 1.0, 0.5),
+    Parameter("light_sd", 0.3, 1.5, 0.8, 0.3),
     Parameter("heavy_weight", 0.0, 0.06, 0.015, 0.01),
     Parameter("heavy_offset", 0.2, 3.0, 1.0, 0.5),
 )
 # Parameters a year without published top shares may move; the rest follow the reference year.
-YEAR_PARAMETERS = ("left_rate", "right_rate", "right_taper", "light_weight", "light_offset")
+YEAR_PARAMETERS = (
+    "left_rate",
+    "right_rate",
+    "right_taper",
+    "light_weight",
+    "light_offset",
+    "light_sd",
+)
 
 
 def distribution_from(
     mode_bin: int, values: dict[str, float], fixed: dict[str, float] | None = None
 ) -> VolumeDistribution:
-    merged = {"light_sd": LIGHT_SD, "heavy_sd": HEAVY_SD, **(fixed or {}), **values}
+    merged = {"heavy_sd": HEAVY_SD, **(fixed or {}), **values}
     return VolumeDistribution.from_dict({"mode_log10": mode_bin / 20, **merged})
 
 
@@ -78,8 +89,9 @@ def residuals(statistics: VolumeStatistics, target: FitTarget) -> list[float]:
     misfit = [
         100 * math.log10(statistics.mean / (target.mean_mb * MB)),
         100 * math.log10(statistics.median / (target.median_mb * MB)),
-        50 * max(0.0, MIN_PEAK_MARGIN - statistics.peak_margin),
+        80 * max(0.0, MIN_PEAK_MARGIN - statistics.peak_margin),
         100 * max(0.0, statistics.extreme_share - MAX_EXTREME_SHARE),
+        300 * max(0.0, statistics.flank_dip - MAX_FLANK_DIP),
         5 * (statistics.mode_bin - target.mode_bin),
     ]
     if target.has_top_shares:
@@ -134,6 +146,7 @@ def describe_fit(distribution: VolumeDistribution, target: FitTarget) -> dict[st
         "top10_percent": round(100 * statistics.top10_share, 2),
         "top0.01_percent": round(100 * statistics.extreme_share, 2),
         "peak_margin": round(float(statistics.peak_margin), 4),
+        "flank_dip": round(float(statistics.flank_dip), 4),
     }
     return achieved
 
