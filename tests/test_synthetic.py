@@ -13,7 +13,8 @@ from dagster_project.partitions import week_bounds_utc
 from dagster_project.raw_schema import ASSIGNMENTS, FLOWS, MONTHLY_TOTALS, USAGE_COUNTERS
 from dagster_project.reference import load_published
 from dagster_project.synthetic import SyntheticConfig, split_over_days
-from dagster_project.synthetic.fit import FitTarget, fit_distribution
+from dagster_project.synthetic.distribution import VolumeDistribution, flank_dip
+from dagster_project.synthetic.fit import MAX_FLANK_DIP, FitTarget, fit_distribution
 from dagster_project.synthetic.parameters import load_parameters, volume_distribution
 from dagster_project.synthetic.population import draw_volumes
 from dagster_project.synthetic.ports import assign_categories, port_mix
@@ -188,6 +189,55 @@ def test_fit_hits_mean_median_and_mode_bin():
     assert fitted.mean / 1e6 == pytest.approx(90.0, rel=0.01)
     assert fitted.median / 1e6 == pytest.approx(40.0, rel=0.01)
     assert fitted.mode_bin == target.mode_bin == 157
+    assert fitted.flank_dip <= 2 * MAX_FLANK_DIP
+
+
+def bins_of(masses_at_centres: np.ndarray) -> np.ndarray:
+    return masses_at_centres / masses_at_centres.sum()
+
+
+def test_flank_dip_is_zero_for_single_peaks_and_large_for_shoulders():
+    x = np.arange(-6, 6, 0.05)
+    normal = bins_of(np.exp(-0.5 * x**2))
+    cusp = bins_of(np.exp(np.where(x < 0, 1.5 * x, -3 * x)))
+    shoulder = bins_of(np.exp(-0.5 * x**2) + 0.4 * np.exp(-0.5 * ((x + 2.5) / 0.5) ** 2))
+    rise = np.where(x < -1.2, 0.3, 0.3 ** (-x / 1.2))
+    left_tail = 0.3 * np.exp(3 * (x + 2))
+    plateau = bins_of(np.where(x < -2, left_tail, np.where(x < 0, rise, np.exp(-3 * x))))
+    tilted = bins_of(np.where(x < -2, left_tail, np.where(x < 0, rise + 0.01 * x, np.exp(-3 * x))))
+    assert flank_dip(normal) == pytest.approx(0, abs=1e-12)
+    assert flank_dip(cusp) == pytest.approx(0, abs=1e-12)
+    assert flank_dip(shoulder) > 0.1
+    assert flank_dip(plateau) == 1.0  # a flat run of bins does not climb at all
+    assert flank_dip(tilted) > 0.5  # nor does a nearly flat one, to the eye
+
+
+# A visible shoulder or plateau makes flank_dip about 0.1 or more; the fit allows MAX_FLANK_DIP.
+SMOOTH_PEAK_MAX_DIP = 2 * MAX_FLANK_DIP
+# Bins below this fraction of the peak bin lie off the plotted axis or hold no user of a week.
+MONOTONE_FLOOR = 1e-4
+
+
+def fitted_populations():
+    volume = load_parameters(SMALL.parameters_path)["volume"]
+    for service, directions in volume.items():
+        for direction, years in directions.items():
+            for year, entry in years.items():
+                yield f"{service}-{direction}-{year}", entry["model"]
+
+
+@pytest.mark.parametrize(("population", "model"), list(fitted_populations()))
+def test_every_fitted_density_is_one_smooth_peak(population, model):
+    """On the model's 0.05-decade histogram (the bins of Figures 3, 4 and 11): every bin
+    holding at least MONOTONE_FLOOR of the peak bin is fuller than the one before it up to the
+    mode bin and emptier after it, and on the flanks the steps never sag (flank_dip) below
+    steeper steps on both sides, which a plateau or a second bump would make them do."""
+    masses, _ = VolumeDistribution.from_dict(model).law().bin_masses()
+    peak = int(np.argmax(masses))
+    visible = np.flatnonzero(masses >= MONOTONE_FLOOR * masses[peak])
+    assert (np.diff(masses[visible.min() : peak + 1]) > 0).all(), population
+    assert (np.diff(masses[peak : visible.max() + 1]) < 0).all(), population
+    assert flank_dip(masses) <= SMOOTH_PEAK_MAX_DIP, population
 
 
 def test_port_mix_sums_to_100_and_extrapolates_2019():
