@@ -19,6 +19,10 @@ weekly_partitions = dg.WeeklyPartitionsDefinition(
     timezone=analysis_timezone(),
     fmt="%Y-%m-%d",
 )
+# Every weekly step reads `context.partition_key` (dbt gets one week's vars; a load replaces
+# one week), so a backfill must launch one run per week. dagster-dbt would otherwise default
+# its time-partitioned assets to a single run over the whole range.
+ONE_WEEK_PER_RUN = dg.BackfillPolicy.multi_run(max_partitions_per_run=1)
 
 # The week each year's report compares (late May / early June; 2023 and 2024 are the
 # weeks the Vol. 64 report names).

@@ -7,6 +7,7 @@ DuckDB warehouse is in its concurrency pool, so the run queue never overlaps two
 import dagster as dg
 import pytest
 
+from dagster_project.partitions import ONE_WEEK_PER_RUN
 from dagster_project.resources import WAREHOUSE_POOL
 
 # Layers from inputs to the report; report tables sit beside the figures.
@@ -78,3 +79,20 @@ def test_jobs_split_weekly_and_cross_week_assets(asset_graph):
     # Together the two jobs cover every asset: the schedule and sensors leave nothing out.
     assert weekly_keys == partitioned
     assert cross_week_keys == unpartitioned
+
+
+def test_weekly_assets_backfill_one_week_per_run(asset_graph):
+    """A backfill over many weeks launches one run per week for every weekly asset.
+
+    dagster-dbt gives time-partitioned dbt assets a single-run policy by default, which would
+    hand the weekly dbt step a range of weeks while it builds exactly one.
+    """
+    wrong = sorted(
+        assets_def.op.name
+        for assets_def in asset_graph.assets_defs
+        if assets_def.is_executable
+        and assets_def.keys  # asset checks alone run with the asset they check
+        and assets_def.partitions_def is not None
+        and assets_def.backfill_policy != ONE_WEEK_PER_RUN
+    )
+    assert not wrong, f"add backfill_policy=ONE_WEEK_PER_RUN to: {', '.join(wrong)}"

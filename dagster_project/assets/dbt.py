@@ -7,7 +7,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from dagster_project.dbt_project import dbt_project, translator
-from dagster_project.partitions import COMPARISON_WEEKS, weekly_partitions
+from dagster_project.partitions import COMPARISON_WEEKS, ONE_WEEK_PER_RUN, weekly_partitions
 from dagster_project.resources import WAREHOUSE_POOL
 from dagster_project.settings import analysis_timezone
 
@@ -28,6 +28,7 @@ def week_vars(partition_key: str) -> dict[str, str]:
     dagster_dbt_translator=translator,
     select="tag:weekly",
     partitions_def=weekly_partitions,
+    backfill_policy=ONE_WEEK_PER_RUN,
     name="weekly_dbt_models",
     pool=WAREHOUSE_POOL,
 )

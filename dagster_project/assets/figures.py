@@ -27,7 +27,12 @@ from dagster_project.assets.report_inputs import (
 from dagster_project.catalogue import ReportItem, item
 from dagster_project.figures.ports import SERVICE_BUCKETS
 from dagster_project.marts import read_table, read_week, read_weeks, with_year
-from dagster_project.partitions import DEFAULT_WEEK, SEASONAL_WEEKS, weekly_partitions
+from dagster_project.partitions import (
+    DEFAULT_WEEK,
+    ONE_WEEK_PER_RUN,
+    SEASONAL_WEEKS,
+    weekly_partitions,
+)
 from dagster_project.resources import WAREHOUSE_POOL, WarehouseResource
 
 
@@ -156,6 +161,7 @@ report_figures = [
     group_name="figures",
     deps=["port_usage"],
     partitions_def=weekly_partitions,
+    backfill_policy=ONE_WEEK_PER_RUN,
     kinds={"matplotlib"},
     tags={"partitioned": "weekly"},
     pool=WAREHOUSE_POOL,

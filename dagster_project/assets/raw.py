@@ -5,7 +5,7 @@ from typing import Any
 
 import dagster as dg
 
-from dagster_project.partitions import weekly_partitions
+from dagster_project.partitions import ONE_WEEK_PER_RUN, weekly_partitions
 from dagster_project.raw_schema import ASSIGNMENTS, FLOWS, QUARANTINE, USAGE_COUNTERS, RawTable
 from dagster_project.resources import WAREHOUSE_POOL, SourcesResource, WarehouseResource
 from dagster_project.sources import LoadReport, load_monthly_totals, load_week
@@ -49,6 +49,7 @@ WEEKLY_RAW_TABLES = (FLOWS, ASSIGNMENTS, USAGE_COUNTERS, QUARANTINE)
 @dg.multi_asset(
     specs=[_raw_spec(table) for table in WEEKLY_RAW_TABLES],
     partitions_def=weekly_partitions,
+    backfill_policy=ONE_WEEK_PER_RUN,
     pool=WAREHOUSE_POOL,
 )
 def raw_week(

@@ -23,7 +23,7 @@ from dagster_project.assets.report_inputs import CROSS_WEEK_TAGS, ReportInputs
 from dagster_project.assets.tables import TABLE_INPUTS, table_paths
 from dagster_project.catalogue import FIGURES, TABLES, ReportItem
 from dagster_project.marts import read_week, sampling_intervals
-from dagster_project.partitions import DEFAULT_WEEK, week_key, weekly_partitions
+from dagster_project.partitions import DEFAULT_WEEK, ONE_WEEK_PER_RUN, week_key, weekly_partitions
 from dagster_project.report import (
     CheckStatus,
     Provenance,
@@ -138,6 +138,7 @@ def week_page_path(week: str) -> Path:
     group_name="report",
     deps=list(WEEK_MARTS),
     partitions_def=weekly_partitions,
+    backfill_policy=ONE_WEEK_PER_RUN,
     kinds={"html"},
     tags={"partitioned": "weekly"},
     pool=WAREHOUSE_POOL,
