@@ -292,6 +292,50 @@ def unattributed_traffic_share(
     return ValidationBatch(frame, "attributed vs unattributed flow bytes per service, whole week")
 
 
+def quarantined_share(
+    con: duckdb.DuckDBPyConnection, week_start: date | None, max_rows: int = DEFAULT_MAX_ROWS
+) -> ValidationBatch:
+    """Per raw input, the percentage of the week's records the load rejected, with the most
+    frequent reason: a collector gone wrong still loads its good rows, and this says so."""
+    loaded = " union all ".join(
+        f"select '{table}' as source, count(*) as loaded_rows "
+        f"from raw.{table} where week_start = $week"
+        for table in ("flows", "assignments", "usage_counters")
+    )
+    frame = con.execute(
+        f"""
+        with loaded as ({loaded}),
+        rejected_by_reason as (
+            select source, reason, count(*) as records
+            from raw.quarantine
+            where week_start = $week
+            group by source, reason
+        ),
+        rejected as (
+            select
+                source,
+                sum(records) as quarantined_rows,
+                first(reason order by records desc, reason) as most_frequent_reason
+            from rejected_by_reason
+            group by source
+        )
+        select
+            source,
+            coalesce(loaded_rows, 0) as loaded_rows,
+            coalesce(quarantined_rows, 0) as quarantined_rows,
+            coalesce(
+                100.0 * quarantined_rows / (coalesce(loaded_rows, 0) + quarantined_rows), 0
+            ) as quarantined_pct,
+            most_frequent_reason
+        from loaded
+        full join rejected using (source)
+        order by source
+        """,
+        {"week": week_start},
+    ).df()
+    return ValidationBatch(frame, "loaded and quarantined records per raw input, whole week")
+
+
 def mart_rows(table: str, derived_columns: str = "", order_by: str = "all") -> FrameFetcher:
     """A fetcher of a mart's rows (the partition's week for weekly marts), capped at max_rows.
 

@@ -372,3 +372,22 @@ def test_capped_assignments_keep_overlapping_rows() -> None:
     con = warehouse(assignment_rows=overlapping)
     batch = CHECKS["gx_raw_assignments"].fetch(con, data.WEEK, max_rows=1)
     assert batch.frame["overlaps_earlier_interval"].tolist() == [True]
+
+
+def test_quarantine_above_one_percent_warns_with_the_most_frequent_reason() -> None:
+    con = warehouse()
+    loaded_flows = len(data.flows())
+    rejected = [("bad port", 2), ("rate 0", 1)]
+    for reason, count in rejected:
+        for row in range(count):
+            con.execute(
+                "insert into raw.quarantine (week_start, source, source_file, source_row, reason) "
+                "values (?, 'flows', 'nfcapd.202406031200', ?, ?)",
+                [data.WEEK, row + 1, reason],
+            )
+    outcome = run(con, "gx_quarantine_share")
+    assert failures(outcome) == {(BETWEEN, "quarantined_pct")}
+    [flows] = outcome.failed[0].examples
+    assert flows["source"] == "flows"
+    assert flows["most_frequent_reason"] == "bad port"
+    assert flows["quarantined_pct"] == pytest.approx(100 * 3 / (loaded_flows + 3))

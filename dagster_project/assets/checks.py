@@ -87,6 +87,7 @@ SUITE_CHECKS: tuple[SuiteCheck, ...] = (
     SuiteCheck(
         "user_count_drift", "raw_assignments", frames.subscriber_count_change, blocking=False
     ),
+    SuiteCheck("quarantine_share", "raw_quarantine", frames.quarantined_share, blocking=False),
     SuiteCheck(
         "unattributed_traffic",
         "int_flows_attributed",
