@@ -45,6 +45,11 @@ def read_table(warehouse: WarehouseResource, table: str) -> pd.DataFrame:
         return con.execute(f"select * from main.{table} order by all").df()
 
 
+def service_rows(frame: pd.DataFrame, service: str) -> pd.DataFrame:
+    """The rows of one service (broadband or mobile) of a mart."""
+    return frame[frame["service"] == service]
+
+
 def with_year(frame: pd.DataFrame) -> pd.DataFrame:
     """Label each comparison week's rows with the report year it stands for."""
     weeks = pd.to_datetime(frame["week_start"]).dt.date

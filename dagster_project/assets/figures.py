@@ -12,21 +12,20 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import pandas as pd
 
 from dagster_project import figures, run_history, settings
 from dagster_project.assets.report_inputs import (
-    CROSS_WEEK_TAGS,
     FIVE_YEAR_WEEKS,
     PANDEMIC_ERA_WEEKS,
     YEAR_ON_YEAR_WEEKS,
     ReportInputs,
+    cross_week_output,
     markdown_image,
     output_metadata,
 )
 from dagster_project.catalogue import ReportItem, item
 from dagster_project.figures.ports import SERVICE_BUCKETS
-from dagster_project.marts import read_table, read_week, read_weeks, with_year
+from dagster_project.marts import read_table, read_week, read_weeks, service_rows, with_year
 from dagster_project.partitions import (
     DEFAULT_WEEK,
     ONE_WEEK_PER_RUN,
@@ -53,26 +52,11 @@ Draw = Callable[[WarehouseResource, str, str], bytes]
 def cross_week_figure(entry: ReportItem, inputs: ReportInputs, draw: Draw) -> dg.AssetsDefinition:
     """A figure asset drawn from validated marts; `draw(warehouse, title, footnote)`."""
 
-    @dg.asset(
-        name=entry.name,
-        group_name="figures",
-        deps=list(entry.marts),
-        kinds={"matplotlib"},
-        tags=CROSS_WEEK_TAGS,
-        pool=WAREHOUSE_POOL,
-        description=f"{entry.title}. {entry.caption}",
-    )
-    def _figure(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-        footnote = inputs.validated_note(context, entry.marts)
+    def render(warehouse: WarehouseResource, footnote: str) -> dict[str, Any]:
         png = draw(warehouse, entry.title, footnote)
-        path = write_figure(png, entry.name)
-        return dg.MaterializeResult(metadata=figure_metadata(png, path))
+        return figure_metadata(png, write_figure(png, entry.name))
 
-    return _figure
-
-
-def _service(frame: pd.DataFrame, service: str) -> pd.DataFrame:
-    return frame[frame["service"] == service]
+    return cross_week_output(entry, inputs, "figures", "matplotlib", render)
 
 
 def draw_monthly(warehouse: WarehouseResource, title: str, note: str) -> bytes:
@@ -86,24 +70,24 @@ def draw_weekday_hourly(
     title: str,
     note: str,
 ) -> bytes:
-    hourly = _service(read_weeks(warehouse, "weekday_hourly_traffic", weeks), "broadband")
+    hourly = service_rows(read_weeks(warehouse, "weekday_hourly_traffic", weeks), "broadband")
     return figures.weekday_hourly_figure(hourly, title, note, directions)
 
 
 def draw_density(
     service: str, weeks: tuple[date, ...], warehouse: WarehouseResource, title: str, note: str
 ) -> bytes:
-    distribution = _service(read_weeks(warehouse, "usage_distribution", weeks), service)
+    distribution = service_rows(read_weeks(warehouse, "usage_distribution", weeks), service)
     return figures.density_figure(with_year(distribution), title, note)
 
 
 def draw_scatter(service: str, warehouse: WarehouseResource, title: str, note: str) -> bytes:
-    sample = _service(read_weeks(warehouse, "user_sample", [DEFAULT_WEEK]), service)
+    sample = service_rows(read_weeks(warehouse, "user_sample", [DEFAULT_WEEK]), service)
     return figures.scatter_figure(sample, f"{title}\nweek of {DEFAULT_WEEK}", note)
 
 
 def draw_port_week(service: str, warehouse: WarehouseResource, title: str, note: str) -> bytes:
-    hourly = _service(read_weeks(warehouse, "hourly_port_traffic", YEAR_ON_YEAR_WEEKS), service)
+    hourly = service_rows(read_weeks(warehouse, "hourly_port_traffic", YEAR_ON_YEAR_WEEKS), service)
     buckets = SERVICE_BUCKETS[service]
     return figures.hourly_port_figure(hourly[hourly["bucket"].isin(buckets)], title, note)
 

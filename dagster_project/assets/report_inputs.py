@@ -1,6 +1,8 @@
-"""Which weeks each cross-week figure and table compares, and the gate on their validation."""
+"""Which weeks each cross-week figure and table compares, the gate on their validation, and
+the asset that renders one of them."""
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -9,8 +11,10 @@ from typing import Any
 import dagster as dg
 
 from dagster_project import run_history
+from dagster_project.catalogue import ReportItem
 from dagster_project.partitions import COMPARISON_WEEKS, PRE_PANDEMIC_WEEK
 from dagster_project.report import CheckStatus, InputProvenance
+from dagster_project.resources import WAREHOUSE_POOL, WarehouseResource
 
 THIS_YEAR = max(COMPARISON_WEEKS)
 YEAR_ON_YEAR_WEEKS = (COMPARISON_WEEKS[THIS_YEAR - 1], COMPARISON_WEEKS[THIS_YEAR])
@@ -78,3 +82,28 @@ def output_metadata(path: Path, preview_markdown: str) -> dict[str, Any]:
         "path": dg.MetadataValue.path(str(path)),
         "preview": dg.MetadataValue.md(preview_markdown),
     }
+
+
+# Render(warehouse, note) -> the output's metadata; `note` is the data footnote of the inputs.
+Render = Callable[[WarehouseResource, str], dict[str, Any]]
+
+
+def cross_week_output(
+    entry: ReportItem, inputs: ReportInputs, group_name: str, kind: str, render: Render
+) -> dg.AssetsDefinition:
+    """A figure or table asset: rendered from validated marts of the weeks it compares."""
+
+    @dg.asset(
+        name=entry.name,
+        group_name=group_name,
+        deps=list(entry.marts),
+        kinds={kind},
+        tags=CROSS_WEEK_TAGS,
+        pool=WAREHOUSE_POOL,
+        description=f"{entry.title}. {entry.caption}",
+    )
+    def _output(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        note = inputs.validated_note(context, entry.marts)
+        return dg.MaterializeResult(metadata=render(warehouse, note))
+
+    return _output

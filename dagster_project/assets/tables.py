@@ -3,21 +3,21 @@
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
-import pandas as pd
 
 from dagster_project import settings, tables
 from dagster_project.assets.report_inputs import (
-    CROSS_WEEK_TAGS,
     FIVE_YEAR_WEEKS,
     ReportInputs,
+    cross_week_output,
     output_metadata,
 )
 from dagster_project.catalogue import ReportItem, item
-from dagster_project.marts import read_table, read_weeks, with_year
+from dagster_project.marts import read_table, read_weeks, service_rows, with_year
 from dagster_project.partitions import COMPARISON_WEEKS, MONTHLY_TOTALS_TO
-from dagster_project.resources import WAREHOUSE_POOL, WarehouseResource
+from dagster_project.resources import WarehouseResource
 
 # Build(warehouse, name, title, footer) -> the table as shown.
 Build = Callable[[WarehouseResource, str, str, str], tables.ReportTable]
@@ -39,38 +39,22 @@ def write_table(table: tables.ReportTable) -> tuple[Path, Path]:
 def cross_week_table(entry: ReportItem, inputs: ReportInputs, build: Build) -> dg.AssetsDefinition:
     """A table asset built from validated marts, written as Markdown and as an HTML fragment."""
 
-    @dg.asset(
-        name=entry.name,
-        group_name="tables",
-        deps=list(entry.marts),
-        kinds={"pandas"},
-        tags=CROSS_WEEK_TAGS,
-        pool=WAREHOUSE_POOL,
-        description=f"{entry.title}. {entry.caption}",
-    )
-    def _table(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-        footer = inputs.validated_note(context, entry.marts)
+    def render(warehouse: WarehouseResource, footer: str) -> dict[str, Any]:
         table = build(warehouse, entry.name, entry.title, footer)
         markdown_path, html_path = write_table(table)
-        return dg.MaterializeResult(
-            metadata={
-                **output_metadata(markdown_path, table.to_markdown()),
-                "html_path": dg.MetadataValue.path(str(html_path)),
-                "dagster/row_count": len(table.rows),
-            }
-        )
+        return {
+            **output_metadata(markdown_path, table.to_markdown()),
+            "html_path": dg.MetadataValue.path(str(html_path)),
+            "dagster/row_count": len(table.rows),
+        }
 
-    return _table
-
-
-def _service(frame: pd.DataFrame, service: str) -> pd.DataFrame:
-    return frame[frame["service"] == service]
+    return cross_week_output(entry, inputs, "tables", "pandas", render)
 
 
 def build_usage_table(
     service: str, decimals: int, warehouse: WarehouseResource, name: str, title: str, footer: str
 ) -> tables.ReportTable:
-    summary = _service(read_table(warehouse, "usage_summary_by_year"), service)
+    summary = service_rows(read_table(warehouse, "usage_summary_by_year"), service)
     return tables.usage_table(name, title, summary, decimals, footer)
 
 
@@ -82,7 +66,7 @@ def build_port_table(
     title: str,
     footer: str,
 ) -> tables.ReportTable:
-    usage = _service(read_table(warehouse, "port_usage_by_year"), service)
+    usage = service_rows(read_table(warehouse, "port_usage_by_year"), service)
     return tables.port_table(name, title, usage, port_rows, footer)
 
 
