@@ -8,6 +8,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from dagster_project import calibration
+
 WEEKS = (date(2023, 5, 29), date(2024, 6, 3))
 BUCKETS = {"TCP 443": 0.55, "TCP 80": 0.07, "TCP >= 1024": 0.06, "UDP 443": 0.22}
 PORT_LABELS = (
@@ -336,17 +338,5 @@ def calibration_comparison() -> pd.DataFrame:
             ("Table 1", "broadband", "OUT", 2024, "mode_bin", 75, 76, 1, 0, "bins", False),
             ("Table 3", "broadband", "", 2024, "tcp", 67.5, 67.31, -0.19, 0.5, "points", True),
         ],
-        columns=[
-            "item",
-            "service",
-            "direction",
-            "year",
-            "statistic",
-            "published",
-            "computed",
-            "deviation",
-            "tolerance",
-            "unit",
-            "passed",
-        ],
+        columns=calibration.COLUMNS,
     )
