@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from datetime import date, timedelta
+from graphlib import TopologicalSorter
 from pathlib import Path
 
 import duckdb
@@ -37,27 +38,6 @@ WEEK = date(2024, 6, 3)
 PPPOE_SUBSCRIBERS = 300_000
 MOBILE_SUBSCRIBERS = 100_000
 IPOE_SUBSCRIBERS = 150_000
-# The weekly models in build order.
-WEEKLY_MODELS = (
-    "stg_flows",
-    "stg_assignments",
-    "stg_usage_counters",
-    "int_address_holders",
-    "int_flows_attributed",
-    "int_subscriber_flow_usage",
-    "int_traffic_hourly",
-    "int_user_week_totals",
-    "int_personal_daily_usage",
-    "user_daily_usage",
-    "usage_summary",
-    "usage_distribution",
-    "top_user_shares",
-    "user_sample",
-    "port_usage",
-    "hourly_port_traffic",
-    "weekday_hourly_traffic",
-    "traffic_attribution",
-)
 # The stored models that read every flow record of the week (through the views before them);
 # the others read per-user or per-hour tables, so a rate per flow would say nothing.
 FLOW_READING_MODELS = {"int_address_holders", "int_subscriber_flow_usage", "int_traffic_hourly"}
@@ -268,9 +248,28 @@ def measure_model(warehouse: Path, workdir: Path, model: str) -> None:
     )
 
 
-def benchmark(workdir: Path, flows: int) -> None:
+def weekly_models_in_build_order(warehouse: Path, workdir: Path) -> list[str]:
+    """The dbt models tagged weekly, each after the models it reads (from dbt's manifest)."""
+    command, env = dbt_command(warehouse, workdir, "parse")
+    subprocess.run(command, cwd=PROJECT_ROOT / "dbt", env=env, capture_output=True, check=True)
+    manifest = json.loads((workdir / "dbt_target" / "manifest.json").read_text())
+    weekly = {
+        unique_id: node
+        for unique_id, node in sorted(manifest["nodes"].items())
+        if node["resource_type"] == "model" and "weekly" in node["tags"]
+    }
+    order = TopologicalSorter(
+        {
+            unique_id: set(node["depends_on"]["nodes"]) & weekly.keys()
+            for unique_id, node in weekly.items()
+        }
+    )
+    return [weekly[unique_id]["name"] for unique_id in order.static_order()]
+
+
+def benchmark(warehouse: Path, workdir: Path, flows: int) -> None:
     print(f"{'model':<28}{'stored as':<13}{'seconds':>9}{'flow rows/s':>14}{'peak MiB':>10}")
-    for model in WEEKLY_MODELS:
+    for model in weekly_models_in_build_order(warehouse, workdir):
         completed = subprocess.run(
             [sys.executable, __file__, "--measure", model, "--workdir", str(workdir)],
             capture_output=True,
@@ -301,7 +300,7 @@ def main() -> None:
     if not arguments.reuse:
         warehouse.unlink(missing_ok=True)
         generate_week(warehouse, arguments.flows)
-    benchmark(arguments.workdir, arguments.flows)
+    benchmark(warehouse, arguments.workdir, arguments.flows)
 
 
 if __name__ == "__main__":
