@@ -123,12 +123,18 @@ def _status_html(status: str) -> str:
     return f'<span class="{css}">{html.escape(status)}</span>'
 
 
-def _grouped_inputs(inputs: tuple[InputProvenance, ...]) -> dict[tuple[str, str], list[str]]:
-    """Weeks per input and provenance, so identical loads of many weeks take one row."""
-    grouped: dict[tuple[str, str], list[str]] = {}
+def _grouped_inputs(
+    inputs: tuple[InputProvenance, ...],
+) -> dict[tuple[str, tuple[str, ...]], list[str]]:
+    """Raw inputs per provenance and weeks: the inputs of one load (flows, assignments and
+    counters share the sources' description) and identical loads of many weeks take one row."""
+    weeks_by_load: dict[tuple[str, str], list[str]] = {}
     for entry in inputs:
         details = "; ".join(f"{key}: {value}" for key, value in sorted(entry.details.items()))
-        grouped.setdefault((entry.asset, details), []).append(entry.week)
+        weeks_by_load.setdefault((entry.asset, details), []).append(entry.week)
+    grouped: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for (asset, details), weeks in weeks_by_load.items():
+        grouped.setdefault((details, tuple(weeks)), []).append(asset)
     return grouped
 
 
@@ -150,9 +156,9 @@ def _check_counts(checks: tuple[CheckStatus, ...]) -> dict[str, dict[str, int]]:
 
 def _provenance_html(provenance: Provenance) -> str:
     inputs = "".join(
-        f"<tr><th>{html.escape(asset)}</th><td>{html.escape(', '.join(weeks))}</td>"
+        f"<tr><th>{html.escape(', '.join(assets))}</th><td>{html.escape(', '.join(weeks))}</td>"
         f"<td>{html.escape(details)}</td></tr>"
-        for (asset, details), weeks in _grouped_inputs(provenance.inputs).items()
+        for (details, weeks), assets in _grouped_inputs(provenance.inputs).items()
     )
     sampling = ", ".join(
         f"{week}: {interval}" for week, interval in sorted(provenance.sampling_intervals.items())
@@ -162,7 +168,7 @@ def _provenance_html(provenance: Provenance) -> str:
         f"<p>Analysis time zone: {html.escape(provenance.time_zone)}. "
         f"Packet sampling (1:N) of the flow records per week: {html.escape(sampling or 'none')}."
         f" Data sources: {html.escape(', '.join(sorted(provenance.sources)))}.</p>"
-        "<h3>Raw inputs</h3><table><thead><tr><th>input</th><th>weeks</th><th>provenance</th>"
+        "<h3>Raw inputs</h3><table><thead><tr><th>inputs</th><th>weeks</th><th>provenance</th>"
         f"</tr></thead><tbody>{inputs}</tbody></table>"
         f"{_validation_html(provenance.checks)}</section>"
     )

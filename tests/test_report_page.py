@@ -82,3 +82,29 @@ def test_provenance_facts_say_what_the_data_is_and_how_it_was_checked():
     summary = report_summary(page)
     assert "Data: real. Sources: bras (nfcapd)" in summary
     assert "No data for mobile in this week." in summary
+
+
+def test_raw_inputs_of_one_load_share_one_provenance_row():
+    details = {"source": "real", "sources": "bras (nfcapd flows), radius (csv assignments)"}
+    inputs = (
+        *(
+            InputProvenance(asset, "2019-09-23", details)
+            for asset in ("raw_flows", "raw_assignments")
+        ),
+        InputProvenance("raw_flows", "2019-09-30", {**details, "files": "2"}),
+    )
+    page = render_report(
+        ReportContent(
+            week="2019-09-23",
+            figures=(),
+            tables=(),
+            provenance=Provenance("UTC", {"2019-09-23": "1:4"}, inputs, CHECKS),
+            calibration_html=None,
+        )
+    )
+    rows = next(rows for rows in body_rows(page).values() if rows and "raw_" in rows[0][0])
+    assert [row[:2] for row in rows] == [
+        ["raw_flows, raw_assignments", "2019-09-23"],
+        ["raw_flows", "2019-09-30"],
+    ]
+    assert page.count("bras (nfcapd flows), radius (csv assignments)") == 3  # banner, 2 rows
