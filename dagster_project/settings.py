@@ -35,3 +35,9 @@ def inbox_dir() -> Path:
 def analysis_timezone() -> str:
     """Time zone that defines days, hours and week boundaries of the analysis."""
     return os.environ.get("TRAFFICREPORT_TZ", "Asia/Tokyo")
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB's memory limit for every warehouse connection and for dbt (dbt/profiles.yml
+    reads the same variable); larger intermediates spill to a temporary directory."""
+    return os.environ.get("TRAFFICREPORT_DUCKDB_MEMORY_LIMIT", "4GB")

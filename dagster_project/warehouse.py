@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.raw_schema import RAW_SCHEMA, RAW_TABLES, RawTable
+from dagster_project.settings import duckdb_memory_limit
 
 
 @contextmanager
@@ -15,7 +16,9 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
     """Open the warehouse; DuckDB allows one writing process, so keep writers short-lived."""
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    con = duckdb.connect(
+        str(path), read_only=read_only, config={"memory_limit": duckdb_memory_limit()}
+    )
     try:
         yield con
     finally:

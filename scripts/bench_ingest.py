@@ -20,7 +20,7 @@ from dagster_project.ingest.config import FlowSource
 from dagster_project.ingest.protocols import register_protocol_tables
 from dagster_project.ingest.quarantine import WeekWindow, create_staging_tables
 from dagster_project.partitions import week_bounds_utc, week_key
-from dagster_project.warehouse import ensure_raw_tables
+from dagster_project.warehouse import connect, ensure_raw_tables
 
 WEEK = date(2024, 6, 3)
 HEADER = (
@@ -80,7 +80,7 @@ def main() -> None:
             f"generated {args.rows:,} rows ({path.stat().st_size / 1e6:.0f} MB) "
             f"in {time.perf_counter() - started:.1f} s"
         )
-        with duckdb.connect(str(Path(scratch) / "bench.duckdb")) as con:
+        with connect(Path(scratch) / "bench.duckdb") as con:
             con.execute(f"set threads = {args.threads}")
             ensure_raw_tables(con)
             register_protocol_tables(con)
