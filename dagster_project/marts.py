@@ -66,3 +66,16 @@ def sampling_intervals(warehouse: WarehouseResource, weeks: Iterable[date]) -> d
             [sorted(set(weeks))],
         ).fetchall()
     return {str(week): intervals for week, intervals in rows}
+
+
+def rejected_records(
+    warehouse: WarehouseResource, weeks: Iterable[date]
+) -> tuple[tuple[str, str, str, int], ...]:
+    """(week, raw input, reason, records) the loads of these weeks sent to the quarantine."""
+    with warehouse.connect(read_only=True) as con:
+        rows = con.execute(
+            "select week_start::varchar, source, reason, count(*) from raw.quarantine "
+            "where week_start in ? group by all order by all",
+            [sorted(set(weeks))],
+        ).fetchall()
+    return tuple((week, source, reason, int(records)) for week, source, reason, records in rows)

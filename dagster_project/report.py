@@ -64,6 +64,8 @@ class Provenance:
     sampling_intervals: dict[str, str]  # week -> distinct 1:N intervals of its flows
     inputs: tuple[InputProvenance, ...]
     checks: tuple[CheckStatus, ...]
+    # (week, raw input, reason, records) of the records the loads rejected
+    rejected: tuple[tuple[str, str, str, int], ...] = ()
 
     @property
     def sources(self) -> set[str]:
@@ -170,7 +172,27 @@ def _provenance_html(provenance: Provenance) -> str:
         f" Data sources: {html.escape(', '.join(sorted(provenance.sources)))}.</p>"
         "<h3>Raw inputs</h3><table><thead><tr><th>inputs</th><th>weeks</th><th>provenance</th>"
         f"</tr></thead><tbody>{inputs}</tbody></table>"
+        f"{_rejected_html(provenance.rejected)}"
         f"{_validation_html(provenance.checks)}</section>"
+    )
+
+
+def _rejected_html(rejected: tuple[tuple[str, str, str, int], ...]) -> str:
+    """The records the loads rejected, counted per week, input and reason."""
+    if not rejected:
+        return "<h3>Rejected records</h3><p>The loads rejected no record.</p>"
+    rows = "".join(
+        f"<tr><td>{html.escape(week)}</td><td>{html.escape(source)}</td>"
+        f"<td>{html.escape(reason)}</td><td>{records:,}</td></tr>"
+        for week, source, reason, records in rejected
+    )
+    total = sum(records for *_, records in rejected)
+    return (
+        f"<h3>Rejected records</h3><p>{total:,} input records were rejected while loading and "
+        "kept in <code>raw.quarantine</code> with their file, line and reason; the figures and "
+        'tables are computed without them.</p><table id="rejected_records"><thead><tr>'
+        "<th>week</th><th>input</th>"
+        f"<th>reason</th><th>records</th></tr></thead><tbody>{rows}</tbody></table>"
     )
 
 

@@ -78,6 +78,11 @@ def test_real_nfcapd_week_runs_through_every_weekly_asset(real_week_env, tmp_pat
             "from raw.flows where week_start = ?",
             [WEEK],
         ).fetchone()
+        rejected = con.execute(
+            "select source, reason, count(*) from raw.quarantine where week_start = ? "
+            "group by all order by all",
+            [WEEK],
+        ).fetchall()
         shares = con.execute(
             "select protocol_name, port, level, share_pct from port_usage "
             "where week_start = ? and service = 'broadband' order by share_pct desc",
@@ -117,3 +122,9 @@ def test_real_nfcapd_week_runs_through_every_weekly_asset(real_week_env, tmp_pat
     share = {(protocol, port): value for protocol, port, _, value in shares}
     assert shown[("UDP", "8801")] == round(share[("UDP", 8801)], 1) > 10
     assert shown[("TCP", "443 (https)")] == round(share[("TCP", 443)], 1) > 10
+    # The records the load rejected are counted on the page, as the quarantine holds them.
+    shown_rejected = [
+        (source, reason, int(records))
+        for week, source, reason, records in body_rows(page)["rejected_records"]
+    ]
+    assert shown_rejected == rejected

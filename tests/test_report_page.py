@@ -1,5 +1,7 @@
 """The report page: self-contained, deterministic, and honest about validation and sources."""
 
+from dataclasses import replace
+
 from dagster_project.catalogue import FIGURES, TABLES
 from dagster_project.report import (
     CheckStatus,
@@ -108,3 +110,18 @@ def test_raw_inputs_of_one_load_share_one_provenance_row():
         ["raw_flows", "2019-09-30"],
     ]
     assert page.count("bras (nfcapd flows), radius (csv assignments)") == 3  # banner, 2 rows
+
+
+def test_rejected_records_are_counted_per_week_input_and_reason():
+    rejected = (
+        ("2019-09-23", "flows", "bad port", 2),
+        ("2019-09-23", "flows", "missing or unparseable timestamp", 1),
+    )
+    provenance = Provenance("UTC", {}, (), CHECKS, rejected)
+    page = render_report(replace(content(), provenance=provenance))
+    assert body_rows(page)["rejected_records"] == [
+        ["2019-09-23", "flows", "bad port", "2"],
+        ["2019-09-23", "flows", "missing or unparseable timestamp", "1"],
+    ]
+    assert "3 input records were rejected while loading" in page
+    assert "The loads rejected no record." in render_report(content())

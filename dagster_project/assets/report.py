@@ -22,7 +22,7 @@ from dagster_project.assets.figures import FIGURE_INPUTS
 from dagster_project.assets.report_inputs import CROSS_WEEK_TAGS, ReportInputs
 from dagster_project.assets.tables import TABLE_INPUTS, table_paths
 from dagster_project.catalogue import FIGURES, TABLES, ReportItem
-from dagster_project.marts import read_week, sampling_intervals
+from dagster_project.marts import read_week, rejected_records, sampling_intervals
 from dagster_project.partitions import DEFAULT_WEEK, ONE_WEEK_PER_RUN, week_key, weekly_partitions
 from dagster_project.report import (
     CheckStatus,
@@ -83,6 +83,7 @@ def _provenance(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
         sampling_intervals=sampling_intervals(warehouse, weeks),
         inputs=run_history.inputs_provenance(context.instance, weeks, monthly=True),
         checks=_all_checks(context),
+        rejected=rejected_records(warehouse, weeks),
     )
 
 
@@ -159,6 +160,7 @@ def week_report_page(
         sampling_intervals=sampling_intervals(warehouse, [week_start]),
         inputs=inputs.provenance(context.instance),
         checks=inputs.validated(context, WEEK_MARTS),
+        rejected=rejected_records(warehouse, [week_start]),
     )
     marts = {mart: read_week(warehouse, mart, week_start) for mart in WEEK_MARTS}
     content = week_content(
