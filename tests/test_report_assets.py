@@ -19,6 +19,7 @@ from dagster_project.assets import report as report_assets
 from dagster_project.assets import tables as table_assets
 from dagster_project.catalogue import FIGURES
 from dagster_project.partitions import COMPARISON_WEEKS, DEFAULT_WEEK, default_weeks, week_key
+from dagster_project.raw_schema import QUARANTINE
 from dagster_project.resources import WarehouseResource
 from tests import report_frames as frames
 from tests.html_tables import body_rows
@@ -57,6 +58,11 @@ def warehouse(tmp_path_factory) -> WarehouseResource:
         con.execute("create table raw.flows (week_start date, sampling_interval integer)")
         con.execute(
             "insert into raw.flows select week, 100 from unnest(?) as t(week)", [default_weeks()]
+        )
+        con.execute(QUARANTINE.create_sql())
+        con.execute(
+            "insert into raw.quarantine values (?, 'flows', 'flows.csv', 7, 'invalid port', '')",
+            [DEFAULT_WEEK],
         )
     return WarehouseResource(path=str(path))
 
@@ -151,6 +157,9 @@ def test_report_run_writes_every_figure_table_and_the_page(first_run, output_dir
     assert "Calibration: 2 of 3 published statistics within tolerance" in page
     table_ids = set(body_rows(page))
     assert {entry.name for entry in report_assets.REPORTED_TABLES} | {"calibration"} <= table_ids
+    assert body_rows(page)["rejected_records"] == [
+        [week_key(DEFAULT_WEEK), "flows", "invalid port", "1"]
+    ]
 
 
 def test_re_rendering_gives_byte_identical_files(first_run, instance, warehouse, output_dir):
