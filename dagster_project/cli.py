@@ -9,32 +9,33 @@ runs.
 
 import argparse
 import sys
-from datetime import date
+from datetime import UTC, datetime
 
 import dagster as dg
 
 from dagster_project import settings
-from dagster_project.partitions import default_weeks, week_key, weekly_partitions
+from dagster_project.weeks.analysis_week import FIRST_WEEK, AnalysisWeek
+from dagster_project.weeks.reference_weeks import default_weeks
 
 
-def materialize_weeks(weeks: list[date]) -> bool:
+def materialize_weeks(weeks: list[AnalysisWeek]) -> bool:
     """One `weekly_report` run per week, oldest first; stops at the first failed week."""
     from dagster_project.definitions import defs
 
     instance = dg.DagsterInstance.get()
     weekly_job = defs.resolve_job_def("weekly_report")
     for week in weeks:
-        print(f"Materializing week {week_key(week)}", flush=True)
+        print(f"Materializing week {week}", flush=True)
         result = weekly_job.execute_in_process(
-            partition_key=week_key(week), instance=instance, raise_on_error=False
+            partition_key=week.key, instance=instance, raise_on_error=False
         )
         if not result.success:
-            print(f"Week {week_key(week)} failed; see run {result.run_id} in the UI", flush=True)
+            print(f"Week {week} failed; see run {result.run_id} in the UI", flush=True)
             return False
     return True
 
 
-def materialize_report(weeks: list[date]) -> bool:
+def materialize_report(weeks: list[AnalysisWeek]) -> bool:
     from dagster_project.definitions import defs
 
     if not materialize_weeks(weeks):
@@ -46,19 +47,22 @@ def materialize_report(weeks: list[date]) -> bool:
     return result.success
 
 
-def analysis_week(text: str) -> date:
-    """A partition key of `weekly_partitions`: a Monday from the first week on."""
-    week = date.fromisoformat(text)
-    if week_key(week) not in weekly_partitions.get_partition_keys():
+def analysis_week(text: str) -> AnalysisWeek:
+    """An analysis week from its Monday (YYYY-MM-DD), from the first week to the last complete."""
+    try:
+        week = AnalysisWeek.from_key(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text} is not an analysis week: {error}") from error
+    if week.start < FIRST_WEEK or week.local_end > datetime.now(UTC):
         raise argparse.ArgumentTypeError(
-            f"{text} is not an analysis week (a Monday from {weekly_partitions.start:%Y-%m-%d} "
+            f"{text} is not an analysis week (a Monday from {FIRST_WEEK} "
             "up to the last complete week)"
         )
     return week
 
 
 def report_command(args: argparse.Namespace) -> bool:
-    ok = materialize_report(args.week or default_weeks())
+    ok = materialize_report(args.week or [AnalysisWeek(week) for week in default_weeks()])
     output = settings.output_dir()
     print(f"Warehouse: {settings.warehouse_path()}")
     print(f"Figures:   {output / 'figures'}")
@@ -68,11 +72,11 @@ def report_command(args: argparse.Namespace) -> bool:
 
 
 def week_command(args: argparse.Namespace) -> bool:
-    from dagster_project.assets.report import week_page_path
+    from dagster_project.defs.assets.page_assets import week_page_path
 
     ok = materialize_weeks([args.week])
     print(f"Warehouse: {settings.warehouse_path()}")
-    print(f"Report:    {week_page_path(week_key(args.week))}")
+    print(f"Report:    {week_page_path(args.week.key)}")
     return ok
 
 

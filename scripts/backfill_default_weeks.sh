@@ -9,7 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$TRAFFICREPORT_ROOT"
 bash scripts/setup.sh
 
-weeks="$(python -c 'from dagster_project.partitions import default_weeks, week_key
+weeks="$(python -c 'from dagster_project.weeks.reference_weeks import default_weeks, week_key
 print(",".join(week_key(week) for week in default_weeks()))')"
 echo "Backfilling weekly_report for: $weeks"
 dagster job backfill -w workspace.yaml -l trafficreport -j weekly_report \

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.ingest import FLOW_READERS
-from dagster_project.ingest.config import FlowSource
-from dagster_project.ingest.protocols import register_protocol_tables
-from dagster_project.ingest.quarantine import WeekWindow, create_staging_tables
-from dagster_project.partitions import week_bounds_utc, week_key
-from dagster_project.warehouse import connect, ensure_raw_tables
+from dagster_project.sources.raw_tables import ensure_raw_tables
+from dagster_project.sources.readers import FLOW_READERS
+from dagster_project.sources.readers.file_sources import FlowSource
+from dagster_project.sources.readers.protocol_names import register_protocol_tables
+from dagster_project.sources.readers.quarantine import create_staging_tables
+from dagster_project.warehouse.connection import connect
+from dagster_project.weeks.analysis_week import AnalysisWeek
 
 WEEK = date(2024, 6, 3)
 HEADER = (
@@ -85,10 +86,9 @@ def main() -> None:
             ensure_raw_tables(con)
             register_protocol_tables(con)
             create_staging_tables(con)
-            utc_start, utc_end = week_bounds_utc(week_key(WEEK), "UTC")
             source = FlowSource(name="bench", format="nfdump_csv", path=str(path))
             started = time.perf_counter()
-            counts = FLOW_READERS["nfdump_csv"](con, source, path, WeekWindow(utc_start, utc_end))
+            counts = FLOW_READERS["nfdump_csv"](con, source, path, AnalysisWeek(WEEK, "UTC"))
             elapsed = time.perf_counter() - started
     total = counts.rows + sum(counts.quarantined.values())
     print(

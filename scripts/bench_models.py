@@ -31,8 +31,8 @@ import duckdb
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from dagster_project.partitions import week_bounds_utc, week_key  # noqa: E402
-from dagster_project.warehouse import ensure_raw_tables  # noqa: E402
+from dagster_project.sources.raw_tables import ensure_raw_tables  # noqa: E402
+from dagster_project.weeks.analysis_week import AnalysisWeek  # noqa: E402
 
 WEEK = date(2024, 6, 3)
 PPPOE_SUBSCRIBERS = 300_000
@@ -173,7 +173,7 @@ from range({ipoe} + {mobile}) as users (i), range(7) as days (day)
 
 
 def generate_week(warehouse: Path, flows: int) -> None:
-    start, _ = week_bounds_utc(week_key(WEEK))
+    start = AnalysisWeek(WEEK).utc_start
     params = {
         "flows": flows,
         "pppoe": PPPOE_SUBSCRIBERS,

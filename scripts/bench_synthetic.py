@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dagster_project import synthetic
-from dagster_project.synthetic import SyntheticConfig
+from dagster_project.sources import synthetic
+from dagster_project.sources.synthetic import SyntheticConfig
 
 
 def peak_memory_gb() -> float:

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.partitions import week_bounds_utc, week_key
-from dagster_project.validation import validate_batch
-from dagster_project.validation_frames import DEFAULT_MAX_ROWS, flow_sample, flow_week_profile
-from dagster_project.warehouse import ensure_raw_tables
+from dagster_project.sources.raw_tables import ensure_raw_tables
+from dagster_project.validation.gx_suites import validate_batch
+from dagster_project.validation.raw_frames import DEFAULT_MAX_ROWS, flow_sample, flow_week_profile
+from dagster_project.weeks.analysis_week import AnalysisWeek
 
 WEEK = date(2024, 6, 3)
 
@@ -76,7 +76,7 @@ from typed
 
 
 def build_week(path: Path, rows: int) -> None:
-    start_utc, _ = week_bounds_utc(week_key(WEEK))
+    start_utc = AnalysisWeek(WEEK).utc_start
     with duckdb.connect(str(path)) as con:
         ensure_raw_tables(con)
         con.execute(FLOWS_SQL, {"rows": rows, "week_start": WEEK, "week_start_utc": start_utc})
@@ -88,7 +88,7 @@ def peak_rss_mb() -> float:
 
 def timed_validation(con: duckdb.DuckDBPyConnection, fetch, suite: str) -> None:
     started = time.perf_counter()
-    batch = fetch(con, WEEK)
+    batch = fetch(con, AnalysisWeek(WEEK))
     fetched = time.perf_counter()
     outcome = validate_batch(batch, suite)
     done = time.perf_counter()

@@ -3,7 +3,7 @@
     python scripts/fit_synthetic.py [--published PATH] [--output PATH]
 
 Reads the published targets (dagster_project/reference/published.yaml) and writes
-dagster_project/synthetic/parameters.yaml: per service, direction and year the fitted
+dagster_project/sources/synthetic/parameters.yaml: per service, direction and year the fitted
 volume model next to the targets it was fitted to and what it achieves, the protocol/port
 mix per year, and the anchor levels of the monthly totals.
 """
@@ -16,10 +16,10 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dagster_project.partitions import COMPARISON_WEEKS
 from dagster_project.reference import PUBLISHED_PATH
-from dagster_project.synthetic.config import PARAMETERS_PATH
-from dagster_project.synthetic.fit import fit_parameters
+from dagster_project.sources.synthetic.fit import fit_parameters
+from dagster_project.sources.synthetic.synthetic_config import PARAMETERS_PATH
+from dagster_project.weeks.reference_weeks import COMPARISON_WEEKS
 
 HEADER = """\
 # Parameters of the built-in synthetic generator, fitted to the published report.
@@ -27,7 +27,7 @@ HEADER = """\
 # the targets or the model there and re-run the script rather than editing this file.
 #
 # volume.<service>.<direction>.<year>: the per-user daily volume model (density over
-#   log10 bytes/day, see dagster_project/synthetic/distribution.py), the published target
+#   log10 bytes/day, see dagster_project/sources/synthetic/distribution.py), the published target
 #   it was fitted to (MB/day, top shares in %) and what the model itself gives (also
 #   peak_margin: how clearly the mode bin stands out of its neighbours; flank_dip: how far
 #   the histogram is from one smooth peak, 0 when it is one).

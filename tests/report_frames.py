@@ -8,7 +8,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from dagster_project import calibration
+from dagster_project.report import calibration
 
 WEEKS = (date(2023, 5, 29), date(2024, 6, 3))
 BUCKETS = {"TCP 443": 0.55, "TCP 80": 0.07, "TCP >= 1024": 0.06, "UDP 443": 0.22}

@@ -9,8 +9,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project.assets import calibration as calibration_assets
-from dagster_project.calibration import (
+from dagster_project.defs.assets import calibration_asset
+from dagster_project.defs.resources import SourcesResource, WarehouseResource
+from dagster_project.reference import load_published
+from dagster_project.report.calibration import (
     Expected,
     compare,
     expected_values,
@@ -18,9 +20,7 @@ from dagster_project.calibration import (
     port_shares_by_row,
     summary_markdown,
 )
-from dagster_project.partitions import COMPARISON_WEEKS
-from dagster_project.reference import load_published
-from dagster_project.resources import SourcesResource, WarehouseResource
+from dagster_project.weeks.reference_weeks import COMPARISON_WEEKS
 from tests.conftest import PROJECT_ROOT
 
 
@@ -228,7 +228,7 @@ def materialize_calibration(path: Path, marts: dict[str, pd.DataFrame], output: 
     }
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("TRAFFICREPORT_OUTPUT_DIR", str(output))
-        result = dg.materialize([calibration_assets.calibration], resources=resources)
+        result = dg.materialize([calibration_asset.calibration], resources=resources)
     (event,) = result.get_asset_materialization_events()
     metadata = event.materialization.metadata
     return pd.read_csv(output / "tables" / "calibration.csv"), metadata

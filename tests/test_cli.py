@@ -9,7 +9,7 @@ from dagster_project.cli import analysis_week, main
 
 
 def test_a_monday_from_the_first_week_on_is_an_analysis_week():
-    assert analysis_week("2019-09-23") == date(2019, 9, 23)
+    assert analysis_week("2019-09-23").start == date(2019, 9, 23)
 
 
 @pytest.mark.parametrize("text", ["2019-09-24", "2018-12-31"])

@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.warehouse import ensure_raw_tables
+from dagster_project.sources.raw_tables import ensure_raw_tables
 
 DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
 WEEK = date(2024, 6, 3)

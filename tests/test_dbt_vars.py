@@ -4,7 +4,7 @@ from pathlib import Path
 
 import yaml
 
-from dagster_project.assets.dbt import cross_week_vars
+from dagster_project.defs.assets.dbt_assets import cross_week_vars
 
 DBT_PROJECT_FILE = Path(__file__).resolve().parent.parent / "dbt" / "dbt_project.yml"
 

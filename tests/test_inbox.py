@@ -6,7 +6,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.inbox import (
+from dagster_project.sources.inbox import (
     InboxCursor,
     InboxFile,
     UndatableFileError,
@@ -16,7 +16,7 @@ from dagster_project.inbox import (
     timezone_by_flow_source,
     weeks_of_file,
 )
-from dagster_project.ingest.config import FlowSource
+from dagster_project.sources.readers.file_sources import FlowSource
 
 TZ = "Asia/Tokyo"
 TOKYO = Zones(file=TZ, analysis=TZ)

@@ -12,9 +12,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.ingest import nfdump, pmacct
-from dagster_project.ingest.config import FlowSource
-from dagster_project.ingest.protocols import register_protocol_tables
+from dagster_project.sources.readers import nfdump, pmacct
+from dagster_project.sources.readers.file_sources import FlowSource
+from dagster_project.sources.readers.protocol_names import register_protocol_tables
 from tests.support.flowtools import (
     missing_programs,
     nfcapd_collector,

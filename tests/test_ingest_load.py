@@ -8,10 +8,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.ingest import UnreadableFileError
-from dagster_project.ingest.config import SourceConfigError
-from dagster_project.ingest.tables import BadRowError
-from dagster_project.sources import load_monthly_totals, load_week, read_sources_config
+from dagster_project.sources.readers import UnreadableFileError
+from dagster_project.sources.readers.file_sources import SourceConfigError
+from dagster_project.sources.readers.table_files import BadRowError
+from dagster_project.sources.week_load import load_monthly_totals, load_week, read_sources_config
+from dagster_project.weeks.analysis_week import AnalysisWeek
 from tests.support.flowtools import missing_programs, realdata_dir
 
 REALDATA = realdata_dir()
@@ -78,7 +79,7 @@ def sources_dir(tmp_path: Path) -> Path:
 def load(sources_dir: Path, warehouse: Path):
     config = read_sources_config(sources_dir / "sources.yaml")
     with duckdb.connect(str(warehouse)) as con:
-        return load_week(con, WEEK, config)
+        return load_week(con, AnalysisWeek(WEEK), config)
 
 
 def table(warehouse: Path, sql: str) -> list[tuple]:

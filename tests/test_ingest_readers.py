@@ -1,19 +1,20 @@
 """Each reader on small hand-written files: values, sampling convention and quarantine."""
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from dagster_project.ingest import FLOW_READERS, canonical
-from dagster_project.ingest.config import FlowSource
-from dagster_project.ingest.protocols import register_protocol_tables
-from dagster_project.ingest.quarantine import WeekWindow, create_staging_tables
-from dagster_project.warehouse import ensure_raw_tables
+from dagster_project.sources.raw_tables import ensure_raw_tables
+from dagster_project.sources.readers import FLOW_READERS, canonical
+from dagster_project.sources.readers.file_sources import FlowSource
+from dagster_project.sources.readers.protocol_names import register_protocol_tables
+from dagster_project.sources.readers.quarantine import create_staging_tables
+from dagster_project.weeks.analysis_week import AnalysisWeek
 
 # Week of 2024-06-03 in Asia/Tokyo, as naive UTC bounds.
-WEEK = WeekWindow(datetime(2024, 6, 2, 15), datetime(2024, 6, 9, 15))
+WEEK = AnalysisWeek(date(2024, 6, 3), "Asia/Tokyo")
 
 LEGACY_HEADER = (
     "ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt,in,out,sas,das,smk,dmk,dtos,dir,"

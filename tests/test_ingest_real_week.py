@@ -14,8 +14,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from dagster_project import run_history
-from dagster_project.tables import BROADBAND_PORT_ROWS
+from dagster_project.defs import check_history
+from dagster_project.report.report_tables import BROADBAND_PORT_ROWS
 from tests.conftest import dagster_materialize
 from tests.html_tables import body_rows
 from tests.support.flowtools import (
@@ -97,7 +97,7 @@ def test_real_nfcapd_week_runs_through_every_weekly_asset(real_week_env, tmp_pat
 
     # What the report shows about its inputs, as the instance recorded the load.
     with dg.DagsterInstance.from_config(real_week_env["DAGSTER_HOME"]) as instance:
-        recorded = run_history.input_provenance(instance, "raw_flows", date.fromisoformat(WEEK))
+        recorded = check_history.input_provenance(instance, "raw_flows", date.fromisoformat(WEEK))
         page_record = instance.fetch_materializations(
             dg.AssetRecordsFilter(dg.AssetKey("week_report_page"), asset_partitions=[WEEK]),
             limit=1,
@@ -105,7 +105,7 @@ def test_real_nfcapd_week_runs_through_every_weekly_asset(real_week_env, tmp_pat
     page_metadata = page_record.asset_materialization.metadata
     assert recorded.details["source"] == "real"
     assert recorded.details["sources"].startswith("zoom-capture (nfcapd flows)")
-    assert run_history.data_note([recorded]) == "Source: real flow and usage records."
+    assert check_history.data_note([recorded]) == "Source: real flow and usage records."
 
     # The week's report page: real data, its sources named, the week's own port shares.
     page = (tmp_path / "assets" / "report" / "weeks" / f"{WEEK}.html").read_text()

@@ -20,10 +20,11 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
-from dagster_project.ingest import nfdump
-from dagster_project.ingest.config import FlowSource
-from dagster_project.ingest.protocols import nfdump_protocol_numbers
-from dagster_project.sources import load_week, read_sources_config
+from dagster_project.sources.readers import nfdump
+from dagster_project.sources.readers.file_sources import FlowSource
+from dagster_project.sources.readers.protocol_names import nfdump_protocol_numbers
+from dagster_project.sources.week_load import load_week, read_sources_config
+from dagster_project.weeks.analysis_week import AnalysisWeek
 from tests.conftest import PROJECT_ROOT
 from tests.support.flowtools import (
     missing_programs,
@@ -163,7 +164,7 @@ def test_platform_port_volumes_equal_nfdump_aggregation(collected, tmp_path, mon
     computed_packets: Counter[tuple[int, int | None]] = Counter()
     for week in sorted(weeks):
         with duckdb.connect(str(warehouse)) as con:
-            report = load_week(con, week, config)
+            report = load_week(con, AnalysisWeek(week), config)
         # Every record is in this week, or quarantined as belonging to another one or to none.
         assert set(report.quarantined) <= {
             "outside the partition week",

@@ -7,11 +7,13 @@ DuckDB warehouse is in its concurrency pool, so the run queue never overlaps two
 import dagster as dg
 import pytest
 
-from dagster_project.partitions import ONE_WEEK_PER_RUN
-from dagster_project.resources import WAREHOUSE_POOL
+from dagster_project.defs.partitions import ONE_WEEK_PER_RUN
+from dagster_project.defs.resources import WAREHOUSE_POOL
 
-# Layers from inputs to the report; report tables sit beside the figures.
+# Layers from inputs to the report (reference data: the dbt seeds); report tables sit beside
+# the figures.
 LAYER_GROUPS = {
+    "reference",
     "raw",
     "staging",
     "intermediate",

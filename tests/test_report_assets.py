@@ -13,14 +13,16 @@ import dagster as dg
 import duckdb
 import pytest
 
-from dagster_project import tables
-from dagster_project.assets import figures as figure_assets
-from dagster_project.assets import report as report_assets
-from dagster_project.assets import tables as table_assets
-from dagster_project.catalogue import FIGURES
-from dagster_project.partitions import COMPARISON_WEEKS, DEFAULT_WEEK, default_weeks, week_key
-from dagster_project.raw_schema import QUARANTINE
-from dagster_project.resources import WarehouseResource
+from dagster_project.defs.assets import figure_assets, page_assets, table_assets
+from dagster_project.defs.resources import WarehouseResource
+from dagster_project.report import report_tables
+from dagster_project.report.catalogue import FIGURES
+from dagster_project.sources.raw_schema import QUARANTINE
+from dagster_project.weeks.reference_weeks import (
+    COMPARISON_WEEKS,
+    DEFAULT_WEEK,
+    default_weeks,
+)
 from tests import report_frames as frames
 from tests.html_tables import body_rows
 
@@ -41,7 +43,7 @@ MARTS = (
 REPORT_ASSETS = [
     *figure_assets.report_figures,
     *table_assets.report_tables,
-    report_assets.weekly_report_page,
+    page_assets.weekly_report_page,
 ]
 
 
@@ -82,7 +84,7 @@ def record_synthetic_loads(instance: dg.DagsterInstance) -> None:
     for week in default_weeks():
         for asset in ("raw_flows", "raw_assignments", "raw_usage_counters"):
             instance.report_runless_asset_event(
-                dg.AssetMaterialization(asset, partition=week_key(week), metadata=provenance)
+                dg.AssetMaterialization(asset, partition=week.isoformat(), metadata=provenance)
             )
     instance.report_runless_asset_event(
         dg.AssetMaterialization("raw_monthly_totals", metadata={"provenance/source": "synthetic"})
@@ -108,19 +110,19 @@ def materialize_report(
 def materialize_week_page(instance, warehouse, week: date, checks=()) -> dg.ExecuteInProcessResult:
     """The weekly page of one week, as a `weekly_report` run of that partition draws it."""
     defs = dg.Definitions(
-        assets=[report_assets.week_report_page, *(dg.AssetSpec(mart) for mart in MARTS)],
+        assets=[page_assets.week_report_page, *(dg.AssetSpec(mart) for mart in MARTS)],
         asset_checks=list(checks),
         jobs=[
             dg.define_asset_job(
                 "week",
-                selection=[report_assets.week_report_page.key],
-                partitions_def=report_assets.week_report_page.partitions_def,
+                selection=[page_assets.week_report_page.key],
+                partitions_def=page_assets.week_report_page.partitions_def,
             )
         ],
         resources={"warehouse": warehouse},
     )
     return defs.resolve_job_def("week").execute_in_process(
-        instance=instance, partition_key=week_key(week), raise_on_error=False
+        instance=instance, partition_key=week.isoformat(), raise_on_error=False
     )
 
 
@@ -150,15 +152,15 @@ def test_report_run_writes_every_figure_table_and_the_page(first_run, output_dir
         with Image.open(png) as image:
             assert image.format == "PNG" and image.width >= 500, entry.name
             assert "Software" not in image.info
-    page = (output_dir / "report" / f"{week_key(DEFAULT_WEEK)}.html").read_text()
+    page = (output_dir / "report" / f"{DEFAULT_WEEK.isoformat()}.html").read_text()
     assert page.count('src="data:image/png;base64,') == len(FIGURES)
     assert "http://" not in page and "https://" not in page
     assert "synthetic" in page.lower() and "Asia/Tokyo" in page and "1:100" in page
     assert "Calibration: 2 of 3 published statistics within tolerance" in page
     table_ids = set(body_rows(page))
-    assert {entry.name for entry in report_assets.REPORTED_TABLES} | {"calibration"} <= table_ids
+    assert {entry.name for entry in page_assets.REPORTED_TABLES} | {"calibration"} <= table_ids
     assert body_rows(page)["rejected_records"] == [
-        [week_key(DEFAULT_WEEK), "flows", "invalid port", "1"]
+        [DEFAULT_WEEK.isoformat(), "flows", "invalid port", "1"]
     ]
 
 
@@ -172,7 +174,7 @@ def test_re_rendering_gives_byte_identical_files(first_run, instance, warehouse,
 def test_a_synthetic_week_page_is_labelled_and_re_renders_byte_identical(
     instance, warehouse, output_dir
 ):
-    path = output_dir / "report" / "weeks" / f"{week_key(DEFAULT_WEEK)}.html"
+    path = output_dir / "report" / "weeks" / f"{DEFAULT_WEEK.isoformat()}.html"
     result = materialize_week_page(instance, warehouse, DEFAULT_WEEK)
     assert result.success
     page = path.read_bytes()
@@ -189,7 +191,7 @@ def test_a_synthetic_week_page_is_labelled_and_re_renders_byte_identical(
 
 
 def test_every_number_in_the_report_tables_equals_its_mart(first_run, output_dir):
-    shown = body_rows((output_dir / "report" / f"{week_key(DEFAULT_WEEK)}.html").read_text())
+    shown = body_rows((output_dir / "report" / f"{DEFAULT_WEEK.isoformat()}.html").read_text())
     marts = frames.hand_built_marts(COMPARISON_WEEKS, default_weeks())
 
     summary = marts["usage_summary_by_year"]
@@ -207,8 +209,8 @@ def test_every_number_in_the_report_tables_equals_its_mart(first_run, output_dir
 
     ports = marts["port_usage_by_year"]
     for table_id, service, published in (
-        ("table_3_broadband_ports", "broadband", tables.BROADBAND_PORT_ROWS),
-        ("table_4_mobile_ports", "mobile", tables.MOBILE_PORT_ROWS),
+        ("table_3_broadband_ports", "broadband", report_tables.BROADBAND_PORT_ROWS),
+        ("table_4_mobile_ports", "mobile", report_tables.MOBILE_PORT_ROWS),
     ):
         rows = shown[table_id]
         assert [row[0] for row in rows] == [label for _, label in published]

@@ -1,9 +1,7 @@
 """The catalogue of figures and tables, their assets and docs/figures.md agree."""
 
-from dagster_project.assets import figures as figure_assets
-from dagster_project.assets import report as report_assets
-from dagster_project.assets import tables as table_assets
-from dagster_project.catalogue import FIGURES, ITEMS, TABLES, WEEK_ITEMS
+from dagster_project.defs.assets import figure_assets, page_assets, table_assets
+from dagster_project.report.catalogue import FIGURES, ITEMS, TABLES, WEEK_ITEMS
 from dagster_project.settings import PROJECT_ROOT
 
 
@@ -12,8 +10,8 @@ def test_every_catalogue_item_has_an_asset_and_is_in_the_report():
     table_keys = {asset.key.path[-1] for asset in table_assets.report_tables}
     assert figure_keys == {entry.name for entry in FIGURES}
     assert table_keys == {entry.name for entry in TABLES}
-    assert report_assets.REPORTED_FIGURES == FIGURES
-    assert report_assets.REPORTED_TABLES == TABLES
+    assert page_assets.REPORTED_FIGURES == FIGURES
+    assert page_assets.REPORTED_TABLES == TABLES
 
 
 def test_docs_list_every_item_with_its_marts():

@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from dagster_project import figures
+from dagster_project.report import figures
 from tests import report_frames as frames
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -59,6 +59,6 @@ def test_scatter_needs_users_with_traffic_in_both_directions():
 def test_decade_limits_enclose_every_value():
     import numpy as np
 
-    from dagster_project.figures.usage import decade_limits
+    from dagster_project.report.figures.usage_charts import decade_limits
 
     assert decade_limits(np.array([0.0, 2.5e4, 9.9e9])) == (1e4, 1e10)

@@ -2,8 +2,8 @@
 
 from dataclasses import replace
 
-from dagster_project.catalogue import FIGURES, TABLES
-from dagster_project.report import (
+from dagster_project.report.catalogue import FIGURES, TABLES
+from dagster_project.report.pages import (
     CheckStatus,
     InputProvenance,
     Provenance,

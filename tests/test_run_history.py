@@ -5,8 +5,8 @@ from datetime import date
 import dagster as dg
 import pytest
 
-from dagster_project import run_history
-from dagster_project.partitions import weekly_partitions
+from dagster_project.defs import check_history
+from dagster_project.defs.partitions import weekly_partitions
 
 GOOD_WEEK, BAD_WEEK, UNRUN_WEEK = date(2024, 5, 27), date(2024, 6, 3), date(2024, 6, 10)
 
@@ -49,7 +49,7 @@ def instance_and_graph():
 
 def test_each_week_gets_its_own_check_results(instance_and_graph):
     instance, graph = instance_and_graph
-    statuses = run_history.check_statuses(
+    statuses = check_history.check_statuses(
         instance, graph, ["weekly_mart"], [GOOD_WEEK, BAD_WEEK, UNRUN_WEEK]
     )
     by_key = {(s.label, s.check): s.status for s in statuses}
@@ -68,19 +68,19 @@ def test_each_week_gets_its_own_check_results(instance_and_graph):
 
 def test_drawing_is_refused_with_the_failing_week_named(instance_and_graph):
     instance, graph = instance_and_graph
-    statuses = run_history.check_statuses(instance, graph, ["weekly_mart"], [BAD_WEEK])
-    with pytest.raises(run_history.UnvalidatedInputError, match=r"2024-06-03\] dbt_like_test"):
-        run_history.require_validated(statuses)
-    run_history.require_validated(
-        run_history.check_statuses(instance, graph, ["weekly_mart"], [GOOD_WEEK])
+    statuses = check_history.check_statuses(instance, graph, ["weekly_mart"], [BAD_WEEK])
+    with pytest.raises(check_history.UnvalidatedInputError, match=r"2024-06-03\] dbt_like_test"):
+        check_history.require_validated(statuses)
+    check_history.require_validated(
+        check_history.check_statuses(instance, graph, ["weekly_mart"], [GOOD_WEEK])
     )
 
 
 def test_data_note_labels_synthetic_data():
-    from dagster_project.report import InputProvenance
+    from dagster_project.report.pages import InputProvenance
 
     synthetic = InputProvenance("raw_flows", "2024-06-03", {"source": "synthetic", "seed": "7"})
     real = InputProvenance("raw_flows", "2023-05-29", {"source": "real"})
-    assert run_history.data_note([synthetic]).startswith("SYNTHETIC DATA (built-in generator")
-    assert "SYNTHETIC" in run_history.data_note([synthetic, real])
-    assert run_history.data_note([real]) == "Source: real flow and usage records."
+    assert check_history.data_note([synthetic]).startswith("SYNTHETIC DATA (built-in generator")
+    assert "SYNTHETIC" in check_history.data_note([synthetic, real])
+    assert check_history.data_note([real]) == "Source: real flow and usage records."

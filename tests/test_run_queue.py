@@ -8,7 +8,7 @@ import pytest
 from dagster._core.instance.config import PoolGranularity
 from dagster._core.op_concurrency_limits_counter import GlobalOpConcurrencyLimitsCounter
 
-from dagster_project.resources import WAREHOUSE_POOL
+from dagster_project.defs.resources import WAREHOUSE_POOL
 from dagster_project.settings import PROJECT_ROOT
 
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pytest
 
-from dagster_project.schedules import weekly_report_schedule
+from dagster_project.defs.schedules import weekly_report_schedule
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 

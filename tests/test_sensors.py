@@ -7,8 +7,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from dagster_project.resources import SourcesResource
-from dagster_project.sensors import cross_week_after_weekly, first_open_week, inbox_sensor
+from dagster_project.defs.resources import SourcesResource
+from dagster_project.defs.sensors import cross_week_after_weekly, first_open_week, inbox_sensor
 
 
 @dg.op

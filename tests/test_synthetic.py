@@ -8,18 +8,18 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from dagster_project import synthetic
-from dagster_project.partitions import week_bounds_utc
-from dagster_project.raw_schema import ASSIGNMENTS, FLOWS, MONTHLY_TOTALS, USAGE_COUNTERS
 from dagster_project.reference import load_published
-from dagster_project.synthetic import SyntheticConfig, split_over_days
-from dagster_project.synthetic.distribution import VolumeDistribution, flank_dip
-from dagster_project.synthetic.fit import MAX_FLANK_DIP, FitTarget, fit_distribution
-from dagster_project.synthetic.parameters import load_parameters, volume_distribution
-from dagster_project.synthetic.population import draw_volumes
-from dagster_project.synthetic.ports import assign_categories, port_mix
+from dagster_project.sources import synthetic
+from dagster_project.sources.raw_schema import ASSIGNMENTS, FLOWS, MONTHLY_TOTALS, USAGE_COUNTERS
+from dagster_project.sources.synthetic import SyntheticConfig, split_over_days
+from dagster_project.sources.synthetic.distribution import VolumeDistribution, flank_dip
+from dagster_project.sources.synthetic.fit import MAX_FLANK_DIP, FitTarget, fit_distribution
+from dagster_project.sources.synthetic.parameters import load_parameters, volume_distribution
+from dagster_project.sources.synthetic.population import draw_volumes
+from dagster_project.sources.synthetic.port_mix import assign_categories, port_mix
+from dagster_project.weeks.analysis_week import AnalysisWeek
 
-WEEK = date(2024, 6, 3)
+WEEK = AnalysisWeek(date(2024, 6, 3), "Asia/Tokyo")
 SMALL = SyntheticConfig(pppoe_users=300, ipoe_users=200, mobile_users=400, mobile_flow_users=100)
 
 
@@ -59,7 +59,7 @@ def test_batches_do_not_change_the_rows(week):
 
 
 def test_flows_lie_inside_the_week_and_are_unscaled_samples(week):
-    start, end = week_bounds_utc("2024-06-03")
+    start, end = WEEK.utc_start, WEEK.utc_end
     flows = week["flows"]
     assert flows["flow_start"].min() >= pd.Timestamp(start)
     assert flows["flow_end"].max() < pd.Timestamp(end)
@@ -160,8 +160,8 @@ def test_split_over_days_keeps_weekly_totals():
 
 def test_stratified_users_reproduce_the_model():
     parameters = load_parameters(SMALL.parameters_path)
-    out_law = volume_distribution(parameters, "broadband", "out", WEEK)
-    in_law = volume_distribution(parameters, "broadband", "in", WEEK)
+    out_law = volume_distribution(parameters, "broadband", "out", WEEK.start)
+    in_law = volume_distribution(parameters, "broadband", "in", WEEK.start)
     daily_out, daily_in, heavy = draw_volumes(20_000, out_law, in_law, np.random.default_rng(5))
     expected = out_law.statistics()
     assert np.median(daily_out) == pytest.approx(expected.median, rel=0.01)
@@ -183,7 +183,7 @@ def test_non_comparison_weeks_follow_the_monthly_level():
 
 
 def test_fit_hits_mean_median_and_mode_bin():
-    reference = volume_distribution(load_parameters(SMALL.parameters_path), "mobile", "out", WEEK)
+    reference = volume_distribution(load_parameters(SMALL.parameters_path), "mobile", "out", WEEK.start)
     target = FitTarget(mean_mb=90.0, median_mb=40.0, mode_mb=70.8)
     fitted = fit_distribution(target, reference).statistics()
     assert fitted.mean / 1e6 == pytest.approx(90.0, rel=0.01)
@@ -303,4 +303,4 @@ def test_invalid_config_is_rejected():
 
 def test_week_days_are_the_analysis_days(week):
     days = sorted(week["counters"]["day"].unique())
-    assert days == [WEEK + timedelta(days=i) for i in range(7)]
+    assert days == [WEEK.start + timedelta(days=i) for i in range(7)]

@@ -7,11 +7,11 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from dagster_project.assets.checks import suite_checks
-from dagster_project.assets.figures import port_share_chart
-from dagster_project.assets.raw import raw_monthly_totals, raw_week
-from dagster_project.partitions import weekly_partitions
-from dagster_project.resources import SourcesResource, WarehouseResource
+from dagster_project.defs.assets.figure_assets import port_share_chart
+from dagster_project.defs.assets.raw_assets import raw_monthly_totals, raw_week
+from dagster_project.defs.checks import suite_checks
+from dagster_project.defs.partitions import weekly_partitions
+from dagster_project.defs.resources import SourcesResource, WarehouseResource
 from tests import validation_data as data
 
 

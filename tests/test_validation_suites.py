@@ -8,8 +8,13 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project.assets.checks import SUITE_CHECKS, SuiteCheck
-from dagster_project.validation import ValidationOutcome, load_suite_definition, validate_batch
+from dagster_project.validation.gx_suites import (
+    ValidationOutcome,
+    load_suite_definition,
+    validate_batch,
+)
+from dagster_project.validation.suite_catalogue import SUITE_CHECKS, SuiteCheck
+from dagster_project.weeks.analysis_week import AnalysisWeek
 from tests import validation_data as data
 
 CHECKS = {spec.check_name: spec for spec in SUITE_CHECKS}
@@ -26,7 +31,7 @@ def warehouse(**frames: pd.DataFrame) -> duckdb.DuckDBPyConnection:
 
 def run(con: duckdb.DuckDBPyConnection, check_name: str) -> ValidationOutcome:
     spec: SuiteCheck = CHECKS[check_name]
-    week = data.WEEK if spec.weekly else None
+    week = AnalysisWeek(data.WEEK) if spec.weekly else None
     return validate_batch(spec.fetch(con, week), spec.suite)
 
 
@@ -359,7 +364,10 @@ def test_user_count_change_above_twenty_percent_warns() -> None:
 def test_flow_sample_is_capped_and_deterministic() -> None:
     con = warehouse()
     spec = CHECKS["gx_raw_flows"]
-    first, second = spec.fetch(con, data.WEEK, max_rows=3), spec.fetch(con, data.WEEK, max_rows=3)
+    first, second = (
+        spec.fetch(con, AnalysisWeek(data.WEEK), max_rows=3),
+        spec.fetch(con, AnalysisWeek(data.WEEK), max_rows=3),
+    )
     assert len(first.frame) == 3
     assert first.frame.equals(second.frame)
     assert first.scope == (
@@ -370,7 +378,7 @@ def test_flow_sample_is_capped_and_deterministic() -> None:
 def test_capped_assignments_keep_overlapping_rows() -> None:
     overlapping = changed(data.assignments(), 1, valid_from=data.at(47))
     con = warehouse(assignment_rows=overlapping)
-    batch = CHECKS["gx_raw_assignments"].fetch(con, data.WEEK, max_rows=1)
+    batch = CHECKS["gx_raw_assignments"].fetch(con, AnalysisWeek(data.WEEK), max_rows=1)
     assert batch.frame["overlaps_earlier_interval"].tolist() == [True]
 
 

@@ -1,18 +1,18 @@
-"""Warehouse connections: bounded memory for every process that opens the warehouse."""
+"""Warehouse connections: bounded memory for every process that opens the raw_tables."""
 
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from dagster_project import warehouse
+from dagster_project.warehouse import connection
 
 
 def test_connections_use_the_configured_memory_limit(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("TRAFFICREPORT_DUCKDB_MEMORY_LIMIT", "1GiB")
-    with warehouse.connect(tmp_path / "warehouse.duckdb") as con:
+    with connection.connect(tmp_path / "warehouse.duckdb") as con:
         assert con.execute("select current_setting('memory_limit')").fetchone()[0] == "1.0 GiB"
-    with warehouse.connect(tmp_path / "warehouse.duckdb", read_only=True) as con:
+    with connection.connect(tmp_path / "warehouse.duckdb", read_only=True) as con:
         assert con.execute("select current_setting('memory_limit')").fetchone()[0] == "1.0 GiB"
 
 
@@ -20,6 +20,6 @@ def test_a_malformed_memory_limit_is_refused(tmp_path: Path, monkeypatch) -> Non
     monkeypatch.setenv("TRAFFICREPORT_DUCKDB_MEMORY_LIMIT", "lots")
     with (
         pytest.raises(duckdb.Error, match="Memory must have a number"),
-        warehouse.connect(tmp_path / "warehouse.duckdb"),
+        connection.connect(tmp_path / "warehouse.duckdb"),
     ):
         pass

@@ -6,10 +6,10 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from dagster_project import tables
-from dagster_project.partitions import COMPARISON_WEEKS
-from dagster_project.report import InputProvenance, Provenance, render_report
-from dagster_project.week_report import WEEK_MARTS, services_with_data, week_content
+from dagster_project.report import report_tables
+from dagster_project.report.pages import InputProvenance, Provenance, render_report
+from dagster_project.report.week_page import WEEK_MARTS, services_with_data, week_content
+from dagster_project.weeks.reference_weeks import COMPARISON_WEEKS
 from tests import report_frames as frames
 from tests.html_tables import body_rows
 
@@ -88,11 +88,11 @@ def test_tables_show_the_weeks_mart_values(both_services):
             ]
 
     ports = marts["port_usage"]
-    for service, published in tables.PUBLISHED_PORT_ROWS.items():
+    for service, published in report_tables.PUBLISHED_PORT_ROWS.items():
         rows = shown[f"week_ports_{service}"]
         assert [row[0] for row in rows] == [label for _, label in published]
         of_service = ports[ports["service"] == service]
-        orders = tables.published_row_orders(of_service, published)
+        orders = report_tables.published_row_orders(of_service, published)
         shares = of_service.set_index("row_order")["share_pct"]
         assert [float(row[1]) for row in rows] == [round(shares[o], 1) for o in orders]
 

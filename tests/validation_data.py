@@ -9,8 +9,13 @@ from datetime import date, datetime, timedelta
 import duckdb
 import pandas as pd
 
-from dagster_project.raw_schema import ASSIGNMENTS, FLOWS, MONTHLY_TOTALS, USAGE_COUNTERS
-from dagster_project.warehouse import ensure_raw_tables, replace_table, replace_weeks, stage
+from dagster_project.sources.raw_schema import ASSIGNMENTS, FLOWS, MONTHLY_TOTALS, USAGE_COUNTERS
+from dagster_project.sources.raw_tables import (
+    ensure_raw_tables,
+    replace_table,
+    replace_weeks,
+    stage,
+)
 
 WEEK = date(2024, 6, 3)
 # Monday 00:00 Asia/Tokyo is Sunday 15:00 UTC.

@@ -1,0 +1,1 @@
+"""The Dagster layer: assets by layer, checks, jobs, schedules, sensors and resources."""

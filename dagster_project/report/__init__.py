@@ -1,0 +1,1 @@
+"""Where report numbers become pages: catalogue, tables, figures, pages and calibration."""

@@ -1,0 +1,147 @@
+"""The page of one analysis week: its tables and figures, drawn from that week's marts.
+
+Pure: the week's rows of each mart go in, the page content comes out. A service with no rows
+in the week (a real week of broadband flows only has no mobile) is named in a note instead of
+being drawn as an empty figure.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import pandas as pd
+
+from dagster_project.report import figures, report_tables
+from dagster_project.report.catalogue import WEEK_ITEMS, ReportItem
+from dagster_project.report.figures.port_charts import SERVICE_BUCKETS
+from dagster_project.report.figures.usage_charts import drawable_users
+from dagster_project.report.pages import Provenance, ReportContent
+
+SERVICES = ("broadband", "mobile")
+WEEK_MARTS = tuple(sorted({mart for entry in WEEK_ITEMS for mart in entry.marts}))
+# One week of one user can be a few kB a day: two decimals keep small volumes readable.
+USAGE_DECIMALS = 2
+# The column that labels the week's rows where the published items have a year.
+WEEK_LABEL = "week"
+
+# render(item, its mart rows (one service's, or every service's), service, footnote) -> PNG
+# bytes of a figure or the HTML of a table.
+Render = Callable[[ReportItem, pd.DataFrame, str | None, str], bytes | str]
+
+
+def _usage_table(entry: ReportItem, rows: pd.DataFrame, _: str | None, note: str) -> str:
+    return report_tables.usage_table(
+        entry.name, entry.title, rows, USAGE_DECIMALS, note, row_key=("service", "Service")
+    ).to_html()
+
+
+def _top_share_table(entry: ReportItem, rows: pd.DataFrame, _: str | None, note: str) -> str:
+    return report_tables.top_share_table(
+        entry.name, entry.title, rows, note, period=(WEEK_LABEL, "week")
+    ).to_html()
+
+
+def _port_table(entry: ReportItem, rows: pd.DataFrame, service: str | None, note: str) -> str:
+    published = report_tables.PUBLISHED_PORT_ROWS[service]
+    return report_tables.port_table(
+        entry.name, entry.title, rows, published, note, period=WEEK_LABEL
+    ).to_html()
+
+
+def _density(entry: ReportItem, rows: pd.DataFrame, _: str | None, note: str) -> bytes:
+    return figures.density_figure(rows, entry.title, note, period=WEEK_LABEL)
+
+
+def _scatter(entry: ReportItem, rows: pd.DataFrame, _: str | None, note: str) -> bytes:
+    return figures.scatter_figure(rows, entry.title, note)
+
+
+def _port_hours(entry: ReportItem, rows: pd.DataFrame, service: str | None, note: str) -> bytes:
+    buckets = rows[rows["bucket"].isin(SERVICE_BUCKETS[service])]
+    return figures.hourly_port_figure(buckets, entry.title, note)
+
+
+def _weekday_hourly(entry: ReportItem, rows: pd.DataFrame, _: str | None, note: str) -> bytes:
+    return figures.weekday_hourly_figure(rows, entry.title, note)
+
+
+def _has_rows(rows: pd.DataFrame) -> bool:
+    return not rows.empty
+
+
+@dataclass(frozen=True)
+class WeekSection:
+    """How one catalogue item is drawn for a week: once, or once per service with data."""
+
+    name: str
+    render: Render
+    per_service: bool
+    # Whether the rows hold anything to draw, and what the page says when they do not.
+    drawable: Callable[[pd.DataFrame], bool] = _has_rows
+    nothing_to_draw: str = "no rows in the week"
+
+
+SECTIONS = (
+    WeekSection("week_usage_density", _density, per_service=True),
+    WeekSection(
+        "week_user_scatter",
+        _scatter,
+        per_service=True,
+        drawable=lambda rows: not drawable_users(rows).empty,
+        nothing_to_draw="no sampled user has traffic in both directions",
+    ),
+    WeekSection("week_port_hours", _port_hours, per_service=True),
+    WeekSection("week_weekday_hourly", _weekday_hourly, per_service=True),
+    WeekSection("week_usage", _usage_table, per_service=False),
+    WeekSection("week_top_user_shares", _top_share_table, per_service=False),
+    WeekSection("week_ports", _port_table, per_service=True),
+)
+CATALOGUE = {entry.name: entry for entry in WEEK_ITEMS}
+
+
+def services_with_data(marts: dict[str, pd.DataFrame]) -> tuple[str, ...]:
+    """The services that have rows in any of the week's marts."""
+    present = {service for frame in marts.values() for service in frame["service"].unique()}
+    return tuple(service for service in SERVICES if service in present)
+
+
+def for_service(entry: ReportItem, service: str) -> ReportItem:
+    return replace(entry, name=f"{entry.name}_{service}", title=f"{entry.title}: {service}")
+
+
+def _targets(
+    section: WeekSection, services: tuple[str, ...]
+) -> list[tuple[ReportItem, tuple[str, ...], str | None]]:
+    """(item as shown, services its rows cover, the one service it is drawn for)."""
+    template = CATALOGUE[section.name]
+    if section.per_service:
+        return [(for_service(template, service), (service,), service) for service in services]
+    return [(template, services, None)] if services else []
+
+
+def week_content(
+    week: str, marts: dict[str, pd.DataFrame], provenance: Provenance, footnote: str
+) -> ReportContent:
+    """The page of `week` from its rows of every mart in WEEK_MARTS (columns as in dbt)."""
+    labelled = {name: frame.assign(**{WEEK_LABEL: week}) for name, frame in marts.items()}
+    services = services_with_data(labelled)
+    notes = [
+        f"No data for {service} in this week: its figures and tables are left out."
+        for service in SERVICES
+        if service not in services
+    ]
+    drawn: list[tuple[ReportItem, bytes | str]] = []
+    for section in SECTIONS:
+        for entry, covered, service in _targets(section, services):
+            (mart,) = entry.marts
+            rows = labelled[mart][labelled[mart]["service"].isin(covered)]
+            if section.drawable(rows):
+                drawn.append((entry, section.render(entry, rows, service, footnote)))
+            else:
+                notes.append(f"{entry.title}: not drawn, {section.nothing_to_draw} ({mart}).")
+    return ReportContent(
+        week=week,
+        figures=tuple((entry, out) for entry, out in drawn if entry.kind == "figure"),
+        tables=tuple((entry, out) for entry, out in drawn if entry.kind == "table"),
+        provenance=provenance,
+        notes=tuple(notes),
+    )

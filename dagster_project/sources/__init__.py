@@ -1,0 +1,1 @@
+"""Where flows enter: sources configuration, readers, the synthetic generator, raw tables."""

@@ -1,0 +1,74 @@
+"""Writing raw tables into the DuckDB warehouse, one week at a time and atomically."""
+
+from collections.abc import Mapping
+from datetime import date
+
+import duckdb
+
+from dagster_project.sources.raw_schema import RAW_SCHEMA, RAW_TABLES, RawTable
+
+
+def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    for table in RAW_TABLES:
+        con.execute(table.create_sql())
+
+
+def replace_weeks(
+    con: duckdb.DuckDBPyConnection, week_start: date, relations: Mapping[RawTable, str]
+) -> dict[str, int]:
+    """Replace one week of several tables in a single transaction: all of them or none.
+
+    Each relation (a table, view or registered DataFrame) has its table's columns except
+    `week_start`. A failed load never leaves a half-written week behind. Returns the number
+    of rows written per table name.
+    """
+    counts: dict[str, int] = {}
+    con.execute("begin transaction")
+    try:
+        for table, relation_name in relations.items():
+            columns = ", ".join(name for name in table.column_names if name != "week_start")
+            con.execute(f"delete from {table.qualified_name} where week_start = ?", [week_start])
+            con.execute(
+                f"insert into {table.qualified_name} (week_start, {columns}) "
+                f"select ?::date, {columns} from {relation_name}",
+                [week_start],
+            )
+            counts[table.name] = con.execute(
+                f"select count(*) from {table.qualified_name} where week_start = ?", [week_start]
+            ).fetchone()[0]
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return counts
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, table: RawTable, relation_name: str) -> int:
+    """Replace all rows of an unpartitioned raw table, in one transaction."""
+    column_list = ", ".join(table.column_names)
+    con.execute("begin transaction")
+    try:
+        con.execute(f"delete from {table.qualified_name}")
+        con.execute(
+            f"insert into {table.qualified_name} ({column_list}) "
+            f"select {column_list} from {relation_name}"
+        )
+        count = con.execute(f"select count(*) from {table.qualified_name}").fetchone()[0]
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return int(count)
+
+
+def stage(con: duckdb.DuckDBPyConnection, name: str, data: object, append: bool = False) -> None:
+    """Copy a DataFrame, Arrow table or DuckDB relation into the temp table `name`."""
+    con.register("incoming_data", data)
+    try:
+        if append:
+            con.execute(f"insert into {name} by name select * from incoming_data")
+        else:
+            con.execute(f"create or replace temp table {name} as select * from incoming_data")
+    finally:
+        con.unregister("incoming_data")

@@ -1,0 +1,152 @@
+"""Splitting parsed input records into canonical rows and quarantine rows.
+
+Every reader turns one input file into a SELECT with the canonical flow columns (typed
+where the text parsed; try_cast leaves NULL where it did not), `source_file`, `source_row`,
+the original record text as `record`, and `malformed` naming a structural problem (wrong
+field count, invalid JSON) or NULL.
+`stage_parsed_flows` gives each record at most one reason, the first of `FLOW_CHECKS` that
+fails, and appends good records to `staged_flows` and the others to `staged_quarantine`.
+Reasons are fixed categories so that they can be counted; the record text says the rest.
+"""
+
+from dataclasses import dataclass, field
+
+import duckdb
+
+from dagster_project.sources.raw_schema import FLOWS, QUARANTINE, RawTable
+from dagster_project.weeks.analysis_week import AnalysisWeek
+
+STAGED_FLOWS = "staged_flows"
+STAGED_QUARANTINE = "staged_quarantine"
+CHECKED_FLOWS = "ingest_checked_flows"
+
+
+IPV4_PATTERN = (
+    r"((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}"
+    r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+)
+HEX_GROUP = "[0-9A-Fa-f]{1,4}"
+
+# Textual IPv6: eight groups, or at most seven around a single '::'; a trailing dotted
+# IPv4 address stands for two groups. Written as a macro so the check stays vectorised.
+IS_IP_ADDRESS_MACRO = f"""
+create or replace temp macro ingest_ipv6_groups(addr) as
+    regexp_replace(addr, ':{IPV4_PATTERN}$', ':0:0');
+create or replace temp macro ingest_is_ip(addr) as (
+    addr is not null and case
+        when not contains(addr, ':') then regexp_full_match(addr, '{IPV4_PATTERN}')
+        else regexp_full_match(ingest_ipv6_groups(addr), '{HEX_GROUP}(:{HEX_GROUP}){{7}}')
+            or (
+                regexp_full_match(
+                    ingest_ipv6_groups(addr),
+                    '({HEX_GROUP}(:{HEX_GROUP})*)?::({HEX_GROUP}(:{HEX_GROUP})*)?'
+                )
+                and len(list_filter(
+                    string_split(ingest_ipv6_groups(addr), ':'), lambda g: g <> ''
+                )) <= 7
+            )
+    end
+);
+"""
+
+
+@dataclass
+class FileCounts:
+    """What one input file contributed."""
+
+    path: str
+    rows: int = 0
+    quarantined: dict[str, int] = field(default_factory=dict)
+
+
+# (reason, SQL condition that makes a record fail), in the order they are tested, after
+# the reader's own structural verdict in `malformed`.
+FLOW_CHECKS: tuple[tuple[str, str], ...] = (
+    (
+        "missing or unparseable timestamp",
+        # Collectors print time 0 (1970-01-01) for a flow whose exporter sent no time.
+        "flow_start is null or flow_end is null or flow_start = '1970-01-01'::timestamp",
+    ),
+    ("unknown protocol", "protocol is null"),
+    ("unparseable address", "not ingest_is_ip(src_addr) or not ingest_is_ip(dst_addr)"),
+    ("invalid port", "src_port is null or dst_port is null"),
+    ("unparseable counts", "bytes is null or packets is null"),
+    ("non-positive counts", "bytes <= 0 or packets <= 0"),
+    ("sampling rate 0 and no sampling_interval configured", "sampling_interval is null"),
+    ("invalid sampling interval", "sampling_interval < 1"),
+    ("flow ends before it starts", "flow_end < flow_start"),
+    ("outside the partition week", "flow_start < $week_start or flow_start >= $week_end"),
+)
+
+
+def _canonical_columns(table: RawTable) -> list[str]:
+    return [name for name in table.column_names if name != "week_start"]
+
+
+def create_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Empty temp tables `staged_flows` and `staged_quarantine` shaped like the raw tables."""
+    for table, staged in ((FLOWS, STAGED_FLOWS), (QUARANTINE, STAGED_QUARANTINE)):
+        con.execute(
+            f"create or replace temp table {staged} as "
+            f"select {', '.join(_canonical_columns(table))} from {table.qualified_name} limit 0"
+        )
+    con.execute(IS_IP_ADDRESS_MACRO)
+
+
+def reason_sql() -> str:
+    """A CASE expression naming the first failed check, NULL for a good record."""
+    branches = "\n".join(
+        f"    when {condition} then '{reason}'" for reason, condition in FLOW_CHECKS
+    )
+    return f"case\n    when malformed is not null then malformed\n{branches}\nend"
+
+
+def add_quarantine_row(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    source_file: str,
+    reason: str,
+    record: str | None = None,
+    source_row: int | None = None,
+) -> None:
+    """Quarantine one file-level problem (a truncated file, a collector's complaint)."""
+    con.execute(
+        f"insert into {STAGED_QUARANTINE} (source, source_file, source_row, reason, record) "
+        "values (?, ?, ?, ?, ?)",
+        [source, source_file, source_row, reason, record],
+    )
+
+
+def stage_parsed_flows(
+    con: duckdb.DuckDBPyConnection, parsed_sql: str, week: AnalysisWeek, path: str
+) -> FileCounts:
+    """Check every parsed record of one file and append it to flows or quarantine."""
+    # The record text is kept only for rejected records: good ones are fully described by
+    # their canonical columns, and copying every line would double the work.
+    con.execute(
+        f"create or replace temp table {CHECKED_FLOWS} as "
+        f"select * replace (case when reason is not null then record end as record) "
+        f"from (select *, {reason_sql()} as reason from ({parsed_sql}) as parsed)",
+        {"week_start": week.utc_start, "week_end": week.utc_end},
+    )
+    flow_columns = ", ".join(_canonical_columns(FLOWS))
+    con.execute(
+        f"insert into {STAGED_FLOWS} ({flow_columns}) "
+        f"select {flow_columns} from {CHECKED_FLOWS} where reason is null"
+    )
+    con.execute(
+        f"insert into {STAGED_QUARANTINE} (source, source_file, source_row, reason, record) "
+        f"select '{FLOWS.name}', source_file, source_row, reason, record "
+        f"from {CHECKED_FLOWS} where reason is not null"
+    )
+    counts = con.execute(
+        f"select reason, count(*) from {CHECKED_FLOWS} group by reason order by reason nulls first"
+    ).fetchall()
+    con.execute(f"drop table {CHECKED_FLOWS}")
+    result = FileCounts(path=path)
+    for reason, count in counts:
+        if reason is None:
+            result.rows = int(count)
+        else:
+            result.quarantined[reason] = int(count)
+    return result

@@ -1,0 +1,217 @@
+"""Address assignments, usage counters and monthly totals from CSV or Parquet files.
+
+Columns are named as in the raw tables (`raw_schema.py`), without `week_start`,
+`source_file` and `source_row`; timestamps are naive in the source's zone (UTC unless it
+says otherwise). Assignments are kept when they overlap the week (the others belong to
+other weeks); a usage counter outside the week and any malformed row are quarantined.
+Monthly totals are not partitioned, so a bad row there fails the load, naming file, row
+and reason.
+"""
+
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.sources.raw_schema import ASSIGNMENTS, MONTHLY_TOTALS, USAGE_COUNTERS, RawTable
+from dagster_project.sources.readers.file_sources import SERVICES, TableSource
+from dagster_project.sources.readers.quarantine import STAGED_QUARANTINE, FileCounts
+from dagster_project.sources.readers.text_sql import (
+    headed_csv_sql,
+    local_to_utc_sql,
+    parquet_records_sql,
+    sql_string,
+)
+from dagster_project.weeks.analysis_week import AnalysisWeek
+
+ACCESS_OF_SERVICE = {"broadband": ("pppoe", "ipoe"), "mobile": ("mobile",)}
+CUSTOMER_CLASSES = ("personal", "enterprise")
+DIRECTIONS = ("IN", "OUT")
+CHECKED_ROWS = "ingest_checked_rows"
+
+
+def _in_list(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(sql_string(value) for value in values) + ")"
+
+
+ACCESS_LIST = _in_list(tuple(a for accesses in ACCESS_OF_SERVICE.values() for a in accesses))
+SERVICE_LIST = _in_list(SERVICES)
+CLASS_LIST = _in_list(CUSTOMER_CLASSES)
+
+
+def file_columns(table: RawTable) -> tuple[str, ...]:
+    skipped = ("week_start", "source_file", "source_row")
+    return tuple(name for name in table.column_names if name not in skipped)
+
+
+def _text_records_sql(con: duckdb.DuckDBPyConnection, source: TableSource, path: Path) -> str:
+    """One row per record with every wanted column as text, `line` and `field_problem`."""
+    columns = file_columns(_TABLES[source.table])
+    if source.format == "parquet":
+        return f"select *, false as field_problem from ({parquet_records_sql(path, columns)})"
+    return headed_csv_sql(con, path, columns)
+
+
+def _assignment_checks(source: TableSource) -> tuple[str, str]:
+    valid_from = local_to_utc_sql("try_cast(valid_from as timestamp)", source.timezone)
+    valid_to = local_to_utc_sql("try_cast(valid_to as timestamp)", source.timezone)
+    typed = f"""
+        subscriber_id, service, access, customer_class, address,
+        {valid_from} as valid_from, {valid_to} as valid_to
+    """
+    reason = f"""case
+        when field_problem then 'malformed record: wrong number of fields'
+        when coalesce(subscriber_id, '') = '' then 'missing subscriber'
+        when service not in {SERVICE_LIST} or access not in {ACCESS_LIST}
+            or customer_class not in {CLASS_LIST} then 'unknown service, access or class'
+        when not ingest_is_ip(split_part(address, '/', 1))
+            or (address like '%/%' and try_cast(split_part(address, '/', 2) as utinyint) is null)
+            then 'unparseable address'
+        when {valid_from} is null then 'unparseable timestamp'
+        when coalesce(valid_to, '') <> '' and {valid_to} is null then 'unparseable timestamp'
+        when {valid_to} <= {valid_from} then 'assignment ends before it starts'
+    end"""
+    return typed, reason
+
+
+def _counter_checks() -> tuple[str, str]:
+    typed = """
+        subscriber_id, service, access, customer_class, try_cast(day as date) as day,
+        try_cast(bytes_in as bigint) as bytes_in, try_cast(bytes_out as bigint) as bytes_out
+    """
+    reason = f"""case
+        when field_problem then 'malformed record: wrong number of fields'
+        when coalesce(subscriber_id, '') = '' then 'missing subscriber'
+        when service not in {SERVICE_LIST} or access not in {ACCESS_LIST}
+            or customer_class not in {CLASS_LIST} then 'unknown service, access or class'
+        when try_cast(day as date) is null then 'unparseable timestamp'
+        when try_cast(bytes_in as bigint) is null or try_cast(bytes_out as bigint) is null
+            then 'unparseable counts'
+        when try_cast(bytes_in as bigint) < 0 or try_cast(bytes_out as bigint) < 0
+            then 'negative counts'
+        when try_cast(day as date) < $first_day or try_cast(day as date) >= $end_day
+            then 'outside the partition week'
+    end"""
+    return typed, reason
+
+
+def _monthly_checks() -> tuple[str, str]:
+    typed = """
+        date_trunc('month', try_cast(month as date))::date as month, service, access,
+        direction, try_cast(bytes as hugeint) as bytes
+    """
+    reason = f"""case
+        when field_problem then 'malformed record: wrong number of fields'
+        when try_cast(month as date) is null then 'unparseable month'
+        when service not in {SERVICE_LIST} or access not in {ACCESS_LIST}
+            then 'unknown service or access'
+        when direction not in {_in_list(DIRECTIONS)} then 'direction must be IN or OUT'
+        when try_cast(bytes as hugeint) is null then 'unparseable counts'
+        when try_cast(bytes as hugeint) < 0 then 'negative counts'
+    end"""
+    return typed, reason
+
+
+_TABLES = {
+    ASSIGNMENTS.name: ASSIGNMENTS,
+    USAGE_COUNTERS.name: USAGE_COUNTERS,
+    MONTHLY_TOTALS.name: MONTHLY_TOTALS,
+}
+
+
+def _check(
+    con: duckdb.DuckDBPyConnection,
+    source: TableSource,
+    path: Path,
+    parameters: dict[str, object],
+) -> None:
+    """Materialise the file's rows with their typed columns and reason (NULL = good)."""
+    if source.table == ASSIGNMENTS.name:
+        typed, reason = _assignment_checks(source)
+    elif source.table == USAGE_COUNTERS.name:
+        typed, reason = _counter_checks()
+    else:
+        typed, reason = _monthly_checks()
+    con.execute(
+        f"create or replace temp table {CHECKED_ROWS} as "
+        f"select line_number, line, {reason} as reason, {typed} "
+        f"from ({_text_records_sql(con, source, path)})",
+        parameters,
+    )
+
+
+def _append_good_rows(
+    con: duckdb.DuckDBPyConnection,
+    table: RawTable,
+    staged: str,
+    path: Path,
+    where: str = "true",
+    parameters: dict[str, object] | None = None,
+) -> None:
+    columns = ", ".join(file_columns(table))
+    con.execute(
+        f"insert into {staged} ({columns}, source_file) "
+        f"select {columns}, {sql_string(path)} from {CHECKED_ROWS} "
+        f"where reason is null and {where}",
+        parameters or {},
+    )
+
+
+def _reason_counts(con: duckdb.DuckDBPyConnection, path: Path) -> FileCounts:
+    counts = FileCounts(path=str(path))
+    for reason, count in con.execute(
+        f"select reason, count(*) from {CHECKED_ROWS} group by reason"
+    ).fetchall():
+        if reason is None:
+            counts.rows = int(count)
+        else:
+            counts.quarantined[reason] = int(count)
+    return counts
+
+
+def stage_week_table(
+    con: duckdb.DuckDBPyConnection,
+    source: TableSource,
+    path: Path,
+    week: AnalysisWeek,
+) -> FileCounts:
+    """Append one assignments or counters file to staged_<table>, bad rows to quarantine."""
+    table = _TABLES[source.table]
+    parameters: dict[str, object] = {}
+    if table is USAGE_COUNTERS:
+        parameters = {"first_day": week.start, "end_day": week.end}
+    _check(con, source, path, parameters)
+    if table is ASSIGNMENTS:
+        overlap = "valid_from < $week_end and (valid_to is null or valid_to > $week_start)"
+        _append_good_rows(
+            con,
+            table,
+            f"staged_{table.name}",
+            path,
+            overlap,
+            {"week_start": week.utc_start, "week_end": week.utc_end},
+        )
+    else:
+        _append_good_rows(con, table, f"staged_{table.name}", path)
+    con.execute(
+        f"insert into {STAGED_QUARANTINE} (source, source_file, source_row, reason, record) "
+        f"select {sql_string(table.name)}, {sql_string(path)}, line_number, reason, line "
+        f"from {CHECKED_ROWS} where reason is not null"
+    )
+    return _reason_counts(con, path)
+
+
+class BadRowError(RuntimeError):
+    """A row of an unpartitioned table that cannot be loaded."""
+
+
+def stage_monthly_totals(con: duckdb.DuckDBPyConnection, source: TableSource, path: Path) -> int:
+    """Append one monthly totals file to staged_monthly_totals; a bad row fails the load."""
+    _check(con, source, path, {})
+    bad = con.execute(
+        f"select line_number, reason, line from {CHECKED_ROWS} where reason is not null "
+        "order by line_number limit 1"
+    ).fetchone()
+    if bad is not None:
+        raise BadRowError(f"{path}, row {bad[0]}: {bad[1]}: {bad[2]}")
+    _append_good_rows(con, MONTHLY_TOTALS, "staged_monthly_totals", path)
+    return _reason_counts(con, path).rows

@@ -1,0 +1,204 @@
+"""The built-in synthetic source: a week of raw inputs calibrated to the published report.
+
+Public interface (what `dagster_project.sources.week_load` calls): `SyntheticConfig`, `assignments`,
+`usage_counters`, `flow_batches`, `monthly_totals` and `provenance`. Every output is a pure
+function of (config, week): the same seed gives the same rows.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from dagster_project.sources.synthetic import diurnal
+from dagster_project.sources.synthetic.addresses import (
+    AddressBook,
+    address_book,
+    assignment_columns,
+)
+from dagster_project.sources.synthetic.flows import FlowUsers, flow_tables
+from dagster_project.sources.synthetic.monthly import monthly_table
+from dagster_project.sources.synthetic.parameters import load_parameters
+from dagster_project.sources.synthetic.population import Group, population, week_rng
+from dagster_project.sources.synthetic.synthetic_config import SyntheticConfig
+from dagster_project.weeks.analysis_week import AnalysisWeek
+
+__all__ = [
+    "SyntheticConfig",
+    "assignments",
+    "flow_batches",
+    "monthly_totals",
+    "provenance",
+    "usage_counters",
+]
+
+SOURCE_LABEL = "synthetic"
+DAILY_NOISE_SD = 0.35  # day-to-day variation of one user's volume (log-normal)
+ADDRESS_STREAM, COUNTER_STREAM, FLOW_STREAM = 2, 3, 4
+
+
+@dataclass(frozen=True)
+class Access:
+    """All users of one access in a week (personal first, then enterprise) and their addresses."""
+
+    groups: tuple[Group, ...]
+    book: AddressBook
+
+    def column(self, name: str) -> np.ndarray:
+        return np.concatenate([getattr(group, name) for group in self.groups])
+
+
+@lru_cache(maxsize=2)
+def _week(week_start: date, config: SyntheticConfig) -> dict[str, Access]:
+    groups = population(week_start, config)
+    rng = week_rng(config, week_start, ADDRESS_STREAM)
+    accesses: dict[str, Access] = {}
+    for key in ("pppoe", "ipoe", "mobile", "pppoe-unassigned", "mobile-unassigned"):
+        access, _, unassigned = key.partition("-")
+        members = tuple(g for g in groups if g.access == access and g.assigned != bool(unassigned))
+        size = sum(g.size for g in members)
+        accesses[key] = Access(members, address_book(access, size, bool(unassigned), rng))
+    return accesses
+
+
+def _source_file(kind: str, config: SyntheticConfig, week: AnalysisWeek) -> str:
+    return f"synthetic://{kind}/seed={config.seed}/week={week.key}"
+
+
+def _arrow(values: pa.Array) -> pd.api.extensions.ExtensionArray:
+    """Arrow-backed pandas column: no per-row Python strings for millions of rows."""
+    return pd.arrays.ArrowExtensionArray(values)
+
+
+def _labels(access: Access, users: np.ndarray) -> dict[str, pd.api.extensions.ExtensionArray]:
+    """subscriber_id, service, access and customer_class for the given user indices."""
+    ids = pa.array(np.concatenate([g.subscriber_ids() for g in access.groups]))
+    classes = pa.array([g.customer_class for g in access.groups])
+    class_of_user = np.repeat(np.arange(len(access.groups)), [g.size for g in access.groups])
+    group = access.groups[0]
+    return {
+        "subscriber_id": _arrow(ids.take(users)),
+        "service": _arrow(pa.repeat(group.service, len(users))),
+        "access": _arrow(pa.repeat(group.access, len(users))),
+        "customer_class": _arrow(classes.take(class_of_user[users])),
+    }
+
+
+def assignments(week: AnalysisWeek, config: SyntheticConfig) -> pd.DataFrame:
+    """Who held which address or prefix when (canonical columns minus week_start)."""
+    frames = []
+    for key in ("pppoe", "ipoe", "mobile"):
+        access = _week(week.start, config)[key]
+        columns = assignment_columns(access.book, week.utc_start)
+        frame = pd.DataFrame(_labels(access, columns["user"]))
+        frame["address"] = _arrow(columns["address"])
+        frame["valid_from"] = columns["valid_from"]
+        frame["valid_to"] = columns["valid_to"]
+        frames.append(frame)
+    result = pd.concat(frames, ignore_index=True)
+    source = _source_file("assignments", config, week)
+    result["source_file"] = _arrow(pa.repeat(source, len(result)))
+    return result
+
+
+def usage_counters(week: AnalysisWeek, config: SyntheticConfig) -> pd.DataFrame:
+    """Daily volumes per IPoE and mobile subscriber (canonical columns minus week_start)."""
+    rng = week_rng(config, week.start, COUNTER_STREAM)
+    days = pd.date_range(week.start, periods=7, freq="D").date
+    frames = []
+    for key in ("ipoe", "mobile"):
+        access = _week(week.start, config)[key]
+        service = access.groups[0].service
+        n = sum(g.size for g in access.groups)
+        per_day = {}
+        for direction in ("out", "in"):
+            weekly = 7 * access.column(f"daily_{direction}")
+            shape = diurnal.day_weights(service, direction, week.start)
+            per_day[direction] = split_over_days(weekly, shape, rng)
+        frame = pd.DataFrame(_labels(access, np.repeat(np.arange(n), 7)))
+        frame["day"] = np.tile(days, n)
+        frame["bytes_in"] = per_day["in"].ravel()
+        frame["bytes_out"] = per_day["out"].ravel()
+        frames.append(frame)
+    result = pd.concat(frames, ignore_index=True)
+    source = _source_file("usage_counters", config, week)
+    result["source_file"] = _arrow(pa.repeat(source, len(result)))
+    return result
+
+
+def split_over_days(weekly: np.ndarray, shape: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Whole bytes per user and day (n x 7) that add up exactly to each user's weekly total."""
+    weights = shape * rng.lognormal(0.0, DAILY_NOISE_SD, size=(len(weekly), 7))
+    cumulative = np.cumsum(weights, axis=1) / weights.sum(axis=1, keepdims=True)
+    totals = np.round(weekly).astype(np.int64)
+    edges = np.round(cumulative * totals[:, None]).astype(np.int64)
+    return np.diff(edges, axis=1, prepend=0)
+
+
+def flow_batches(week: AnalysisWeek, config: SyntheticConfig) -> Iterator[pa.Table]:
+    """Sampled flow records of the week, streamed in batches (canonical columns minus week_start).
+
+    PPPoE subscribers' volumes travel only in flows; mobile flows come from the first
+    `mobile_flow_users` phones and serve the port statistics (volumes come from billing).
+    IPoE has no flow export. A little traffic involves addresses nobody holds.
+    """
+    accesses = _week(week.start, config)
+    mobile = accesses["mobile"]
+    personal, enterprise = mobile.groups
+    observed_enterprise = round(enterprise.size * config.mobile_flow_users / personal.size)
+    observed = np.concatenate(
+        [np.arange(config.mobile_flow_users), personal.size + np.arange(observed_enterprise)]
+    )
+    groups = [
+        _flow_users(accesses["pppoe"]),
+        _flow_users(accesses["pppoe-unassigned"]),
+        _flow_users(mobile, observed),
+        _flow_users(accesses["mobile-unassigned"]),
+    ]
+
+    def rng_for(batch: int) -> np.random.Generator:
+        return np.random.default_rng([config.seed, week.start.toordinal(), FLOW_STREAM, batch])
+
+    yield from flow_tables(groups, week, config, rng_for)
+
+
+def _flow_users(access: Access, users: np.ndarray | None = None) -> FlowUsers:
+    weekly_out = 7 * access.column("daily_out")
+    weekly_in = 7 * access.column("daily_in")
+    book = access.book
+    if users is not None:
+        weekly_out, weekly_in, book = weekly_out[users], weekly_in[users], book.subset(users)
+    return FlowUsers(access.groups[0].service, weekly_out, weekly_in, book)
+
+
+def monthly_totals(config: SyntheticConfig) -> pd.DataFrame:
+    """Monthly traffic per service, access and direction (canonical columns)."""
+    parameters = load_parameters(config.parameters_path)
+    users = {
+        "broadband": (config.pppoe_users + config.ipoe_users) * (1 + config.enterprise_share),
+        "mobile": config.mobile_users * (1 + config.enterprise_share),
+    }
+    table = monthly_table(parameters["monthly"], users, config.seed)
+    table["source_file"] = f"synthetic://monthly_totals/seed={config.seed}"
+    return table
+
+
+def provenance(config: SyntheticConfig) -> dict[str, str | int]:
+    """What report and figure code show about where the data came from."""
+    parameters = load_parameters(config.parameters_path)
+    return {
+        "source": SOURCE_LABEL,
+        "generator": "dagster_project.sources.synthetic",
+        "seed": config.seed,
+        "pppoe_users": config.pppoe_users,
+        "ipoe_users": config.ipoe_users,
+        "mobile_users": config.mobile_users,
+        "mobile_flow_users": config.mobile_flow_users,
+        "sampling_interval": config.sampling_interval,
+        "calibrated_to": parameters["calibrated_to"],
+        "note": "Synthetic data calibrated to published statistics; not real traffic.",
+    }

@@ -1,0 +1,334 @@
+"""The DataFrames the GX suites of the raw inputs validate, computed with DuckDB from the warehouse.
+
+A week of flows is tens of millions of rows, so no table is read whole into pandas: a suite
+sees either a deterministic sample capped at `max_rows` (the same rows every run, ordered by
+a hash of the row's identity) or a small profile DuckDB aggregates over the whole week.
+Row-set properties (overlapping intervals, shares summing to 100, week-on-week change) are
+computed here as columns, so that the suites can state them as ordinary expectations.
+"""
+
+from datetime import datetime, time, timedelta
+from typing import Protocol
+
+import duckdb
+
+from dagster_project.validation.gx_suites import ValidationBatch
+from dagster_project.weeks.analysis_week import AnalysisWeek
+
+DEFAULT_MAX_ROWS = 100_000
+
+# Protocols whose flow records carry ports: TCP, UDP, DCCP, SCTP, UDP-Lite.
+PORT_PROTOCOLS = (6, 17, 33, 132, 136)
+
+
+class FrameFetcher(Protocol):
+    def __call__(
+        self, con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None, max_rows: int = ...
+    ) -> ValidationBatch: ...
+
+
+def _week_parameters(week: AnalysisWeek) -> dict[str, object]:
+    first_day = datetime.combine(week.start, time())
+    return {
+        "week_start_utc": week.utc_start,
+        "week_end_utc": week.utc_end,
+        "first_day": first_day,
+        "last_day": first_day + timedelta(days=6),
+    }
+
+
+def count_rows(con: duckdb.DuckDBPyConnection, sql: str, parameters: list[object]) -> int:
+    return int(con.execute(sql, parameters).fetchone()[0])
+
+
+def sample_scope(rows_of: str, sampled: int, total: int, order: str) -> str:
+    if sampled == total:
+        return f"all {total} rows of {rows_of}"
+    return f"{sampled} of {total} rows of {rows_of} ({order})"
+
+
+def flow_sample(
+    con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None, max_rows: int = DEFAULT_MAX_ROWS
+) -> ValidationBatch:
+    """Flow records of the week, a deterministic hash-ordered sample of at most max_rows."""
+    frame = con.execute(
+        """
+        select
+            * exclude (week_start),
+            packets * 20 as min_ip_bytes,
+            packets * 65535 as max_ip_bytes
+        from raw.flows
+        where week_start = ?
+        order by hash(source_file, source_row, flow_start, src_addr, dst_addr)
+        limit ?
+        """,
+        [week.start, max_rows],
+    ).df()
+    total = count_rows(con, "select count(*) from raw.flows where week_start = ?", [week.start])
+    scope = sample_scope(
+        "raw.flows for the week", len(frame), total, "deterministic sample by row hash"
+    )
+    return ValidationBatch(frame, scope, _week_parameters(week))
+
+
+def flow_week_profile(
+    con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None, max_rows: int = DEFAULT_MAX_ROWS
+) -> ValidationBatch:
+    """One row per IP protocol with port ranges and counts of faulty records, whole week."""
+    frame = con.execute(
+        """
+        select
+            protocol,
+            count(*) as flow_records,
+            min(src_port) as min_src_port,
+            max(src_port) as max_src_port,
+            min(dst_port) as min_dst_port,
+            max(dst_port) as max_dst_port,
+            count(*) filter (where bytes <= 0 or packets <= 0) as records_without_volume,
+            count(*) filter (where bytes < 20 * packets) as records_below_ip_header,
+            count(*) filter (where bytes > 65535 * packets) as records_above_max_packet,
+            count(*) filter (where flow_start < ? or flow_start >= ?) as records_outside_week,
+            count(*) filter (where flow_end < flow_start) as records_ending_before_start,
+            min(sampling_interval) as min_sampling_interval
+        from raw.flows
+        where week_start = ?
+        group by protocol
+        order by protocol
+        """,
+        [week.utc_start, week.utc_end, week.start],
+    ).df()
+    records = int(frame["flow_records"].sum())
+    scope = f"profile of all {records} rows of raw.flows for the week, one row per protocol"
+    return ValidationBatch(frame, scope, _week_parameters(week))
+
+
+def assignment_rows(
+    con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None, max_rows: int = DEFAULT_MAX_ROWS
+) -> ValidationBatch:
+    """Assignments of the week, each flagged when it overlaps an earlier one of its address.
+
+    Flagged rows come first, so a capped frame still holds every overlap it can.
+    """
+    frame = con.execute(
+        """
+        with week_assignments as (
+            select * exclude (week_start)
+            from raw.assignments
+            where week_start = ?
+        ),
+
+        flagged as (
+            select
+                *,
+                coalesce(
+                    valid_from < max(coalesce(valid_to, 'infinity'::timestamp)) over (
+                        partition by address
+                        order by valid_from, valid_to nulls last, subscriber_id
+                        rows between unbounded preceding and 1 preceding
+                    ),
+                    false
+                ) as overlaps_earlier_interval
+            from week_assignments
+        )
+
+        select *
+        from flagged
+        order by overlaps_earlier_interval desc, hash(address, valid_from, subscriber_id)
+        limit ?
+        """,
+        [week.start, max_rows],
+    ).df()
+    total = count_rows(
+        con, "select count(*) from raw.assignments where week_start = ?", [week.start]
+    )
+    order = "overlapping rows first, then a deterministic sample by row hash"
+    scope = sample_scope("raw.assignments for the week", len(frame), total, order)
+    return ValidationBatch(frame, scope, _week_parameters(week))
+
+
+def usage_counter_rows(
+    con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None, max_rows: int = DEFAULT_MAX_ROWS
+) -> ValidationBatch:
+    """Daily usage counters of the week, a deterministic hash-ordered sample."""
+    frame = con.execute(
+        """
+        select * exclude (week_start)
+        from raw.usage_counters
+        where week_start = ?
+        order by hash(service, access, subscriber_id, day)
+        limit ?
+        """,
+        [week.start, max_rows],
+    ).df()
+    total = count_rows(
+        con, "select count(*) from raw.usage_counters where week_start = ?", [week.start]
+    )
+    scope = sample_scope("raw.usage_counters for the week", len(frame), total, "sample by row hash")
+    return ValidationBatch(frame, scope, _week_parameters(week))
+
+
+def monthly_total_rows(
+    con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None, max_rows: int = DEFAULT_MAX_ROWS
+) -> ValidationBatch:
+    """All monthly totals (a few hundred rows), with per-series continuity columns."""
+    frame = con.execute(
+        """
+        select
+            *,
+            day(month) as day_of_month,
+            date_diff(
+                'month',
+                lag(month) over (partition by service, access, direction order by month),
+                month
+            ) as months_since_previous,
+            count(*) over (partition by month) as series_in_month,
+            (select count(distinct (service, access, direction)) from raw.monthly_totals)
+                as series_overall,
+            bytes::double as bytes_value
+        from raw.monthly_totals
+        order by month, service, access, direction
+        limit ?
+        """,
+        [max_rows],
+    ).df()
+    return ValidationBatch(frame, f"all {len(frame)} rows of raw.monthly_totals")
+
+
+def _week_change(
+    con: duckdb.DuckDBPyConnection, week: AnalysisWeek, totals_sql: str, what: str
+) -> ValidationBatch:
+    """Per service, a weekly quantity of this and the previous week and its change in %.
+
+    `totals_sql` selects (service, value) for the week named by its `{week}` placeholder.
+    """
+    previous = week.start - timedelta(days=7)
+    this_week_sql = totals_sql.format(week="$this_week")
+    previous_week_sql = totals_sql.format(week="$previous_week")
+    frame = con.execute(
+        f"""
+        with this_week as ({this_week_sql}),
+        previous_week as ({previous_week_sql})
+        select
+            coalesce(this_week.service, previous_week.service) as service,
+            this_week.value::double as this_week,
+            previous_week.value::double as previous_week,
+            100.0 * (this_week.value - previous_week.value) / nullif(previous_week.value, 0)
+                as change_pct
+        from this_week
+        full join previous_week using (service)
+        order by service
+        """,
+        {"this_week": week.start, "previous_week": previous},
+    ).df()
+    compared = "previous week absent" if frame["previous_week"].isna().all() else "compared"
+    scope = f"{what} per service, week of {week.start} vs {previous} ({compared})"
+    return ValidationBatch(frame, scope)
+
+
+def flow_traffic_change(
+    con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None, max_rows: int = DEFAULT_MAX_ROWS
+) -> ValidationBatch:
+    """Scaled flow bytes per service against the previous week."""
+    totals = """
+        select
+            service,
+            sum(case when counts_scaled then bytes else bytes * sampling_interval end) as value
+        from raw.flows
+        where week_start = {week}
+        group by service
+    """
+    return _week_change(con, week, totals, "scaled flow bytes")
+
+
+def counter_traffic_change(
+    con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None, max_rows: int = DEFAULT_MAX_ROWS
+) -> ValidationBatch:
+    """Counter bytes (mobile billing, IPoE) per service against the previous week."""
+    totals = """
+        select service, sum(bytes_in + bytes_out) as value
+        from raw.usage_counters
+        where week_start = {week}
+        group by service
+    """
+    return _week_change(con, week, totals, "counter bytes")
+
+
+def subscriber_count_change(
+    con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None, max_rows: int = DEFAULT_MAX_ROWS
+) -> ValidationBatch:
+    """Users per service (a subscription per access counts once) against the previous week."""
+    totals = """
+        select service, count(distinct (access, subscriber_id)) as value
+        from (
+            select service, access, subscriber_id from raw.assignments where week_start = {week}
+            union all
+            select service, access, subscriber_id from raw.usage_counters where week_start = {week}
+        )
+        group by service
+    """
+    return _week_change(con, week, totals, "users (subscriptions per access)")
+
+
+def unattributed_traffic_share(
+    con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None, max_rows: int = DEFAULT_MAX_ROWS
+) -> ValidationBatch:
+    """Per service, the percentage of the week's flow bytes matched to no subscriber."""
+    frame = con.execute(
+        """
+        select
+            service,
+            sum(bytes)::double as bytes,
+            100.0 * coalesce(sum(bytes) filter (where direction = 'unattributed'), 0)
+                / nullif(sum(bytes), 0) as unattributed_pct
+        from main.int_flows_attributed
+        where week_start = ?
+        group by service
+        order by service
+        """,
+        [week.start],
+    ).df()
+    return ValidationBatch(frame, "attributed vs unattributed flow bytes per service, whole week")
+
+
+def quarantined_share(
+    con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None, max_rows: int = DEFAULT_MAX_ROWS
+) -> ValidationBatch:
+    """Per raw input, the percentage of the week's records the load rejected, with the most
+    frequent reason: a collector gone wrong still loads its good rows, and this says so."""
+    loaded = " union all ".join(
+        f"select '{table}' as source, count(*) as loaded_rows "
+        f"from raw.{table} where week_start = $week"
+        for table in ("flows", "assignments", "usage_counters")
+    )
+    frame = con.execute(
+        f"""
+        with loaded as ({loaded}),
+        rejected_by_reason as (
+            select source, reason, count(*) as records
+            from raw.quarantine
+            where week_start = $week
+            group by source, reason
+        ),
+        rejected as (
+            select
+                source,
+                sum(records) as quarantined_rows,
+                first(reason order by records desc, reason) as most_frequent_reason
+            from rejected_by_reason
+            group by source
+        )
+        select
+            source,
+            coalesce(loaded_rows, 0) as loaded_rows,
+            coalesce(quarantined_rows, 0) as quarantined_rows,
+            coalesce(
+                100.0 * quarantined_rows / (coalesce(loaded_rows, 0) + quarantined_rows), 0
+            ) as quarantined_pct,
+            most_frequent_reason
+        from loaded
+        full join rejected using (source)
+        order by source
+        """,
+        {"week": week.start},
+    ).df()
+    return ValidationBatch(frame, "loaded and quarantined records per raw input, whole week")

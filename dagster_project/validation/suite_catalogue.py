@@ -1,0 +1,117 @@
+"""Which GX suite validates which asset, on which frame, and whether a failure blocks.
+
+Each row of `SUITE_CHECKS` names a suite (expectations/<suite>.json), the asset it validates
+and how the frame is fetched (`raw_frames`, `mart_frames`). Suites on raw inputs and marts
+block: when one fails nothing downstream of the asset is drawn. Drift suites only warn.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.validation import mart_frames, raw_frames
+from dagster_project.validation.gx_suites import ValidationOutcome, validate_batch, write_data_docs
+from dagster_project.validation.raw_frames import FrameFetcher
+from dagster_project.weeks.analysis_week import AnalysisWeek
+
+
+@dataclass(frozen=True)
+class SuiteCheck:
+    """One asset check: a GX suite run on a frame fetched for the asset's partition."""
+
+    suite: str
+    asset: str
+    fetch: FrameFetcher
+    weekly: bool = True
+    blocking: bool = True
+    name: str | None = None
+
+    @property
+    def check_name(self) -> str:
+        return f"gx_{self.name or self.suite}"
+
+
+SUITE_CHECKS: tuple[SuiteCheck, ...] = (
+    SuiteCheck("raw_flows", "raw_flows", raw_frames.flow_sample),
+    SuiteCheck("raw_flows_profile", "raw_flows", raw_frames.flow_week_profile),
+    SuiteCheck("raw_assignments", "raw_assignments", raw_frames.assignment_rows),
+    SuiteCheck("raw_usage_counters", "raw_usage_counters", raw_frames.usage_counter_rows),
+    SuiteCheck(
+        "raw_monthly_totals", "raw_monthly_totals", raw_frames.monthly_total_rows, weekly=False
+    ),
+    SuiteCheck("user_daily_usage", "user_daily_usage", mart_frames.user_daily_usage_rows),
+    SuiteCheck(
+        "usage_statistics", "usage_summary", mart_frames.usage_summary_rows, name="usage_summary"
+    ),
+    SuiteCheck("usage_distribution", "usage_distribution", mart_frames.usage_distribution_rows),
+    SuiteCheck("top_user_shares", "top_user_shares", mart_frames.top_user_share_rows),
+    SuiteCheck("user_sample", "user_sample", mart_frames.user_sample_rows),
+    SuiteCheck("port_usage", "port_usage", mart_frames.port_usage_rows),
+    SuiteCheck("hourly_port_traffic", "hourly_port_traffic", mart_frames.hourly_port_traffic_rows),
+    SuiteCheck(
+        "weekday_hourly_traffic", "weekday_hourly_traffic", mart_frames.weekday_hourly_traffic_rows
+    ),
+    SuiteCheck("traffic_attribution", "traffic_attribution", mart_frames.traffic_attribution_rows),
+    SuiteCheck(
+        "usage_statistics",
+        "usage_summary_by_year",
+        mart_frames.usage_summary_by_year_rows,
+        weekly=False,
+        name="usage_summary_by_year",
+    ),
+    SuiteCheck(
+        "port_usage_by_year",
+        "port_usage_by_year",
+        mart_frames.port_usage_by_year_rows,
+        weekly=False,
+    ),
+    SuiteCheck(
+        "monthly_traffic", "monthly_traffic", mart_frames.monthly_traffic_rows, weekly=False
+    ),
+    SuiteCheck("traffic_growth", "traffic_growth", mart_frames.traffic_growth_rows, weekly=False),
+    SuiteCheck("mode_growth", "mode_growth", mart_frames.mode_growth_rows, weekly=False),
+    SuiteCheck(
+        "traffic_drift",
+        "raw_flows",
+        raw_frames.flow_traffic_change,
+        blocking=False,
+        name="flow_traffic_drift",
+    ),
+    SuiteCheck(
+        "traffic_drift",
+        "raw_usage_counters",
+        raw_frames.counter_traffic_change,
+        blocking=False,
+        name="counter_traffic_drift",
+    ),
+    SuiteCheck(
+        "user_count_drift", "raw_assignments", raw_frames.subscriber_count_change, blocking=False
+    ),
+    SuiteCheck("quarantine_share", "raw_quarantine", raw_frames.quarantined_share, blocking=False),
+    SuiteCheck(
+        "unattributed_traffic",
+        "int_flows_attributed",
+        raw_frames.unattributed_traffic_share,
+        blocking=False,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    """The outcome of one suite on one week's frame, what the frame held, its Data Docs page."""
+
+    outcome: ValidationOutcome
+    scope: str
+    docs_page: Path
+
+
+def run_suite(
+    spec: SuiteCheck, con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None
+) -> SuiteRun:
+    """Fetch the frame of the week (or of all weeks), validate it and render its Data Docs."""
+    batch = spec.fetch(con, week)
+    outcome = validate_batch(batch, spec.suite)
+    page = write_data_docs(outcome, spec.check_name, week.key if week else "all")
+    return SuiteRun(outcome, batch.scope, Path(page))
