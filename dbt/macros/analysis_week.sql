@@ -25,11 +25,9 @@
     {%- endif -%}
 {%- endmacro %}
 
-{# The report years and the week each compares, from the `comparison_weeks` var. #}
+{# The report years and the week each compares: the comparison rows of the seed reference_weeks. #}
 {% macro comparison_weeks() -%}
-    select * from (values
-    {%- for year, week in var("comparison_weeks").items() | sort %}
-        ({{ year | int }}, '{{ week }}'::date){% if not loop.last %},{% endif %}
-    {%- endfor %}
-    ) as comparison_weeks (report_year, week_start)
+    select report_year, week_start
+    from {{ ref('reference_weeks') }}
+    where role = 'comparison'
 {%- endmacro %}

@@ -1,19 +1,27 @@
 -- The week's flow traffic per local hour, direction, subscriber access and class, protocol
--- and port: ports with a row in Tables 3/4 are kept, the others only by range.
+-- and port: ports with a row in Tables 3/4 (seed port_table_rows) are kept, the others only
+-- by range.
+with named_ports as (
+    select distinct port
+    from {{ ref('port_table_rows') }}
+    where port is not null
+)
+
 select
-    week_start,
-    service,
-    direction,
-    access,
-    customer_class,
-    flow_hour_local as hour_start,
-    protocol_name,
+    attributed_flows.week_start,
+    attributed_flows.service,
+    attributed_flows.direction,
+    attributed_flows.access,
+    attributed_flows.customer_class,
+    attributed_flows.flow_hour_local as hour_start,
+    attributed_flows.protocol_name,
     case
-        when flow_port < 1024 then 'low'
-        when flow_port >= 1024 then 'high'
+        when attributed_flows.flow_port < 1024 then 'low'
+        when attributed_flows.flow_port >= 1024 then 'high'
     end as port_range,
-    case when flow_port in {{ named_ports() }} then flow_port end as port,
-    sum(bytes) as bytes,
+    named_ports.port,
+    sum(attributed_flows.bytes) as bytes,
     count(*) as flows
-from {{ ref('int_flows_attributed') }}
+from {{ ref('int_flows_attributed') }} as attributed_flows
+left join named_ports on named_ports.port = attributed_flows.flow_port
 group by all

@@ -11,14 +11,34 @@ with scoped_traffic as (
         and {{ in_flow_detail_scope() }}
 ),
 
-buckets as (
+-- Each port bucket is a row of Tables 3/4 (seed port_table_rows), named by its protocol
+-- section and label; 'total' is all traffic.
+bucket_rows as (
     select * from (values
-        (1, 'TCP 443'),
-        (2, 'TCP 80'),
-        (3, 'TCP >= 1024'),
-        (4, 'UDP 443'),
-        (5, 'total')
-    ) as buckets (bucket_order, bucket)
+        (1, 'TCP 443', 'TCP', '443 (https)'),
+        (2, 'TCP 80', 'TCP', '80 (http)'),
+        (3, 'TCP >= 1024', 'TCP', '(>= 1024)'),
+        (4, 'UDP 443', 'UDP', '443 (https)')
+    ) as bucket_rows (bucket_order, bucket, protocol_name, label)
+),
+
+port_buckets as (
+    select
+        bucket_rows.bucket_order,
+        bucket_rows.bucket,
+        table_rows.protocol_name,
+        table_rows.port_range,
+        table_rows.port
+    from bucket_rows
+    join {{ ref('port_table_rows') }} as table_rows
+        on table_rows.protocol_name = bucket_rows.protocol_name
+        and table_rows.label = bucket_rows.label
+),
+
+buckets as (
+    select * from port_buckets
+    union all
+    select 5, 'total', null, null, null
 ),
 
 bucketed as (
@@ -30,10 +50,11 @@ bucketed as (
     from scoped_traffic
     join buckets
         on buckets.bucket = 'total'
-        or (buckets.bucket = 'TCP 443' and protocol_name = 'TCP' and port = 443)
-        or (buckets.bucket = 'TCP 80' and protocol_name = 'TCP' and port = 80)
-        or (buckets.bucket = 'TCP >= 1024' and protocol_name = 'TCP' and port_range = 'high')
-        or (buckets.bucket = 'UDP 443' and protocol_name = 'UDP' and port = 443)
+        or (
+            scoped_traffic.protocol_name = buckets.protocol_name
+            and (buckets.port_range is null or scoped_traffic.port_range = buckets.port_range)
+            and (buckets.port is null or scoped_traffic.port = buckets.port)
+        )
     group by all
 ),
 

@@ -3,7 +3,8 @@
   and service. Bytes are those of flows with port detail: for broadband the PPPoE
   subscribers' flows (IPoE has no flow detail), for mobile the mobile subscribers' flows;
   enterprise customers are included, unattributed traffic is not (traffic_attribution
-  counts it). The lower of the two ports names a TCP/UDP flow.
+  counts it). The lower of the two ports names a TCP/UDP flow. The rows are the seed
+  port_table_rows.
 #}
 with scoped_traffic as (
     select week_start, service, protocol_name, port_range, port, sum(bytes) as bytes
@@ -20,7 +21,8 @@ service_totals as (
 ),
 
 table_rows as (
-    {{ port_table_rows_relation() }}
+    select row_order, label, level, protocol_name, port_range, port
+    from {{ ref('port_table_rows') }}
 ),
 
 row_bytes as (

@@ -27,22 +27,23 @@ normalized as (
         source_file,
         source_row
     from week_flows
+),
+
+-- The protocols the report names (seed); every other protocol is 'other'.
+report_protocols as (
+    select protocol, protocol_name
+    from {{ ref('report_protocols') }}
 )
 
 select
-    *,
-    date_trunc('hour', flow_start_local) as flow_hour_local,
-    case protocol
-        when 6 then 'TCP'
-        when 17 then 'UDP'
-        when 50 then 'ESP'
-        when 47 then 'GRE'
-        when 4 then 'IP-ENCAP'
-        when 1 then 'ICMP'
-        when 58 then 'ICMP'
-        else 'other'
-    end as protocol_name,
+    normalized.*,
+    date_trunc('hour', normalized.flow_start_local) as flow_hour_local,
+    coalesce(report_protocols.protocol_name, 'other') as protocol_name,
     -- The lower of the two ports names a TCP/UDP flow (server port vs ephemeral client port).
-    case when protocol in (6, 17) then least(src_port, dst_port) end as flow_port,
-    case when contains(src_addr, ':') then 'ipv6' else 'ipv4' end as address_family
+    case
+        when normalized.protocol in (6, 17)
+        then least(normalized.src_port, normalized.dst_port)
+    end as flow_port,
+    case when contains(normalized.src_addr, ':') then 'ipv6' else 'ipv4' end as address_family
 from normalized
+left join report_protocols on report_protocols.protocol = normalized.protocol
