@@ -190,11 +190,6 @@ BROKEN: dict[str, tuple[Callable[[], dict[str, pd.DataFrame]], str, tuple[str, s
         "gx_raw_monthly_totals",
         (IN_SET, "day_of_month"),
     ),
-    "user counted twice": (
-        lambda: {"user_daily_usage": pd.concat([data.user_daily_usage()] * 2)},
-        "gx_user_daily_usage",
-        ("expect_compound_columns_to_be_unique", None),
-    ),
     "PPPoE user from counters": (
         lambda: {"user_daily_usage": changed(data.user_daily_usage(), 0, usage_source="counters")},
         "gx_user_daily_usage",

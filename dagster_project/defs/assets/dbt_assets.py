@@ -8,7 +8,6 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from dagster_project.defs.dbt_project import dbt_project, translator
 from dagster_project.defs.partitions import ONE_WEEK_PER_RUN, partition_week, weekly_partitions
 from dagster_project.defs.resources import WAREHOUSE_POOL
-from dagster_project.weeks.reference_weeks import COMPARISON_WEEKS
 
 
 @dbt_assets(
@@ -29,13 +28,6 @@ def weekly_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     yield from build.stream().fetch_row_counts().fetch_column_metadata(with_column_lineage=False)
 
 
-def cross_week_vars() -> dict[str, dict[str, str]]:
-    """dbt vars for the cross-week models: the week each report year compares."""
-    return {
-        "comparison_weeks": {str(year): week.isoformat() for year, week in COMPARISON_WEEKS.items()}
-    }
-
-
 @dbt_assets(
     manifest=dbt_project().manifest_path,
     project=dbt_project(),
@@ -46,6 +38,5 @@ def cross_week_vars() -> dict[str, dict[str, str]]:
 )
 def cross_week_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """Rebuild the multi-year tables from every week in the warehouse."""
-    dbt_vars = json.dumps(cross_week_vars())
-    build = dbt.cli(["build", "--vars", dbt_vars], context=context)
+    build = dbt.cli(["build"], context=context)
     yield from build.stream().fetch_row_counts().fetch_column_metadata(with_column_lineage=False)
