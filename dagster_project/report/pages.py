@@ -1,33 +1,18 @@
 """The weekly report: one self-contained HTML page with every figure, table and provenance.
 
 Images are inlined as base64 data URIs and the style sheet is embedded, so the file opens
-offline. Nothing time-dependent is written, so the same inputs give the same bytes.
+offline. Nothing time-dependent is written, so the same inputs give the same bytes. The
+markup is in the Jinja2 templates (report/templates/); this module gathers what they show.
 """
 
 import base64
-import html
 from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from markupsafe import Markup
 
 from dagster_project.report.catalogue import ReportItem
-
-STYLE = """
-body { font-family: "DejaVu Sans", Arial, sans-serif; max-width: 60em; margin: 2em auto;
-       padding: 0 1em; color: #222; line-height: 1.4; }
-h1 { font-size: 1.6em; } h2 { font-size: 1.25em; margin-top: 2em; }
-figure { margin: 2em 0; } figure img { max-width: 100%; border: 1px solid #ddd; }
-figcaption, .caption { font-size: 0.9em; color: #444; }
-table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.9em; }
-th, td { border: 1px solid #ccc; padding: 0.2em 0.6em; }
-td { text-align: left; vertical-align: top; }
-.report-table td, .counts td { text-align: right; font-variant-numeric: tabular-nums; }
-tbody th { text-align: left; font-weight: normal; }
-.table-footer, .note { font-size: 0.85em; color: #555; }
-.passed { color: #2b7a0b; } .failed { color: #b00020; font-weight: bold; }
-.missing { color: #8a6d00; }
-.synthetic { background: #fff4d6; border: 1px solid #e0c060; padding: 0.5em 1em; }
-.real { background: #e8f4e8; border: 1px solid #8cc08c; padding: 0.5em 1em; }
-"""
-
+from dagster_project.report.templates import render
 
 # "warned": a warning-severity check (drift) failed; it flags the data but does not block it.
 CHECK_OUTCOMES = ("passed", "warned", "failed", "not run")
@@ -87,6 +72,12 @@ class Provenance:
         return tuple(sorted(named - {None}))
 
     @property
+    def sampling_summary(self) -> str:
+        """The sampling interval(s) of each week, 'none' when no flow was loaded."""
+        intervals = sorted(self.sampling_intervals.items())
+        return ", ".join(f"{week}: {interval}" for week, interval in intervals) or "none"
+
+    @property
     def data_kind(self) -> str:
         return "synthetic" if self.synthetic else "real" if self.real else "unknown"
 
@@ -101,33 +92,15 @@ class ReportContent:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _figure_html(entry: ReportItem, png: bytes) -> str:
-    data = base64.b64encode(png).decode("ascii")
-    return (
-        f'<figure id="{entry.name}"><img alt="{html.escape(entry.title)}" '
-        f'src="data:image/png;base64,{data}">'
-        f"<figcaption><strong>{html.escape(entry.title)}.</strong> "
-        f"{html.escape(entry.caption)} Source: {html.escape(', '.join(entry.marts))}."
-        "</figcaption></figure>"
-    )
+class InputRow(NamedTuple):
+    """One row of the raw inputs table: the inputs and weeks that share one provenance."""
+
+    assets: tuple[str, ...]
+    weeks: tuple[str, ...]
+    details: str
 
 
-def _table_html(entry: ReportItem, table_html: str) -> str:
-    return (
-        f'<section id="section-{entry.name}"><h3>{html.escape(entry.title)}</h3>'
-        f'<p class="caption">{html.escape(entry.caption)} '
-        f"Source: {html.escape(', '.join(entry.marts))}.</p>{table_html}</section>"
-    )
-
-
-def _status_html(status: str) -> str:
-    css = {"passed": "passed", "warned": "missing", "failed": "failed"}.get(status, "missing")
-    return f'<span class="{css}">{html.escape(status)}</span>'
-
-
-def _grouped_inputs(
-    inputs: tuple[InputProvenance, ...],
-) -> dict[tuple[str, tuple[str, ...]], list[str]]:
+def _grouped_inputs(inputs: tuple[InputProvenance, ...]) -> list[InputRow]:
     """Raw inputs per provenance and weeks: the inputs of one load (flows, assignments and
     counters share the sources' description) and identical loads of many weeks take one row."""
     weeks_by_load: dict[tuple[str, str], list[str]] = {}
@@ -137,7 +110,7 @@ def _grouped_inputs(
     grouped: dict[tuple[str, tuple[str, ...]], list[str]] = {}
     for (asset, details), weeks in weeks_by_load.items():
         grouped.setdefault((details, tuple(weeks)), []).append(asset)
-    return grouped
+    return [InputRow(tuple(assets), weeks, details) for (details, weeks), assets in grouped.items()]
 
 
 def _check_counts(checks: tuple[CheckStatus, ...]) -> dict[str, dict[str, int]]:
@@ -156,99 +129,13 @@ def _check_counts(checks: tuple[CheckStatus, ...]) -> dict[str, dict[str, int]]:
     return dict(sorted(counts.items()))
 
 
-def _provenance_html(provenance: Provenance) -> str:
-    inputs = "".join(
-        f"<tr><th>{html.escape(', '.join(assets))}</th><td>{html.escape(', '.join(weeks))}</td>"
-        f"<td>{html.escape(details)}</td></tr>"
-        for (details, weeks), assets in _grouped_inputs(provenance.inputs).items()
-    )
-    sampling = ", ".join(
-        f"{week}: {interval}" for week, interval in sorted(provenance.sampling_intervals.items())
-    )
-    return (
-        '<section id="provenance"><h2>Provenance</h2>'
-        f"<p>Analysis time zone: {html.escape(provenance.time_zone)}. "
-        f"Packet sampling (1:N) of the flow records per week: {html.escape(sampling or 'none')}."
-        f" Data sources: {html.escape(', '.join(sorted(provenance.sources)))}.</p>"
-        "<h3>Raw inputs</h3><table><thead><tr><th>inputs</th><th>weeks</th><th>provenance</th>"
-        f"</tr></thead><tbody>{inputs}</tbody></table>"
-        f"{_rejected_html(provenance.rejected)}"
-        f"{_validation_html(provenance.checks)}</section>"
-    )
-
-
-def _rejected_html(rejected: tuple[tuple[str, str, str, int], ...]) -> str:
-    """The records the loads rejected, counted per week, input and reason."""
-    if not rejected:
-        return "<h3>Rejected records</h3><p>The loads rejected no record.</p>"
-    rows = "".join(
-        f"<tr><td>{html.escape(week)}</td><td>{html.escape(source)}</td>"
-        f"<td>{html.escape(reason)}</td><td>{records:,}</td></tr>"
-        for week, source, reason, records in rejected
-    )
-    total = sum(records for *_, records in rejected)
-    return (
-        f"<h3>Rejected records</h3><p>{total:,} input records were rejected while loading and "
-        "kept in <code>raw.quarantine</code> with their file, line and reason; the figures and "
-        'tables are computed without them.</p><table id="rejected_records"><thead><tr>'
-        "<th>week</th><th>input</th>"
-        f"<th>reason</th><th>records</th></tr></thead><tbody>{rows}</tbody></table>"
-    )
-
-
-def _validation_html(checks: tuple[CheckStatus, ...]) -> str:
-    """A summary line, every result that is not a pass, and the outcomes counted per mart."""
-    not_passed = [c for c in checks if c.status != "passed"]
-    summary = (
-        f"All {len(checks)} validations of the inputs and tables passed."
-        if not not_passed
-        else f"{len(not_passed)} of {len(checks)} validations did not pass."
-    )
-    problems = "".join(
-        f"<li>{html.escape(c.label)} {html.escape(c.check)}: {_status_html(c.status)}</li>"
-        for c in not_passed
-    )
-    header = "".join(
-        f"<th>{label}</th>" for label in ("mart", "weeks", "checks per week", *CHECK_OUTCOMES)
-    )
-    rows = "".join(
-        f"<tr><th>{html.escape(asset)}</th><td>{counts['weeks']}</td><td>{counts['checks']}</td>"
-        + "".join(f"<td>{counts[outcome]}</td>" for outcome in CHECK_OUTCOMES)
-        + "</tr>"
-        for asset, counts in _check_counts(checks).items()
-    )
-    return (
-        f"<h3>Validation</h3><p>{html.escape(summary)}</p>"
-        f"{f'<ul>{problems}</ul>' if problems else ''}"
-        f'<table class="counts"><thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table>'
-    )
-
-
-def _data_banner(provenance: Provenance) -> str:
-    """What kind of data the page was computed from, stated before any number."""
-    if provenance.synthetic:
-        return (
-            '<p class="synthetic">Computed from the built-in <strong>synthetic</strong> data '
-            "set, calibrated to the published report; no number here describes a real network."
-            "</p>"
-        )
-    if provenance.real:
-        sources = "; ".join(provenance.named_sources) or "sources not recorded"
-        return (
-            '<p class="real">Computed from <strong>real</strong> network data loaded from the '
-            f"configured collector and subscriber files: {html.escape(sources)}.</p>"
-        )
-    return ""
-
-
 def provenance_facts(provenance: Provenance) -> dict[str, str]:
     """Provenance in a few flat entries, for asset metadata."""
     passed = sum(check.status == "passed" for check in provenance.checks)
-    intervals = sorted(provenance.sampling_intervals.items())
     return {
         "data": provenance.data_kind,
         "sources": "; ".join(provenance.named_sources) or ", ".join(sorted(provenance.sources)),
-        "sampling": ", ".join(f"{week}: {interval}" for week, interval in intervals) or "none",
+        "sampling": provenance.sampling_summary,
         "time_zone": provenance.time_zone,
         "validation": f"{passed} of {len(provenance.checks)} passed",
     }
@@ -269,30 +156,28 @@ def report_summary(content: ReportContent) -> str:
     )
 
 
+def _png_data_uri(png: bytes) -> Markup:
+    # Base64 has no character HTML would need escaped; Markup keeps the template from trying.
+    return Markup(f"data:image/png;base64,{base64.b64encode(png).decode('ascii')}")
+
+
 def render_report(content: ReportContent) -> str:
     """The whole report page as one HTML string."""
-    banner = _data_banner(content.provenance)
-    calibration = (
-        '<section id="section-calibration"><h2>Calibration of the synthetic data</h2>'
-        f"{content.calibration_html}</section>"
-        if content.calibration_html is not None
-        else ""
+    page = render(
+        "report.html.j2",
+        title=f"Broadband Traffic Report, week of {content.week}",
+        notes=content.notes,
+        figures=[(entry, _png_data_uri(png)) for entry, png in content.figures],
+        # The tables and the calibration section are HTML the report's own code rendered,
+        # every value in them escaped already.
+        tables=[(entry, Markup(table)) for entry, table in content.tables],
+        calibration=(
+            Markup(content.calibration_html) if content.calibration_html is not None else None
+        ),
+        provenance=content.provenance,
+        inputs=_grouped_inputs(content.provenance.inputs),
+        check_counts=_check_counts(content.provenance.checks),
+        outcomes=CHECK_OUTCOMES,
     )
-    notes = "".join(f'<p class="note">{html.escape(note)}</p>' for note in content.notes)
-    title = f"Broadband Traffic Report, week of {content.week}"
-    return "\n".join(
-        [
-            "<!DOCTYPE html>",
-            '<html lang="en"><head><meta charset="utf-8">',
-            f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
-            f"<h1>{html.escape(title)}</h1>{banner}{notes}",
-            "<h2>Figures</h2>",
-            *(_figure_html(entry, png) for entry, png in content.figures),
-            "<h2>Tables</h2>",
-            *(_table_html(entry, table) for entry, table in content.tables),
-            calibration,
-            _provenance_html(content.provenance),
-            "</body></html>",
-            "",
-        ]
-    )
+    # Jinja drops the template's final newline; the page is a text file and ends with one.
+    return page + "\n"

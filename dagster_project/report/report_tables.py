@@ -4,11 +4,12 @@ Every cell is a mart value rounded for display; nothing is computed here beyond 
 rows and columns the published tables show.
 """
 
-import html
 from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
+
+from dagster_project.report.templates import render
 
 DIRECTIONS = ("IN", "OUT")
 USAGE_STATISTICS = (("mean_mb", "Mean"), ("median_mb", "Median"), ("mode_mb", "Mode"))
@@ -45,26 +46,8 @@ class ReportTable:
         return "\n".join(lines) + "\n"
 
     def to_html(self) -> str:
-        escape = html.escape
-        head = []
-        if self.column_groups:
-            cells = "".join(
-                f'<th colspan="{span}">{escape(group)}</th>' for group, span in self.column_groups
-            )
-            head.append(f"<tr>{cells}</tr>")
-        head.append("<tr>" + "".join(f"<th>{escape(c)}</th>" for c in self.columns) + "</tr>")
-        body = [
-            "<tr>"
-            + f"<th>{escape(row[0])}</th>"
-            + "".join(f"<td>{escape(cell)}</td>" for cell in row[1:])
-            + "</tr>"
-            for row in self.rows
-        ]
-        footer = f'<p class="table-footer">{escape(self.footer)}</p>' if self.footer else ""
-        return (
-            f'<table class="report-table" id="{escape(self.name)}">'
-            f"<thead>{''.join(head)}</thead><tbody>{''.join(body)}</tbody></table>{footer}"
-        )
+        """The table as an HTML fragment (templates/table.html.j2), every cell escaped."""
+        return render("table.html.j2", table=self)
 
 
 def format_number(value: float, decimals: int) -> str:
