@@ -13,11 +13,13 @@ import dagster as dg
 import duckdb
 import pytest
 
+from dagster_project.defs import check_history
 from dagster_project.defs.assets import figure_assets, page_assets, table_assets
 from dagster_project.defs.resources import WarehouseResource
 from dagster_project.report import report_tables
 from dagster_project.report.catalogue import FIGURES
 from dagster_project.sources.raw_schema import QUARANTINE
+from dagster_project.validation import verdicts
 from dagster_project.weeks.reference_weeks import (
     COMPARISON_WEEKS,
     DEFAULT_WEEK,
@@ -67,6 +69,20 @@ def warehouse(tmp_path_factory) -> WarehouseResource:
             [DEFAULT_WEEK],
         )
     return WarehouseResource(path=str(path))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def validated_weeks(tmp_path_factory) -> Iterator[Path]:
+    """A validation record in which every check of the code location passed for every week."""
+    data = tmp_path_factory.mktemp("data")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TRAFFICREPORT_DATA_DIR", str(data))
+        for asset, check in check_history.defined_checks():
+            weeks = default_weeks() if check_history.is_weekly(asset) else [None]
+            for week in weeks:
+                key = week.isoformat() if week else verdicts.ALL_WEEKS
+                verdicts.record(verdicts.Verdict(asset, check, verdicts.PASSED, key))
+        yield data
 
 
 @pytest.fixture(scope="module")
@@ -257,8 +273,10 @@ def section_row(year_rows, protocol: str, label: str) -> float:
 
 
 @contextmanager
-def failed_check_on(mart: str) -> Iterator[tuple[dg.DagsterInstance, dg.AssetChecksDefinition]]:
-    """An instance whose latest result of a blocking check `always_fails` on `mart` failed."""
+def failed_check_on(
+    mart: str, week: str = verdicts.ALL_WEEKS
+) -> Iterator[tuple[dg.DagsterInstance, dg.AssetChecksDefinition]]:
+    """A blocking check `always_fails` on `mart` whose recorded verdict for `week` failed."""
 
     @dg.asset_check(asset=mart, blocking=True)
     def always_fails() -> dg.AssetCheckResult:
@@ -266,13 +284,9 @@ def failed_check_on(mart: str) -> Iterator[tuple[dg.DagsterInstance, dg.AssetChe
 
     with dg.instance_for_test() as instance:
         record_synthetic_loads(instance)
-        dg.materialize(
-            [dg.AssetSpec(mart), always_fails],
-            instance=instance,
-            selection=dg.AssetSelection.checks(always_fails),
-            raise_on_error=False,
-        )
+        verdicts.record(verdicts.Verdict(mart, "always_fails", verdicts.FAILED, week))
         yield instance, always_fails
+    verdicts.clear_week(week)
 
 
 def test_a_failed_validation_stops_the_tables_that_read_the_mart(warehouse, tmp_path, monkeypatch):
@@ -298,7 +312,7 @@ def test_a_failed_validation_stops_the_tables_that_read_the_mart(warehouse, tmp_
 def test_a_failed_check_on_a_mart_of_the_week_stops_its_page(warehouse, tmp_path, monkeypatch):
     monkeypatch.setenv("TRAFFICREPORT_OUTPUT_DIR", str(tmp_path / "assets"))
 
-    with failed_check_on("port_usage") as (instance, check):
+    with failed_check_on("port_usage", DEFAULT_WEEK.isoformat()) as (instance, check):
         result = materialize_week_page(instance, warehouse, DEFAULT_WEEK, [check])
     assert not result.success
     (failure,) = [event for event in result.all_events if event.is_step_failure]

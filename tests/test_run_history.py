@@ -1,84 +1,99 @@
-"""Per-week validation status of weekly marts, read back from the Dagster instance."""
+"""Per-week validation verdicts of the inputs, as figures, tables and pages read them."""
 
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from dagster_project.defs import check_history
-from dagster_project.defs.partitions import weekly_partitions
+from dagster_project.defs.assets.dbt_assets import with_verdicts
+from dagster_project.report.pages import InputProvenance
+from dagster_project.validation import verdicts
 
 GOOD_WEEK, BAD_WEEK, UNRUN_WEEK = date(2024, 5, 27), date(2024, 6, 3), date(2024, 6, 10)
 
 
-@dg.asset(partitions_def=weekly_partitions)
-def weekly_mart() -> None:
-    """Stands for a weekly dbt model."""
+MART = "usage_summary"  # a weekly mart of the code location
+DBT_TEST = next(check for asset, check in check_history.defined_checks() if asset == MART)
+GX_SUITE = "gx_usage_summary"
 
 
-@dg.asset_check(asset=weekly_mart)
-def dbt_like_test(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-    """Unpartitioned, like a dbt test on a partitioned dbt model: the run says which week."""
-    return dg.AssetCheckResult(passed=context.run.tags["dagster/partition"] != str(BAD_WEEK))
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("TRAFFICREPORT_DATA_DIR", str(tmp_path))
+    return tmp_path
 
 
-@dg.asset_check(asset=weekly_mart, partitions_def=weekly_partitions)
-def gx_like_suite(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(passed=True)
+def defined_on_mart() -> list[str]:
+    return sorted(check for asset, check in check_history.defined_checks() if asset == MART)
 
 
-@dg.asset_check(asset=weekly_mart, partitions_def=weekly_partitions)
-def drift_like_warning(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN)
+def record_weeks() -> None:
+    """Every check of the mart passed in the good week, and a drift check warned; the bad
+    week failed one dbt test."""
+    for week in (GOOD_WEEK, BAD_WEEK):
+        for check in defined_on_mart():
+            failed = week == BAD_WEEK and check == DBT_TEST
+            status = verdicts.FAILED if failed else verdicts.PASSED
+            verdicts.record(verdicts.Verdict(MART, check, status, week.isoformat()))
+        verdicts.record(verdicts.Verdict(MART, "drift", verdicts.WARNED, week.isoformat()))
 
 
-@pytest.fixture(scope="module")
-def instance_and_graph():
-    defs = dg.Definitions(
-        assets=[weekly_mart],
-        asset_checks=[dbt_like_test, gx_like_suite, drift_like_warning],
-        jobs=[dg.define_asset_job("week", partitions_def=weekly_partitions)],
-    )
-    with dg.instance_for_test() as instance:
-        for week in (GOOD_WEEK, BAD_WEEK):
-            defs.resolve_job_def("week").execute_in_process(
-                partition_key=str(week), instance=instance, raise_on_error=False
-            )
-        yield instance, defs.resolve_asset_graph()
+def test_the_code_location_checks_the_mart_with_dbt_and_gx():
+    assert GX_SUITE in defined_on_mart() and DBT_TEST != GX_SUITE
 
 
-def test_each_week_gets_its_own_check_results(instance_and_graph):
-    instance, graph = instance_and_graph
-    statuses = check_history.check_statuses(
-        instance, graph, ["weekly_mart"], [GOOD_WEEK, BAD_WEEK, UNRUN_WEEK]
-    )
-    by_key = {(s.label, s.check): s.status for s in statuses}
-    assert by_key == {
-        ("weekly_mart [2024-05-27]", "dbt_like_test"): "passed",
-        ("weekly_mart [2024-06-03]", "dbt_like_test"): "failed",
-        ("weekly_mart [2024-06-10]", "dbt_like_test"): "not run",
-        ("weekly_mart [2024-05-27]", "gx_like_suite"): "passed",
-        ("weekly_mart [2024-06-03]", "gx_like_suite"): "passed",
-        ("weekly_mart [2024-06-10]", "gx_like_suite"): "not run",
-        ("weekly_mart [2024-05-27]", "drift_like_warning"): "warned",
-        ("weekly_mart [2024-06-03]", "drift_like_warning"): "warned",
-        ("weekly_mart [2024-06-10]", "drift_like_warning"): "not run",
+def test_each_week_gets_its_own_verdicts():
+    record_weeks()
+    statuses = check_history.check_statuses([MART], [GOOD_WEEK, BAD_WEEK, UNRUN_WEEK])
+    by_week: dict[str | None, dict[str, str]] = {}
+    for status in statuses:
+        by_week.setdefault(status.week, {})[status.check] = status.status
+    checks = defined_on_mart()
+    assert by_week["2024-05-27"] == {**dict.fromkeys(checks, "passed"), "drift": "warned"}
+    assert by_week["2024-06-03"] == {
+        **dict.fromkeys(checks, "passed"),
+        DBT_TEST: "failed",
+        "drift": "warned",
     }
+    # A week nobody validated: every defined check reads "not run".
+    assert by_week["2024-06-10"] == dict.fromkeys(checks, "not run")
 
 
-def test_drawing_is_refused_with_the_failing_week_named(instance_and_graph):
-    instance, graph = instance_and_graph
-    statuses = check_history.check_statuses(instance, graph, ["weekly_mart"], [BAD_WEEK])
-    with pytest.raises(check_history.UnvalidatedInputError, match=r"2024-06-03\] dbt_like_test"):
+def test_drawing_is_refused_with_the_failing_week_named():
+    record_weeks()
+    statuses = check_history.check_statuses([MART], [BAD_WEEK])
+    with pytest.raises(verdicts.UnvalidatedInputError, match=rf"2024-06-03\] {DBT_TEST}"):
         check_history.require_validated(statuses)
-    check_history.require_validated(
-        check_history.check_statuses(instance, graph, ["weekly_mart"], [GOOD_WEEK])
-    )
+    check_history.require_validated(check_history.check_statuses([MART], [GOOD_WEEK]))
+
+
+def test_reloading_a_week_forgets_its_verdicts():
+    record_weeks()
+    verdicts.clear_week(GOOD_WEEK.isoformat())
+    statuses = check_history.check_statuses([MART], [GOOD_WEEK])
+    assert {s.status for s in statuses} == {"not run"}
+    assert verdicts.latest(MART, DBT_TEST, BAD_WEEK.isoformat()).status == "failed"
+
+
+def test_dbt_test_results_are_recorded_as_they_stream():
+    events = [
+        dg.AssetCheckResult(asset_key="weekly_mart", check_name="dbt_like_test", passed=False),
+        dg.AssetCheckResult(
+            asset_key="weekly_mart",
+            check_name="warn_only",
+            passed=False,
+            severity=dg.AssetCheckSeverity.WARN,
+        ),
+        dg.Output(None),
+    ]
+    assert list(with_verdicts(iter(events), "2024-06-03", "run-1")) == events
+    assert verdicts.latest("weekly_mart", "dbt_like_test", "2024-06-03").status == "failed"
+    assert verdicts.latest("weekly_mart", "warn_only", "2024-06-03").status == "warned"
 
 
 def test_data_note_labels_synthetic_data():
-    from dagster_project.report.pages import InputProvenance
-
     synthetic = InputProvenance("raw_flows", "2024-06-03", {"source": "synthetic", "seed": "7"})
     real = InputProvenance("raw_flows", "2023-05-29", {"source": "real"})
     assert check_history.data_note([synthetic]).startswith("SYNTHETIC DATA (built-in generator")

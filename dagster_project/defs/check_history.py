@@ -1,48 +1,30 @@
-"""What the Dagster instance recorded about the report's inputs: provenance and validations.
+"""What a figure, table or page shows about its inputs: provenance and validations.
 
-Cross-week figures and the report read weekly marts that earlier runs built. A blocking check
-only stops downstream steps of its own run, so before drawing from a mart these functions
-look up the latest result of every check on it (GX suites and dbt tests) for the weeks used.
+Provenance is the metadata the raw loads recorded on their materializations (read with the
+instance's public `fetch_materializations`). Validations are the verdicts every check records
+in the validation record (`validation.verdicts`): a blocking check stops its own run's
+downstream steps, but figures drawn in a later run need the verdicts of the weeks they read,
+and Dagster has no public API to read check results back per partition.
 """
 
 from collections.abc import Iterable, Sequence
 from datetime import date
+from functools import cache
 
 import dagster as dg
-from dagster._core.event_api import PartitionKeyFilter
-from dagster._core.storage.asset_check_execution_record import (
-    AssetCheckExecutionRecord,
-    AssetCheckExecutionRecordStatus,
-)
 
+from dagster_project.defs.assets.dbt_assets import cross_week_dbt_models, weekly_dbt_models
+from dagster_project.defs.checks import suite_checks
+from dagster_project.defs.dbt_project import weekly_models
 from dagster_project.report.pages import CheckStatus, InputProvenance
+from dagster_project.validation import verdicts
 
 # Raw assets whose materialization metadata carries `provenance/*` entries.
 WEEKLY_RAW_INPUTS = ("raw_flows", "raw_assignments", "raw_usage_counters")
+# Raw assets loaded per week (the quarantine is checked too).
+WEEKLY_RAW_ASSETS = (*WEEKLY_RAW_INPUTS, "raw_quarantine")
 MONTHLY_RAW_INPUT = "raw_monthly_totals"
 PROVENANCE_PREFIX = "provenance/"
-PARTITION_TAG = "dagster/partition"
-# How many past executions of an unpartitioned check are searched for a week's result.
-CHECK_HISTORY_LIMIT = 1000
-
-_STATUS_WORDS = {
-    AssetCheckExecutionRecordStatus.SUCCEEDED: "passed",
-    AssetCheckExecutionRecordStatus.FAILED: "failed",
-}
-
-
-def definitions_asset_graph(context: dg.AssetExecutionContext):
-    """Every asset and check of the code location, not only those the running job selects.
-
-    A cross-week run does not select the checks of the weekly marts it reads, but their
-    results are what decides whether the marts may be drawn from.
-    """
-    graph = context.job_def.asset_layer.asset_graph
-    return getattr(graph, "source_asset_graph", graph)
-
-
-class UnvalidatedInputError(Exception):
-    """A mart the report reads has a validation that failed or never ran for a week used."""
 
 
 def input_provenance(
@@ -92,87 +74,40 @@ def data_note(entries: Sequence[InputProvenance]) -> str:
     return f"Source: {', '.join(sources)} flow and usage records."
 
 
-def _latest_per_week(
-    instance: dg.DagsterInstance,
-    check_key: dg.AssetCheckKey,
-    partitioned: bool,
-    week_keys: list[str],
-) -> dict[str, AssetCheckExecutionRecord]:
-    """Latest execution of a check per week.
-
-    A partitioned check records its week. An unpartitioned check on a weekly asset (dbt
-    tests run with the week's models) does not, so its week is the partition of the run
-    that executed it.
-    """
-    if partitioned:
-        found = {}
-        for week in week_keys:
-            record = instance.event_log_storage.get_latest_asset_check_execution_by_key(
-                [check_key], partition_filter=PartitionKeyFilter(key=week)
-            ).get(check_key)
-            if record is not None:
-                found[week] = record
-        return found
-    history = instance.event_log_storage.get_asset_check_execution_history(
-        check_key, limit=CHECK_HISTORY_LIMIT
+@cache
+def defined_checks() -> frozenset[tuple[str, str]]:
+    """(asset, check) of every check the code location defines: GX suites and dbt tests."""
+    definitions = [*suite_checks, weekly_dbt_models, cross_week_dbt_models]
+    return frozenset(
+        (spec.asset_key.to_user_string(), spec.name)
+        for definition in definitions
+        for spec in definition.check_specs
     )
-    runs = instance.get_runs(dg.RunsFilter(run_ids=sorted({r.run_id for r in history})))
-    week_of_run = {run.run_id: run.tags.get(PARTITION_TAG) for run in runs}
-    found = {}
-    for record in history:  # newest first
-        week = week_of_run.get(record.run_id)
-        if week in week_keys and week not in found:
-            found[week] = record
-    return found
 
 
-def _status(record: AssetCheckExecutionRecord | None) -> str:
-    if record is None:
-        return "not run"
-    status = _STATUS_WORDS.get(record.status, "not run")
-    evaluation = record.event.dagster_event.event_specific_data if record.event else None
-    # A failed warning-severity check (drift) flags the data but never blocks drawing it.
-    if status == "failed" and getattr(evaluation, "severity", None) == dg.AssetCheckSeverity.WARN:
-        return "warned"
-    return status
+def is_weekly(asset: str) -> bool:
+    return asset in WEEKLY_RAW_ASSETS or asset in weekly_models()
 
 
-def check_statuses(
-    instance: dg.DagsterInstance,
-    asset_graph,
-    marts: Iterable[str],
-    weeks: Iterable[date],
-) -> tuple[CheckStatus, ...]:
-    """Latest result of every check on the marts, per week for weekly marts."""
-    week_keys = [w.isoformat() for w in sorted(set(weeks or ()))]
-    statuses = []
-    for mart in sorted(set(marts)):
-        asset_key = dg.AssetKey(mart)
-        weekly = asset_graph.has(asset_key) and asset_graph.get(asset_key).is_partitioned
-        checks = asset_graph.get_check_keys_for_assets({asset_key})
-        for check_key in sorted(checks, key=lambda k: k.name):
-            if not weekly:
-                latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(
-                    [check_key]
-                ).get(check_key)
-                statuses.append(CheckStatus(mart, check_key.name, _status(latest)))
-                continue
-            partitioned = asset_graph.get(check_key).partitions_def is not None
-            per_week = _latest_per_week(instance, check_key, partitioned, week_keys)
-            statuses += [
-                CheckStatus(mart, check_key.name, _status(per_week.get(week)), week)
-                for week in week_keys
-            ]
-    return tuple(statuses)
+def check_statuses(assets: Iterable[str], weeks: Iterable[date]) -> tuple[CheckStatus, ...]:
+    """The verdict of every check on the assets: per week read for weekly assets. Checks are
+    those the code location defines and any other that recorded a verdict."""
+    week_keys = [week.isoformat() for week in sorted(set(weeks))]
+    weeks_of = {
+        asset: week_keys if is_weekly(asset) else [verdicts.ALL_WEEKS] for asset in set(assets)
+    }
+    expected = [(asset, check) for asset, check in defined_checks() if asset in weeks_of]
+    return tuple(
+        CheckStatus(v.asset, v.check, v.status, None if v.week == verdicts.ALL_WEEKS else v.week)
+        for v in verdicts.verdicts_for(expected, weeks_of)
+    )
 
 
 def require_validated(statuses: Sequence[CheckStatus]) -> None:
     """Refuse to draw from data whose validation failed or has not run."""
-    bad = [s for s in statuses if s.status not in ("passed", "warned")]
-    if bad:
-        listing = "; ".join(f"{s.label} {s.check}: {s.status}" for s in bad[:10])
-        more = f" (and {len(bad) - 10} more)" if len(bad) > 10 else ""
-        raise UnvalidatedInputError(
-            f"{len(bad)} validation(s) of the input marts did not pass: {listing}{more}. "
-            "Re-materialize those weeks (their checks run with them) before drawing."
-        )
+    verdicts.require_drawable(
+        [
+            verdicts.Verdict(s.asset, s.check, s.status, s.week or verdicts.ALL_WEEKS)
+            for s in statuses
+        ]
+    )

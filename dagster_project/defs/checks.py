@@ -57,7 +57,7 @@ def build_suite_check(spec: SuiteCheck) -> dg.AssetChecksDefinition:
     ) -> dg.AssetCheckResult:
         week = partition_week(context) if spec.weekly else None
         with warehouse.connect(read_only=True) as con:
-            return check_result(spec, run_suite(spec, con, week))
+            return check_result(spec, run_suite(spec, con, week, context.run.run_id))
 
     return suite_check
 

@@ -1,5 +1,6 @@
 """The dbt project and the one translator that maps dbt nodes to Dagster assets."""
 
+import json
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -54,3 +55,14 @@ def is_weekly(dbt_resource_props: Mapping[str, Any]) -> bool:
 
 
 translator = TrafficReportTranslator()
+
+
+@cache
+def weekly_models() -> frozenset[str]:
+    """Names of the dbt models built per analysis week (tag `weekly`), from the manifest."""
+    manifest = json.loads(dbt_project().manifest_path.read_text())
+    return frozenset(
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and is_weekly(node)
+    )

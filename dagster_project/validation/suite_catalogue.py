@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.validation import mart_frames, raw_frames
+from dagster_project.validation import mart_frames, raw_frames, verdicts
 from dagster_project.validation.gx_suites import ValidationOutcome, validate_batch, write_data_docs
 from dagster_project.validation.raw_frames import FrameFetcher
 from dagster_project.weeks.analysis_week import AnalysisWeek
@@ -108,10 +108,14 @@ class SuiteRun:
 
 
 def run_suite(
-    spec: SuiteCheck, con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None
+    spec: SuiteCheck, con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None, run_id: str = ""
 ) -> SuiteRun:
-    """Fetch the frame of the week (or of all weeks), validate it and render its Data Docs."""
+    """Fetch the frame of the week (or of all weeks), validate it, render its Data Docs and
+    record its verdict."""
     batch = spec.fetch(con, week)
     outcome = validate_batch(batch, spec.suite)
-    page = write_data_docs(outcome, spec.check_name, week.key if week else "all")
+    week_key = week.key if week else verdicts.ALL_WEEKS
+    page = write_data_docs(outcome, spec.check_name, week_key)
+    status = verdicts.status_of(outcome.success, spec.blocking)
+    verdicts.record(verdicts.Verdict(spec.asset, spec.check_name, status, week_key, run_id))
     return SuiteRun(outcome, batch.scope, Path(page))

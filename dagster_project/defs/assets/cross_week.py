@@ -11,6 +11,7 @@ from typing import Any
 import dagster as dg
 
 from dagster_project.defs import check_history
+from dagster_project.defs.dbt_project import weekly_models
 from dagster_project.defs.resources import WAREHOUSE_POOL, WarehouseResource
 from dagster_project.report.catalogue import ReportItem
 from dagster_project.report.pages import CheckStatus, InputProvenance
@@ -47,27 +48,28 @@ class ReportInputs:
         raw = (*check_history.WEEKLY_RAW_INPUTS, *(["raw_monthly_totals"] if self.monthly else []))
         return (*marts, *self.upstream, *raw)
 
-    def check_statuses(
-        self, context: dg.AssetExecutionContext, marts: tuple[str, ...]
-    ) -> tuple[CheckStatus, ...]:
-        return check_history.check_statuses(
-            context.instance,
-            check_history.definitions_asset_graph(context),
-            self.validated_assets(marts),
-            self.weeks,
-        )
+    def check_statuses(self, marts: tuple[str, ...]) -> tuple[CheckStatus, ...]:
+        """Every check of the code location on these inputs, not only the running job's."""
+        return check_history.check_statuses(self.validated_assets(marts), self.weeks)
 
-    def validated(
-        self, context: dg.AssetExecutionContext, marts: tuple[str, ...]
-    ) -> tuple[CheckStatus, ...]:
+    def deps(self, marts: tuple[str, ...]) -> list[dg.AssetDep]:
+        """The marts read, each weekly one restricted to the weeks read: the asset graph says
+        which weeks a figure or table compares."""
+        weeks = dg.SpecificPartitionsPartitionMapping([week.isoformat() for week in self.weeks])
+        return [
+            dg.AssetDep(mart, partition_mapping=weeks if mart in weekly_models() else None)
+            for mart in (*marts, *self.upstream)
+        ]
+
+    def validated(self, marts: tuple[str, ...]) -> tuple[CheckStatus, ...]:
         """Fail unless every check on the inputs passed for these weeks; their results."""
-        statuses = self.check_statuses(context, marts)
+        statuses = self.check_statuses(marts)
         check_history.require_validated(statuses)
         return statuses
 
     def validated_note(self, context: dg.AssetExecutionContext, marts: tuple[str, ...]) -> str:
         """Fail unless every check on the inputs passed for these weeks; the data footnote."""
-        self.validated(context, marts)
+        self.validated(marts)
         return check_history.data_note(self.provenance(context.instance))
 
 
@@ -96,7 +98,7 @@ def cross_week_output(
     @dg.asset(
         name=entry.name,
         group_name=group_name,
-        deps=list(entry.marts),
+        deps=inputs.deps(entry.marts),
         kinds={kind},
         tags=CROSS_WEEK_TAGS,
         pool=WAREHOUSE_POOL,

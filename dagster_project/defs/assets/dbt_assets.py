@@ -1,6 +1,8 @@
 """dbt models as Dagster assets: weekly models per partition, cross-week models unpartitioned."""
 
 import json
+from collections.abc import Iterator
+from typing import Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
@@ -8,6 +10,27 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from dagster_project.defs.dbt_project import dbt_project, translator
 from dagster_project.defs.partitions import ONE_WEEK_PER_RUN, partition_week, weekly_partitions
 from dagster_project.defs.resources import WAREHOUSE_POOL
+from dagster_project.validation import verdicts
+
+
+def with_verdicts(events: Iterator[Any], week: str, run_id: str) -> Iterator[Any]:
+    """Pass dbt's events on, recording the verdict of every dbt test among them."""
+    for event in events:
+        if isinstance(event, dg.AssetCheckResult) and event.asset_key is not None:
+            warns = event.severity == dg.AssetCheckSeverity.WARN
+            status = verdicts.status_of(event.passed, blocking=not warns)
+            asset = event.asset_key.to_user_string()
+            verdicts.record(verdicts.Verdict(asset, event.check_name, status, week, run_id))
+        yield event
+
+
+def build_and_describe(context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[str]):
+    """`dbt build`, then row counts and column types (read once dbt has exited: DuckDB has one
+    writer), with every test's verdict recorded for the week (or for all weeks)."""
+    events = dbt.cli(["build", *args], context=context).stream()
+    described = events.fetch_row_counts().fetch_column_metadata(with_column_lineage=False)
+    week = context.partition_key if context.has_partition_key else verdicts.ALL_WEEKS
+    return with_verdicts(described, week, context.run.run_id)
 
 
 @dbt_assets(
@@ -23,9 +46,7 @@ from dagster_project.defs.resources import WAREHOUSE_POOL
 def weekly_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """Build and test the weekly models for the partition's week (delete+insert of that week)."""
     dbt_vars = json.dumps(partition_week(context).dbt_vars())
-    build = dbt.cli(["build", "--vars", dbt_vars], context=context)
-    # Row counts and column types are read once dbt has exited (DuckDB has one writer).
-    yield from build.stream().fetch_row_counts().fetch_column_metadata(with_column_lineage=False)
+    yield from build_and_describe(context, dbt, ["--vars", dbt_vars])
 
 
 @dbt_assets(
@@ -38,5 +59,4 @@ def weekly_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
 )
 def cross_week_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """Rebuild the multi-year tables from every week in the warehouse."""
-    build = dbt.cli(["build"], context=context)
-    yield from build.stream().fetch_row_counts().fetch_column_metadata(with_column_lineage=False)
+    yield from build_and_describe(context, dbt, [])

@@ -70,10 +70,10 @@ def _read_output(entry: ReportItem) -> bytes | str:
     return table_paths(entry.name)[1].read_text()
 
 
-def _all_checks(context: dg.AssetExecutionContext) -> tuple[CheckStatus, ...]:
+def _all_checks() -> tuple[CheckStatus, ...]:
     statuses: dict[tuple[str, str, str], CheckStatus] = {}
     for entry in (*REPORTED_FIGURES, *REPORTED_TABLES):
-        for status in ITEM_INPUTS[entry.name].check_statuses(context, entry.marts):
+        for status in ITEM_INPUTS[entry.name].check_statuses(entry.marts):
             statuses[(status.asset, status.week or "", status.check)] = status
     return tuple(statuses[key] for key in sorted(statuses))
 
@@ -84,7 +84,7 @@ def _provenance(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
         time_zone=analysis_timezone(),
         sampling_intervals=sampling_intervals(warehouse, weeks),
         inputs=check_history.inputs_provenance(context.instance, weeks, monthly=True),
-        checks=_all_checks(context),
+        checks=_all_checks(),
         rejected=rejected_records(warehouse, weeks),
     )
 
@@ -161,7 +161,7 @@ def week_report_page(
         time_zone=analysis_timezone(),
         sampling_intervals=sampling_intervals(warehouse, [week.start]),
         inputs=inputs.provenance(context.instance),
-        checks=inputs.validated(context, WEEK_MARTS),
+        checks=inputs.validated(WEEK_MARTS),
         rejected=rejected_records(warehouse, [week.start]),
     )
     marts = {mart: read_week(warehouse, mart, week.start) for mart in WEEK_MARTS}

@@ -14,6 +14,7 @@ from dagster_project.sources.raw_schema import (
     RawTable,
 )
 from dagster_project.sources.week_load import LoadReport, load_monthly_totals, load_week
+from dagster_project.validation import verdicts
 
 WEEKLY_TAGS = {"partitioned": "weekly"}
 
@@ -62,6 +63,8 @@ def raw_week(
 ):
     """Load the partition's week from the configured sources, replacing it atomically."""
     week = partition_week(context)
+    # The week is being replaced: its earlier verdicts no longer describe its data.
+    verdicts.clear_week(week.key)
     with warehouse.connect() as con:
         report = load_week(con, week, sources.read())
     context.log.info(f"Loaded week {week}: {report.rows}, quarantined {report.quarantined}")

@@ -15,13 +15,21 @@ from dagster_project.defs.assets.cross_week import (
     output_metadata,
 )
 from dagster_project.defs.resources import WarehouseResource
-from dagster_project.report import report_tables
 from dagster_project.report.catalogue import ReportItem, item
+from dagster_project.report.report_tables import (
+    BROADBAND_PORT_ROWS,
+    MOBILE_PORT_ROWS,
+    ReportTable,
+    growth_table,
+    port_table,
+    top_share_table,
+    usage_table,
+)
 from dagster_project.warehouse.mart_reads import read_table, read_weeks, service_rows, with_year
 from dagster_project.weeks.reference_weeks import COMPARISON_WEEKS, MONTHLY_TOTALS_TO
 
 # Build(warehouse, name, title, footer) -> the table as shown.
-Build = Callable[[WarehouseResource, str, str, str], report_tables.ReportTable]
+Build = Callable[[WarehouseResource, str, str, str], ReportTable]
 
 
 def table_paths(name: str) -> tuple[Path, Path]:
@@ -29,7 +37,7 @@ def table_paths(name: str) -> tuple[Path, Path]:
     return folder / f"{name}.md", folder / f"{name}.html"
 
 
-def write_table(table: report_tables.ReportTable) -> tuple[Path, Path]:
+def write_table(table: ReportTable) -> tuple[Path, Path]:
     markdown_path, html_path = table_paths(table.name)
     markdown_path.parent.mkdir(parents=True, exist_ok=True)
     markdown_path.write_text(table.to_markdown())
@@ -54,9 +62,9 @@ def cross_week_table(entry: ReportItem, inputs: ReportInputs, build: Build) -> d
 
 def build_usage_table(
     service: str, decimals: int, warehouse: WarehouseResource, name: str, title: str, footer: str
-) -> report_tables.ReportTable:
+) -> ReportTable:
     summary = service_rows(read_table(warehouse, "usage_summary_by_year"), service)
-    return report_tables.usage_table(name, title, summary, decimals, footer)
+    return usage_table(name, title, summary, decimals, footer)
 
 
 def build_port_table(
@@ -66,22 +74,22 @@ def build_port_table(
     name: str,
     title: str,
     footer: str,
-) -> report_tables.ReportTable:
+) -> ReportTable:
     usage = service_rows(read_table(warehouse, "port_usage_by_year"), service)
-    return report_tables.port_table(name, title, usage, port_rows, footer)
+    return port_table(name, title, usage, port_rows, footer)
 
 
 def build_top_share_table(
     warehouse: WarehouseResource, name: str, title: str, footer: str
-) -> report_tables.ReportTable:
+) -> ReportTable:
     shares = with_year(read_weeks(warehouse, "top_user_shares", FIVE_YEAR_WEEKS))
-    return report_tables.top_share_table(name, title, shares, footer)
+    return top_share_table(name, title, shares, footer)
 
 
 def build_growth_table(
     warehouse: WarehouseResource, name: str, title: str, footer: str
-) -> report_tables.ReportTable:
-    return report_tables.growth_table(
+) -> ReportTable:
+    return growth_table(
         name,
         title,
         read_table(warehouse, "traffic_growth"),
@@ -103,11 +111,11 @@ TABLE_INPUTS: dict[str, tuple[ReportInputs, Build]] = {
     ),
     "table_3_broadband_ports": (
         ReportInputs(FIVE_YEAR_WEEKS, upstream=("port_usage",)),
-        partial(build_port_table, "broadband", report_tables.BROADBAND_PORT_ROWS),
+        partial(build_port_table, "broadband", BROADBAND_PORT_ROWS),
     ),
     "table_4_mobile_ports": (
         ReportInputs(FIVE_YEAR_WEEKS, upstream=("port_usage",)),
-        partial(build_port_table, "mobile", report_tables.MOBILE_PORT_ROWS),
+        partial(build_port_table, "mobile", MOBILE_PORT_ROWS),
     ),
     "table_top_user_shares": (ReportInputs(FIVE_YEAR_WEEKS), build_top_share_table),
     "table_traffic_growth": (
