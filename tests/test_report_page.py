@@ -4,7 +4,6 @@ from dataclasses import replace
 
 from dagster_project.report.catalogue import FIGURES, TABLES
 from dagster_project.report.pages import (
-    CheckStatus,
     InputProvenance,
     Provenance,
     ReportContent,
@@ -12,14 +11,15 @@ from dagster_project.report.pages import (
     render_report,
     report_summary,
 )
+from dagster_project.validation.verdicts import Verdict
 from tests.html_tables import body_rows
 
 CHECKS = (
-    CheckStatus("usage_distribution", "not_null_density", "passed", "2024-06-03"),
-    CheckStatus("usage_distribution", "gx_drift", "warned", "2024-06-03"),
-    CheckStatus("usage_distribution", "not_null_density", "failed", "2023-05-29"),
-    CheckStatus("usage_distribution", "gx_drift", "not run", "2023-05-29"),
-    CheckStatus("monthly_traffic", "not_null_month", "passed"),
+    Verdict("usage_distribution", "not_null_density", "passed", "2024-06-03"),
+    Verdict("usage_distribution", "gx_drift", "warned", "2024-06-03"),
+    Verdict("usage_distribution", "not_null_density", "failed", "2023-05-29"),
+    Verdict("usage_distribution", "gx_drift", "not run", "2023-05-29"),
+    Verdict("monthly_traffic", "not_null_month", "passed"),
 )
 
 

@@ -5,7 +5,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from dagster_project.report import report_tables
+from dagster_project.reference.seeds import published_port_rows
+from dagster_project.report import tables
 from dagster_project.weeks.reference_weeks import COMPARISON_WEEKS
 from tests import report_frames as frames
 from tests.html_tables import body_rows
@@ -14,7 +15,7 @@ from tests.html_tables import body_rows
 def test_usage_table_has_the_published_columns_and_a_row_per_year():
     summary = frames.usage_summary_by_year(COMPARISON_WEEKS)
     broadband = summary[summary["service"] == "broadband"]
-    table = report_tables.usage_table("table_1", "Table 1", broadband, decimals=0)
+    table = tables.usage_table("table_1", "Table 1", broadband, decimals=0)
     assert table.columns == ("Year", "Mean", "Median", "Mode", "Mean", "Median", "Mode")
     assert [row[0] for row in table.rows] == [str(year) for year in range(2019, 2025)]
     first = broadband[broadband["report_year"] == 2019].set_index("direction")
@@ -28,8 +29,8 @@ def test_usage_table_has_the_published_columns_and_a_row_per_year():
 def test_port_table_shows_the_published_rows_in_order():
     usage = frames.port_usage_by_year(COMPARISON_WEEKS)
     mobile = usage[usage["service"] == "mobile"]
-    table = report_tables.port_table("table_4", "Table 4", mobile, report_tables.MOBILE_PORT_ROWS)
-    assert [row[0] for row in table.rows] == [label for _, label in report_tables.MOBILE_PORT_ROWS]
+    table = tables.port_table("table_4", "Table 4", mobile, published_port_rows("mobile"))
+    assert [row[0] for row in table.rows] == [label for _, label in published_port_rows("mobile")]
     assert table.columns == ("protocol port", *(f"{y} (%)" for y in range(2020, 2025)))
     # The second "443 (https)" is UDP 443 (row 13 of the mart), not TCP 443 again; 51820
     # comes before 8801 as published, although the mart has it the other way round.
@@ -42,14 +43,14 @@ def test_port_table_names_a_row_the_mart_lacks():
     usage = frames.port_usage_by_year(COMPARISON_WEEKS)
     broadband = usage[(usage["service"] == "broadband") & (usage["label"] != "8080")]
     with pytest.raises(ValueError, match="'TCP', '8080'"):
-        report_tables.port_table("table_3", "Table 3", broadband, report_tables.BROADBAND_PORT_ROWS)
+        tables.port_table("table_3", "Table 3", broadband, published_port_rows("broadband"))
 
 
 def test_markdown_and_html_carry_the_same_cells():
     usage = frames.port_usage_by_year(COMPARISON_WEEKS)
     broadband = usage[usage["service"] == "broadband"]
-    table = report_tables.port_table(
-        "table_3", "Table 3", broadband, report_tables.BROADBAND_PORT_ROWS, "Synthetic"
+    table = tables.port_table(
+        "table_3", "Table 3", broadband, published_port_rows("broadband"), "Synthetic"
     )
     markdown = table.to_markdown()
     assert body_rows(table.to_html())["table_3"] == [list(row) for row in table.rows]
@@ -76,13 +77,13 @@ def test_top_share_table_lists_both_ranks_and_directions():
             )
         ]
     )
-    table = report_tables.top_share_table("top", "Top users", shares)
+    table = tables.top_share_table("top", "Top users", shares)
     assert table.rows == (("broadband 2024", "46.0", "15.0", "75.0", "50.0"),)
     assert table.column_groups[1] == ("top 1% of users (% of volume)", 2)
 
 
 def test_growth_table_quotes_year_on_year_five_year_and_mode_growth():
-    table = report_tables.growth_table(
+    table = tables.growth_table(
         "growth",
         "Growth",
         frames.traffic_growth(),
@@ -106,18 +107,18 @@ def test_growth_table_quotes_year_on_year_five_year_and_mode_growth():
 def test_growth_table_shows_a_dash_for_a_month_the_mart_lacks():
     growth = frames.traffic_growth()
     growth = growth[pd.to_datetime(growth["to_month"]).dt.year != 2023]
-    table = report_tables.growth_table(
+    table = tables.growth_table(
         "growth", "Growth", growth, frames.mode_growth(), date(2024, 6, 1), (2019, 2024)
     )
     assert all(row[2] == "-" for row in table.rows)
 
 
 def test_missing_value_shows_as_a_dash():
-    assert report_tables.format_number(float("nan"), 1) == "-"
+    assert tables.format_number(float("nan"), 1) == "-"
 
 
 def test_calibration_table_lists_failures_first_with_units():
-    table = report_tables.calibration_table("calibration", frames.calibration_comparison())
+    table = tables.calibration_table("calibration", frames.calibration_comparison())
     assert table.title == "Calibration: 2 of 3 published statistics within tolerance"
     assert table.rows[0] == (
         "Table 1 broadband OUT 2024 mode_bin",

@@ -65,8 +65,8 @@ def test_drawing_is_refused_with_the_failing_week_named():
     record_weeks()
     statuses = check_history.check_statuses([MART], [BAD_WEEK])
     with pytest.raises(verdicts.UnvalidatedInputError, match=rf"2024-06-03\] {DBT_TEST}"):
-        check_history.require_validated(statuses)
-    check_history.require_validated(check_history.check_statuses([MART], [GOOD_WEEK]))
+        verdicts.require_drawable(statuses)
+    verdicts.require_drawable(check_history.check_statuses([MART], [GOOD_WEEK]))
 
 
 def test_reloading_a_week_forgets_its_verdicts():

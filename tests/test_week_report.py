@@ -6,7 +6,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from dagster_project.report import report_tables
+from dagster_project.reference.seeds import published_port_rows
+from dagster_project.report import tables
 from dagster_project.report.pages import InputProvenance, Provenance, render_report
 from dagster_project.report.week_page import WEEK_MARTS, services_with_data, week_content
 from dagster_project.weeks.reference_weeks import COMPARISON_WEEKS
@@ -88,11 +89,11 @@ def test_tables_show_the_weeks_mart_values(both_services):
             ]
 
     ports = marts["port_usage"]
-    for service, published in report_tables.PUBLISHED_PORT_ROWS.items():
+    for service, published in ((s, published_port_rows(s)) for s in ("broadband", "mobile")):
         rows = shown[f"week_ports_{service}"]
         assert [row[0] for row in rows] == [label for _, label in published]
         of_service = ports[ports["service"] == service]
-        orders = report_tables.published_row_orders(of_service, published)
+        orders = tables.published_row_orders(of_service, published)
         shares = of_service.set_index("row_order")["share_pct"]
         assert [float(row[1]) for row in rows] == [round(shares[o], 1) for o in orders]
 

@@ -16,7 +16,7 @@ import dagster as dg
 from dagster_project.defs.assets.dbt_assets import cross_week_dbt_models, weekly_dbt_models
 from dagster_project.defs.checks import suite_checks
 from dagster_project.defs.dbt_project import weekly_models
-from dagster_project.report.pages import CheckStatus, InputProvenance
+from dagster_project.report.pages import InputProvenance
 from dagster_project.validation import verdicts
 
 # Raw assets whose materialization metadata carries `provenance/*` entries.
@@ -89,7 +89,7 @@ def is_weekly(asset: str) -> bool:
     return asset in WEEKLY_RAW_ASSETS or asset in weekly_models()
 
 
-def check_statuses(assets: Iterable[str], weeks: Iterable[date]) -> tuple[CheckStatus, ...]:
+def check_statuses(assets: Iterable[str], weeks: Iterable[date]) -> tuple[verdicts.Verdict, ...]:
     """The verdict of every check on the assets: per week read for weekly assets. Checks are
     those the code location defines and any other that recorded a verdict."""
     week_keys = [week.isoformat() for week in sorted(set(weeks))]
@@ -97,17 +97,4 @@ def check_statuses(assets: Iterable[str], weeks: Iterable[date]) -> tuple[CheckS
         asset: week_keys if is_weekly(asset) else [verdicts.ALL_WEEKS] for asset in set(assets)
     }
     expected = [(asset, check) for asset, check in defined_checks() if asset in weeks_of]
-    return tuple(
-        CheckStatus(v.asset, v.check, v.status, None if v.week == verdicts.ALL_WEEKS else v.week)
-        for v in verdicts.verdicts_for(expected, weeks_of)
-    )
-
-
-def require_validated(statuses: Sequence[CheckStatus]) -> None:
-    """Refuse to draw from data whose validation failed or has not run."""
-    verdicts.require_drawable(
-        [
-            verdicts.Verdict(s.asset, s.check, s.status, s.week or verdicts.ALL_WEEKS)
-            for s in statuses
-        ]
-    )
+    return verdicts.verdicts_for(expected, weeks_of)

@@ -13,23 +13,7 @@ from markupsafe import Markup
 
 from dagster_project.report.catalogue import ReportItem
 from dagster_project.report.templates import render
-
-# "warned": a warning-severity check (drift) failed; it flags the data but does not block it.
-CHECK_OUTCOMES = ("passed", "warned", "failed", "not run")
-
-
-@dataclass(frozen=True)
-class CheckStatus:
-    """The latest result of one validation (GX suite or dbt test) of a report input."""
-
-    asset: str
-    check: str
-    status: str  # one of CHECK_OUTCOMES
-    week: str | None = None  # the week checked, for a weekly asset
-
-    @property
-    def label(self) -> str:
-        return f"{self.asset} [{self.week}]" if self.week else self.asset
+from dagster_project.validation.verdicts import OUTCOMES, Verdict
 
 
 @dataclass(frozen=True)
@@ -48,7 +32,7 @@ class Provenance:
     time_zone: str
     sampling_intervals: dict[str, str]  # week -> distinct 1:N intervals of its flows
     inputs: tuple[InputProvenance, ...]
-    checks: tuple[CheckStatus, ...]
+    checks: tuple[Verdict, ...]
     # (week, raw input, reason, records) of the records the loads rejected
     rejected: tuple[tuple[str, str, str, int], ...] = ()
 
@@ -113,15 +97,15 @@ def _grouped_inputs(inputs: tuple[InputProvenance, ...]) -> list[InputRow]:
     return [InputRow(tuple(assets), weeks, details) for (details, weeks), assets in grouped.items()]
 
 
-def _check_counts(checks: tuple[CheckStatus, ...]) -> dict[str, dict[str, int]]:
+def _check_counts(checks: tuple[Verdict, ...]) -> dict[str, dict[str, int]]:
     """Per mart: weeks checked, checks per week and how many results had each outcome."""
     counts: dict[str, dict[str, int]] = {}
     weeks: dict[str, set[str]] = {}
     names: dict[str, set[str]] = {}
     for check in checks:
-        entry = counts.setdefault(check.asset, dict.fromkeys(CHECK_OUTCOMES, 0))
+        entry = counts.setdefault(check.asset, dict.fromkeys(OUTCOMES, 0))
         entry[check.status] += 1
-        weeks.setdefault(check.asset, set()).add(check.week or "all")
+        weeks.setdefault(check.asset, set()).add(check.week)
         names.setdefault(check.asset, set()).add(check.check)
     for mart, entry in counts.items():
         entry["weeks"] = len(weeks[mart])
@@ -177,7 +161,7 @@ def render_report(content: ReportContent) -> str:
         provenance=content.provenance,
         inputs=_grouped_inputs(content.provenance.inputs),
         check_counts=_check_counts(content.provenance.checks),
-        outcomes=CHECK_OUTCOMES,
+        outcomes=OUTCOMES,
     )
     # Jinja drops the template's final newline; the page is a text file and ends with one.
     return page + "\n"

@@ -10,7 +10,8 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from dagster_project.report import figures, report_tables
+from dagster_project.reference.seeds import published_port_rows
+from dagster_project.report import figures, tables
 from dagster_project.report.catalogue import WEEK_ITEMS, ReportItem
 from dagster_project.report.figures.port_charts import SERVICE_BUCKETS
 from dagster_project.report.figures.usage_charts import drawable_users
@@ -29,20 +30,20 @@ Render = Callable[[ReportItem, pd.DataFrame, str | None, str], bytes | str]
 
 
 def _usage_table(entry: ReportItem, rows: pd.DataFrame, _: str | None, note: str) -> str:
-    return report_tables.usage_table(
+    return tables.usage_table(
         entry.name, entry.title, rows, USAGE_DECIMALS, note, row_key=("service", "Service")
     ).to_html()
 
 
 def _top_share_table(entry: ReportItem, rows: pd.DataFrame, _: str | None, note: str) -> str:
-    return report_tables.top_share_table(
+    return tables.top_share_table(
         entry.name, entry.title, rows, note, period=(WEEK_LABEL, "week")
     ).to_html()
 
 
 def _port_table(entry: ReportItem, rows: pd.DataFrame, service: str | None, note: str) -> str:
-    published = report_tables.PUBLISHED_PORT_ROWS[service]
-    return report_tables.port_table(
+    published = published_port_rows(service)
+    return tables.port_table(
         entry.name, entry.title, rows, published, note, period=WEEK_LABEL
     ).to_html()
 

@@ -19,6 +19,8 @@ from pathlib import Path
 from dagster_project.settings import data_dir
 
 PASSED, WARNED, FAILED, NOT_RUN = "passed", "warned", "failed", "not run"
+# "warned": a warning-severity check (drift) failed; it flags the data but does not block it.
+OUTCOMES = (PASSED, WARNED, FAILED, NOT_RUN)
 # Verdicts under which data may be drawn: a warning flags the data but never blocks it.
 DRAWABLE = frozenset({PASSED, WARNED})
 ALL_WEEKS = "all"  # the "week" of a check on an unpartitioned asset

@@ -14,7 +14,9 @@ from dagster_project.defs import check_history
 from dagster_project.defs.dbt_project import weekly_models
 from dagster_project.defs.resources import WAREHOUSE_POOL, WarehouseResource
 from dagster_project.report.catalogue import ReportItem
-from dagster_project.report.pages import CheckStatus, InputProvenance
+from dagster_project.report.pages import InputProvenance
+from dagster_project.validation import verdicts
+from dagster_project.validation.verdicts import Verdict
 from dagster_project.weeks.reference_weeks import COMPARISON_WEEKS, PRE_PANDEMIC_WEEK
 
 THIS_YEAR = max(COMPARISON_WEEKS)
@@ -48,7 +50,7 @@ class ReportInputs:
         raw = (*check_history.WEEKLY_RAW_INPUTS, *(["raw_monthly_totals"] if self.monthly else []))
         return (*marts, *self.upstream, *raw)
 
-    def check_statuses(self, marts: tuple[str, ...]) -> tuple[CheckStatus, ...]:
+    def check_statuses(self, marts: tuple[str, ...]) -> tuple[Verdict, ...]:
         """Every check of the code location on these inputs, not only the running job's."""
         return check_history.check_statuses(self.validated_assets(marts), self.weeks)
 
@@ -61,10 +63,10 @@ class ReportInputs:
             for mart in (*marts, *self.upstream)
         ]
 
-    def validated(self, marts: tuple[str, ...]) -> tuple[CheckStatus, ...]:
+    def validated(self, marts: tuple[str, ...]) -> tuple[Verdict, ...]:
         """Fail unless every check on the inputs passed for these weeks; their results."""
         statuses = self.check_statuses(marts)
-        check_history.require_validated(statuses)
+        verdicts.require_drawable(statuses)
         return statuses
 
     def validated_note(self, context: dg.AssetExecutionContext, marts: tuple[str, ...]) -> str:

@@ -23,10 +23,9 @@ from dagster_project.defs.assets.figure_assets import FIGURE_INPUTS
 from dagster_project.defs.assets.table_assets import TABLE_INPUTS, table_paths
 from dagster_project.defs.partitions import ONE_WEEK_PER_RUN, partition_week, weekly_partitions
 from dagster_project.defs.resources import WAREHOUSE_POOL, WarehouseResource
-from dagster_project.report import report_tables
+from dagster_project.report import tables
 from dagster_project.report.catalogue import FIGURES, TABLES, ReportItem
 from dagster_project.report.pages import (
-    CheckStatus,
     Provenance,
     ReportContent,
     provenance_facts,
@@ -35,6 +34,7 @@ from dagster_project.report.pages import (
 )
 from dagster_project.report.week_page import WEEK_MARTS, week_content
 from dagster_project.settings import analysis_timezone
+from dagster_project.validation.verdicts import Verdict
 from dagster_project.warehouse.mart_reads import read_week, rejected_records, sampling_intervals
 from dagster_project.weeks.reference_weeks import DEFAULT_WEEK
 
@@ -60,7 +60,7 @@ def _calibration_html(provenance: Provenance) -> str | None:
             '<p class="note">The calibration comparison has not been materialized '
             f"(asset <code>{CALIBRATION_ASSET}</code>).</p>"
         )
-    table = report_tables.calibration_table("calibration", pd.read_csv(path))
+    table = tables.calibration_table("calibration", pd.read_csv(path))
     return f"<p>{html.escape(table.title)}.</p>{table.to_html()}"
 
 
@@ -70,11 +70,11 @@ def _read_output(entry: ReportItem) -> bytes | str:
     return table_paths(entry.name)[1].read_text()
 
 
-def _all_checks() -> tuple[CheckStatus, ...]:
-    statuses: dict[tuple[str, str, str], CheckStatus] = {}
+def _all_checks() -> tuple[Verdict, ...]:
+    statuses: dict[tuple[str, str, str], Verdict] = {}
     for entry in (*REPORTED_FIGURES, *REPORTED_TABLES):
         for status in ITEM_INPUTS[entry.name].check_statuses(entry.marts):
-            statuses[(status.asset, status.week or "", status.check)] = status
+            statuses[(status.asset, status.week, status.check)] = status
     return tuple(statuses[key] for key in sorted(statuses))
 
 

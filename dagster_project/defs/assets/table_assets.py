@@ -15,10 +15,9 @@ from dagster_project.defs.assets.cross_week import (
     output_metadata,
 )
 from dagster_project.defs.resources import WarehouseResource
+from dagster_project.reference.seeds import published_port_rows
 from dagster_project.report.catalogue import ReportItem, item
-from dagster_project.report.report_tables import (
-    BROADBAND_PORT_ROWS,
-    MOBILE_PORT_ROWS,
+from dagster_project.report.tables import (
     ReportTable,
     growth_table,
     port_table,
@@ -111,11 +110,11 @@ TABLE_INPUTS: dict[str, tuple[ReportInputs, Build]] = {
     ),
     "table_3_broadband_ports": (
         ReportInputs(FIVE_YEAR_WEEKS, upstream=("port_usage",)),
-        partial(build_port_table, "broadband", BROADBAND_PORT_ROWS),
+        partial(build_port_table, "broadband", published_port_rows("broadband")),
     ),
     "table_4_mobile_ports": (
         ReportInputs(FIVE_YEAR_WEEKS, upstream=("port_usage",)),
-        partial(build_port_table, "mobile", MOBILE_PORT_ROWS),
+        partial(build_port_table, "mobile", published_port_rows("mobile")),
     ),
     "table_top_user_shares": (ReportInputs(FIVE_YEAR_WEEKS), build_top_share_table),
     "table_traffic_growth": (

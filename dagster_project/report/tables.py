@@ -129,49 +129,6 @@ def top_share_table(
     )
 
 
-# The rows each published table shows, in its order, as (protocol, label) of the mart
-# `port_usage` (which has every row for both services); "443 (https)" is both a TCP and a
-# UDP row, so a row is named by the protocol section it sits in.
-BROADBAND_PORT_ROWS = (
-    ("TCP", "TCP"),
-    ("TCP", "(< 1024)"),
-    ("TCP", "443 (https)"),
-    ("TCP", "80 (http)"),
-    ("TCP", "183"),
-    ("TCP", "993 (imaps)"),
-    ("TCP", "22 (ssh)"),
-    ("TCP", "(>= 1024)"),
-    ("TCP", "31000"),
-    ("TCP", "1935 (rtmp)"),
-    ("TCP", "8080"),
-    ("UDP", "UDP"),
-    ("UDP", "443 (https)"),
-    ("UDP", "4500 (nat-t)"),
-    ("UDP", "8801"),
-    ("ESP", "ESP"),
-    ("GRE", "GRE"),
-    ("IP-ENCAP", "IP-ENCAP"),
-    ("ICMP", "ICMP"),
-)
-MOBILE_PORT_ROWS = (
-    ("TCP", "TCP"),
-    ("TCP", "443 (https)"),
-    ("TCP", "80 (http)"),
-    ("TCP", "993 (imaps)"),
-    ("TCP", "1935 (rtmp)"),
-    ("UDP", "UDP"),
-    ("UDP", "443 (https)"),
-    ("UDP", "4500 (nat-t)"),
-    ("UDP", "51820"),
-    ("UDP", "53 (dns)"),
-    ("UDP", "8801"),
-    ("ESP", "ESP"),
-    ("GRE", "GRE"),
-    ("ICMP", "ICMP"),
-)
-
-PUBLISHED_PORT_ROWS = {"broadband": BROADBAND_PORT_ROWS, "mobile": MOBILE_PORT_ROWS}
-
 PORT_TABLE_YEARS = 5
 
 
