@@ -7,6 +7,7 @@ DuckDB warehouse is in its concurrency pool, so the run queue never overlaps two
 import dagster as dg
 import pytest
 
+from dagster_project.defs.jobs import cross_week_job, weekly_report_job
 from dagster_project.defs.partitions import ONE_WEEK_PER_RUN
 from dagster_project.defs.resources import WAREHOUSE_POOL
 
@@ -62,12 +63,8 @@ def test_steps_that_open_the_warehouse_are_in_its_pool(asset_graph):
 
 
 def test_jobs_split_weekly_and_cross_week_assets(asset_graph):
-    from dagster_project.definitions import defs
-
-    weekly = defs.resolve_job_def("weekly_report")
-    cross_week = defs.resolve_job_def("cross_week_report")
-    weekly_keys = weekly.asset_layer.executable_asset_keys
-    cross_week_keys = cross_week.asset_layer.executable_asset_keys
+    weekly_keys = weekly_report_job.selection.resolve(asset_graph)
+    cross_week_keys = cross_week_job.selection.resolve(asset_graph)
     assert dg.AssetKey("raw_flows") in weekly_keys
     assert dg.AssetKey("raw_monthly_totals") in cross_week_keys
     partitioned = {
