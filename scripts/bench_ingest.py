@@ -17,9 +17,9 @@ import duckdb
 
 from dagster_project.sources.raw_tables import ensure_raw_tables
 from dagster_project.sources.readers import FLOW_READERS
-from dagster_project.sources.readers.file_sources import FlowSource
 from dagster_project.sources.readers.protocol_names import register_protocol_tables
 from dagster_project.sources.readers.quarantine import create_staging_tables
+from dagster_project.sources.source_config import FlowSource
 from dagster_project.warehouse.connection import connect
 from dagster_project.weeks.analysis_week import AnalysisWeek
 

@@ -16,7 +16,7 @@ from dagster_project.sources.inbox import (
     timezone_by_flow_source,
     weeks_of_file,
 )
-from dagster_project.sources.readers.file_sources import FlowSource
+from dagster_project.sources.source_config import FlowSource
 
 TZ = "Asia/Tokyo"
 TOKYO = Zones(file=TZ, analysis=TZ)
@@ -104,8 +104,13 @@ def test_flow_sources_give_the_zone_of_the_files_they_read(tmp_path: Path):
     for name in ("2024-06-03/nfcapd.202406031200", "flows.json", "notes.txt"):
         (tmp_path / name).write_text("")
     sources = [
-        FlowSource("tokyo", "nfcapd", f"{tmp_path}/{{week_start}}/nfcapd.*", timezone=TZ),
-        FlowSource("goflow", "goflow2_json", f"{tmp_path}/*.json"),
+        FlowSource(
+            name="tokyo",
+            format="nfcapd",
+            path=f"{tmp_path}/{{week_start}}/nfcapd.*",
+            timezone=TZ,
+        ),
+        FlowSource(name="goflow", format="goflow2_json", path=f"{tmp_path}/*.json"),
     ]
     timezone_of = timezone_by_flow_source(sources)
     assert timezone_of(tmp_path / "2024-06-03" / "nfcapd.202406031200") == TZ

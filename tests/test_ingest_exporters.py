@@ -13,8 +13,8 @@ import duckdb
 import pytest
 
 from dagster_project.sources.readers import nfdump, pmacct
-from dagster_project.sources.readers.file_sources import FlowSource
 from dagster_project.sources.readers.protocol_names import register_protocol_tables
+from dagster_project.sources.source_config import FlowSource
 from tests.support.flowtools import (
     missing_programs,
     nfcapd_collector,

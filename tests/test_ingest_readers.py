@@ -8,9 +8,9 @@ import pytest
 
 from dagster_project.sources.raw_tables import ensure_raw_tables
 from dagster_project.sources.readers import FLOW_READERS, canonical
-from dagster_project.sources.readers.file_sources import FlowSource
 from dagster_project.sources.readers.protocol_names import register_protocol_tables
 from dagster_project.sources.readers.quarantine import create_staging_tables
+from dagster_project.sources.source_config import FlowSource
 from dagster_project.weeks.analysis_week import AnalysisWeek
 
 # Week of 2024-06-03 in Asia/Tokyo, as naive UTC bounds.

@@ -21,9 +21,9 @@ import duckdb
 import pytest
 
 from dagster_project.sources.readers import nfdump
-from dagster_project.sources.readers.file_sources import FlowSource
 from dagster_project.sources.readers.protocol_names import nfdump_protocol_numbers
-from dagster_project.sources.week_load import load_week, read_sources_config
+from dagster_project.sources.source_config import FlowSource, load_sources_config
+from dagster_project.sources.week_load import load_week
 from dagster_project.weeks.analysis_week import AnalysisWeek
 from tests.conftest import PROJECT_ROOT
 from tests.support.flowtools import (
@@ -156,7 +156,7 @@ def staged_totals(warehouse: Path, week: date, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_platform_port_volumes_equal_nfdump_aggregation(collected, tmp_path, monkeypatch):
-    config = read_sources_config(write_sources(tmp_path / "sources.yaml", collected))
+    config = load_sources_config(write_sources(tmp_path / "sources.yaml", collected))
     warehouse = tmp_path / "warehouse.duckdb"
     weeks = set().union(*(weeks_of(directory) for directory in collected.values()))
     untimed = sum(untimed_flows(directory) for directory in collected.values())

@@ -141,6 +141,16 @@ def test_synthetic_sources_ignore_the_inbox(inbox: Path, tmp_path: Path):
     assert "synthetic" in (skipped or "")
 
 
+def test_an_invalid_config_skips_naming_the_problem(inbox: Path, tmp_path: Path):
+    config = tmp_path / "sources.yaml"
+    flow = "{name: x, format: nfcapd, path: x, sampling_intervall: 4}"
+    config.write_text(f"kind: files\nfiles:\n  flows:\n    - {flow}\n")
+    (inbox / "nfcapd.202406051200").write_bytes(b"")
+    requests, cursor, skipped = tick(SourcesResource(config_path=str(config)))
+    assert requests == [] and cursor is None
+    assert f"{config}: files.flows[0].sampling_intervall: unknown key" in (skipped or "")
+
+
 def test_default_inbox_is_under_the_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     from dagster_project import settings
 

@@ -11,7 +11,11 @@ from dagster_dbt import DbtCliResource
 
 from dagster_project import settings
 from dagster_project.defs.dbt_project import dbt_project
-from dagster_project.sources import week_load
+from dagster_project.sources.source_config import (
+    SourcesConfig,
+    load_sources_config,
+    sources_config_path,
+)
 from dagster_project.warehouse.connection import connect
 
 # Concurrency pool of every step that opens the warehouse. dagster.yaml limits each pool to
@@ -41,13 +45,14 @@ class SourcesResource(dg.ConfigurableResource):
 
     config_path: str
 
-    def read(self) -> dict[str, Any]:
-        return week_load.read_sources_config(Path(self.config_path))
+    def read(self) -> SourcesConfig:
+        """The checked configuration; SourceConfigError names every problem of the file."""
+        return load_sources_config(Path(self.config_path))
 
 
 def build_resources() -> dict[str, Any]:
     return {
         "warehouse": WarehouseResource(path=str(settings.warehouse_path())),
-        "sources": SourcesResource(config_path=str(week_load.sources_config_path())),
+        "sources": SourcesResource(config_path=str(sources_config_path())),
         "dbt": DbtCliResource(project_dir=dbt_project()),
     }

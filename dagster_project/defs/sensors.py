@@ -10,6 +10,7 @@ from dagster_project.defs.jobs import cross_week_job, weekly_report_job
 from dagster_project.defs.resources import SourcesResource
 from dagster_project.defs.schedules import SCHEDULE_HOUR
 from dagster_project.sources import inbox
+from dagster_project.sources.source_config import SourceConfigError
 from dagster_project.weeks.analysis_week import FIRST_WEEK
 
 # Runs of the weekly job that have not finished yet.
@@ -89,8 +90,11 @@ def _log_plan(context: dg.SensorEvaluationContext, plan: inbox.InboxPlan) -> Non
     "materializes each finished week that new flow exports belong to, once per new file set.",
 )
 def inbox_sensor(context: dg.SensorEvaluationContext, sources: SourcesResource):
-    config = sources.read()
-    if config["kind"] == "synthetic":
+    try:
+        config = sources.read()
+    except SourceConfigError as error:
+        return dg.SkipReason(f"invalid sources configuration:\n{error}")
+    if config.kind == "synthetic" or config.files is None:
         return dg.SkipReason("sources.yaml reads the synthetic source, not collector files")
     analysis_tz = settings.analysis_timezone()
     plan = inbox.plan_inbox(
@@ -99,7 +103,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, sources: SourcesResource):
         first_week=FIRST_WEEK,
         ready_from=first_open_week(datetime.now(UTC), analysis_tz),
         analysis_tz=analysis_tz,
-        file_timezone=inbox.timezone_by_flow_source(config["file_sources"].flows),
+        file_timezone=inbox.timezone_by_flow_source(config.files.flows),
         max_files=MAX_FILES_PER_TICK,
     )
     _log_plan(context, plan)

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from dagster_project.sources.readers.file_sources import FlowSource
+from dagster_project.sources.source_config import FlowSource
 
 # Collectors write into these and rename when the file is complete.
 IN_PROGRESS_SUFFIXES = (".tmp", ".part", ".partial")

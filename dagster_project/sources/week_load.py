@@ -1,14 +1,9 @@
 """Loading one analysis week of raw inputs from the configured sources into the warehouse."""
 
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 import duckdb
-import yaml
 
-from dagster_project.settings import PROJECT_ROOT
 from dagster_project.sources import readers, synthetic
 from dagster_project.sources.raw_schema import (
     ASSIGNMENTS,
@@ -24,23 +19,8 @@ from dagster_project.sources.raw_tables import (
     replace_weeks,
     stage,
 )
+from dagster_project.sources.source_config import FileSources, SourcesConfig
 from dagster_project.weeks.analysis_week import AnalysisWeek
-
-
-def sources_config_path() -> Path:
-    return Path(os.environ.get("TRAFFICREPORT_SOURCES") or PROJECT_ROOT / "sources.yaml")
-
-
-def read_sources_config(path: Path | None = None) -> dict[str, Any]:
-    path = path or sources_config_path()
-    with path.open() as handle:
-        config = yaml.safe_load(handle) or {}
-    if config.get("kind") not in ("synthetic", "files"):
-        raise ValueError(f"{path}: 'kind' must be 'synthetic' or 'files'")
-    if config["kind"] == "files":
-        # Relative paths in the files section are relative to the configuration file.
-        config["file_sources"] = readers.parse_file_sources(config.get("files") or {}, path.parent)
-    return config
 
 
 @dataclass
@@ -52,19 +32,19 @@ class LoadReport:
     provenance: dict[str, str] = field(default_factory=dict)
 
 
-def synthetic_config(config: dict[str, Any]) -> synthetic.SyntheticConfig:
-    return synthetic.SyntheticConfig(**config.get("synthetic", {}))
-
-
-def source_label(config: dict[str, Any]) -> str:
+def source_label(config: SourcesConfig) -> str:
     """'synthetic' or 'real': shown wherever data from these sources is shown."""
-    return "synthetic" if config["kind"] == "synthetic" else "real"
+    return "synthetic" if config.kind == "synthetic" else "real"
 
 
-def synthetic_provenance(config: dict[str, Any]) -> dict[str, str]:
-    return {
-        key: str(value) for key, value in synthetic.provenance(synthetic_config(config)).items()
-    }
+def synthetic_provenance(config: synthetic.SyntheticConfig) -> dict[str, str]:
+    return {key: str(value) for key, value in synthetic.provenance(config).items()}
+
+
+def _file_sources(config: SourcesConfig) -> FileSources:
+    if config.files is None:  # SourcesConfig requires it for kind: files
+        raise ValueError("kind: files without a files section")
+    return config.files
 
 
 def _empty_relation(con: duckdb.DuckDBPyConnection, table: RawTable, name: str) -> None:
@@ -86,15 +66,15 @@ def _stage_synthetic_week(
 
 
 def load_week(
-    con: duckdb.DuckDBPyConnection, week: AnalysisWeek, config: dict[str, Any]
+    con: duckdb.DuckDBPyConnection, week: AnalysisWeek, config: SourcesConfig
 ) -> LoadReport:
     """Replace one week of raw.flows, raw.assignments, raw.usage_counters and raw.quarantine."""
     ensure_raw_tables(con)
-    if config["kind"] == "synthetic":
-        _stage_synthetic_week(con, week, synthetic_config(config))
-        provenance = synthetic_provenance(config)
+    if config.kind == "synthetic":
+        _stage_synthetic_week(con, week, config.synthetic)
+        provenance = synthetic_provenance(config.synthetic)
     else:
-        provenance = readers.provenance(readers.stage_week(con, week, config["file_sources"]))
+        provenance = readers.provenance(readers.stage_week(con, week, _file_sources(config)))
     report = LoadReport(provenance=provenance)
     # All four tables of the week change together or not at all.
     report.rows = replace_weeks(
@@ -113,13 +93,13 @@ def load_week(
     return report
 
 
-def load_monthly_totals(con: duckdb.DuckDBPyConnection, config: dict[str, Any]) -> LoadReport:
+def load_monthly_totals(con: duckdb.DuckDBPyConnection, config: SourcesConfig) -> LoadReport:
     """Replace raw.monthly_totals from the configured source."""
     ensure_raw_tables(con)
-    if config["kind"] == "synthetic":
-        stage(con, "staged_monthly_totals", synthetic.monthly_totals(synthetic_config(config)))
-        provenance = synthetic_provenance(config)
+    if config.kind == "synthetic":
+        stage(con, "staged_monthly_totals", synthetic.monthly_totals(config.synthetic))
+        provenance = synthetic_provenance(config.synthetic)
     else:
-        provenance = readers.provenance(readers.stage_monthly_totals(con, config["file_sources"]))
+        provenance = readers.provenance(readers.stage_monthly_totals(con, _file_sources(config)))
     rows = replace_table(con, MONTHLY_TOTALS, "staged_monthly_totals")
     return LoadReport(rows={MONTHLY_TOTALS.name: rows}, provenance=provenance)

@@ -7,27 +7,24 @@ file, row and reason. `stage_week` fills the temp tables `staged_flows`,
 `sources.load_week` then swaps into the warehouse in one go.
 """
 
+import glob
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import duckdb
 
 from dagster_project.sources.raw_schema import ASSIGNMENTS, MONTHLY_TOTALS, USAGE_COUNTERS, RawTable
 from dagster_project.sources.readers import canonical, goflow2, nfdump, pmacct, table_files
-from dagster_project.sources.readers.file_sources import (
-    FileSources,
-    FlowSource,
-    files_for_week,
-    parse_file_sources,
-)
 from dagster_project.sources.readers.protocol_names import register_protocol_tables
 from dagster_project.sources.readers.quarantine import (
     FileCounts,
     create_staging_tables,
     stage_parsed_flows,
 )
+from dagster_project.sources.source_config import FileSources, FlowSource
 from dagster_project.weeks.analysis_week import AnalysisWeek
 
 # Beyond this many files a source's provenance names the first and the last ones.
@@ -90,6 +87,16 @@ def _empty_staged(con: duckdb.DuckDBPyConnection, table: RawTable) -> None:
     )
 
 
+def files_for_week(pattern: str, week_start: date | None) -> list[Path]:
+    """The files a source contributes to one week (or to the unpartitioned tables)."""
+    if week_start is not None:
+        pattern = pattern.replace("{week_start}", week_start.isoformat())
+    files = sorted(Path(path) for path in glob.glob(pattern) if Path(path).is_file())
+    if not files:
+        raise FileNotFoundError(f"no input files match {pattern}")
+    return files
+
+
 @contextmanager
 def _naming_file(path: Path) -> Iterator[None]:
     """Turn a failure to read `path` into an error that names the file."""
@@ -115,16 +122,16 @@ def stage_week(
             with _naming_file(path):
                 load.add(reader(con, source, path, week))
         loads.append(load)
-    for table_source in sources.tables:
-        if table_source.table == MONTHLY_TOTALS.name:
-            continue
-        load = SourceLoad(
-            name=table_source.name, table=table_source.table, format=table_source.format
-        )
-        for path in files_for_week(table_source.path, week.start):
-            with _naming_file(path):
-                load.add(table_files.stage_week_table(con, table_source, path, week))
-        loads.append(load)
+    for table, table_sources in (
+        (ASSIGNMENTS, sources.assignments),
+        (USAGE_COUNTERS, sources.usage_counters),
+    ):
+        for table_source in table_sources:
+            load = SourceLoad(name=table_source.name, table=table.name, format=table_source.format)
+            for path in files_for_week(table_source.path, week.start):
+                with _naming_file(path):
+                    load.add(table_files.stage_week_table(con, table, table_source, path, week))
+            loads.append(load)
     return loads
 
 
@@ -132,8 +139,8 @@ def stage_monthly_totals(con: duckdb.DuckDBPyConnection, sources: FileSources) -
     """Read the configured monthly totals files into the temp table staged_monthly_totals."""
     _empty_staged(con, MONTHLY_TOTALS)
     loads = []
-    for source in sources.tables_for(MONTHLY_TOTALS.name):
-        load = SourceLoad(name=source.name, table=source.table, format=source.format)
+    for source in sources.monthly_totals:
+        load = SourceLoad(name=source.name, table=MONTHLY_TOTALS.name, format=source.format)
         for path in files_for_week(source.path, None):
             with _naming_file(path):
                 rows = table_files.stage_monthly_totals(con, source, path)
@@ -172,7 +179,6 @@ __all__ = [
     "FLOW_READERS",
     "SourceLoad",
     "UnreadableFileError",
-    "parse_file_sources",
     "provenance",
     "stage_monthly_totals",
     "stage_week",

@@ -11,7 +11,6 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.sources.raw_schema import FLOWS
-from dagster_project.sources.readers.file_sources import SERVICES, FlowSource
 from dagster_project.sources.readers.table_files import file_columns
 from dagster_project.sources.readers.text_sql import (
     headed_csv_sql,
@@ -20,6 +19,7 @@ from dagster_project.sources.readers.text_sql import (
     port_sql,
     sql_string,
 )
+from dagster_project.sources.source_config import SERVICES, FlowSource
 
 COLUMNS = file_columns(FLOWS)
 _SERVICE_LIST = ", ".join(sql_string(service) for service in SERVICES)

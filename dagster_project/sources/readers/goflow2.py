@@ -9,9 +9,9 @@ options arrived carries `sampling_rate` 0: it takes the source's configured
 
 from pathlib import Path
 
-from dagster_project.sources.readers.file_sources import FlowSource
 from dagster_project.sources.readers.protocol_names import IANA_PROTOCOL_TABLE, protocol_lookup_sql
 from dagster_project.sources.readers.text_sql import json_lines_sql, port_sql, sql_string
+from dagster_project.sources.source_config import FlowSource
 
 FIELDS = (
     "time_flow_start_ns",

@@ -25,7 +25,6 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.sources.readers.file_sources import FlowSource
 from dagster_project.sources.readers.protocol_names import (
     NFDUMP_PROTOCOL_TABLE,
     protocol_lookup_sql,
@@ -37,6 +36,7 @@ from dagster_project.sources.readers.text_sql import (
     port_sql,
     sql_string,
 )
+from dagster_project.sources.source_config import FlowSource
 from dagster_project.weeks.analysis_week import AnalysisWeek
 
 LEGACY_CSV_FIELDS = 48

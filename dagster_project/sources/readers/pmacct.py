@@ -15,7 +15,6 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.sources.readers.file_sources import FlowSource
 from dagster_project.sources.readers.protocol_names import IANA_PROTOCOL_TABLE, protocol_lookup_sql
 from dagster_project.sources.readers.text_sql import (
     delimited_sql,
@@ -26,6 +25,7 @@ from dagster_project.sources.readers.text_sql import (
     port_sql,
     sql_string,
 )
+from dagster_project.sources.source_config import FlowSource
 
 # Canonical meaning -> pmacct JSON key; the CSV header names are the same in upper case
 # except where CSV_NAMES says otherwise.

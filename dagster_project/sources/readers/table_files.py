@@ -13,7 +13,6 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.sources.raw_schema import ASSIGNMENTS, MONTHLY_TOTALS, USAGE_COUNTERS, RawTable
-from dagster_project.sources.readers.file_sources import SERVICES, TableSource
 from dagster_project.sources.readers.quarantine import STAGED_QUARANTINE, FileCounts
 from dagster_project.sources.readers.text_sql import (
     headed_csv_sql,
@@ -21,6 +20,7 @@ from dagster_project.sources.readers.text_sql import (
     parquet_records_sql,
     sql_string,
 )
+from dagster_project.sources.source_config import SERVICES, TableSource
 from dagster_project.weeks.analysis_week import AnalysisWeek
 
 ACCESS_OF_SERVICE = {"broadband": ("pppoe", "ipoe"), "mobile": ("mobile",)}
@@ -43,9 +43,11 @@ def file_columns(table: RawTable) -> tuple[str, ...]:
     return tuple(name for name in table.column_names if name not in skipped)
 
 
-def _text_records_sql(con: duckdb.DuckDBPyConnection, source: TableSource, path: Path) -> str:
+def _text_records_sql(
+    con: duckdb.DuckDBPyConnection, table: RawTable, source: TableSource, path: Path
+) -> str:
     """One row per record with every wanted column as text, `line` and `field_problem`."""
-    columns = file_columns(_TABLES[source.table])
+    columns = file_columns(table)
     if source.format == "parquet":
         return f"select *, false as field_problem from ({parquet_records_sql(path, columns)})"
     return headed_csv_sql(con, path, columns)
@@ -111,30 +113,24 @@ def _monthly_checks() -> tuple[str, str]:
     return typed, reason
 
 
-_TABLES = {
-    ASSIGNMENTS.name: ASSIGNMENTS,
-    USAGE_COUNTERS.name: USAGE_COUNTERS,
-    MONTHLY_TOTALS.name: MONTHLY_TOTALS,
-}
-
-
 def _check(
     con: duckdb.DuckDBPyConnection,
+    table: RawTable,
     source: TableSource,
     path: Path,
     parameters: dict[str, object],
 ) -> None:
     """Materialise the file's rows with their typed columns and reason (NULL = good)."""
-    if source.table == ASSIGNMENTS.name:
+    if table is ASSIGNMENTS:
         typed, reason = _assignment_checks(source)
-    elif source.table == USAGE_COUNTERS.name:
+    elif table is USAGE_COUNTERS:
         typed, reason = _counter_checks()
     else:
         typed, reason = _monthly_checks()
     con.execute(
         f"create or replace temp table {CHECKED_ROWS} as "
         f"select line_number, line, {reason} as reason, {typed} "
-        f"from ({_text_records_sql(con, source, path)})",
+        f"from ({_text_records_sql(con, table, source, path)})",
         parameters,
     )
 
@@ -170,16 +166,16 @@ def _reason_counts(con: duckdb.DuckDBPyConnection, path: Path) -> FileCounts:
 
 def stage_week_table(
     con: duckdb.DuckDBPyConnection,
+    table: RawTable,
     source: TableSource,
     path: Path,
     week: AnalysisWeek,
 ) -> FileCounts:
     """Append one assignments or counters file to staged_<table>, bad rows to quarantine."""
-    table = _TABLES[source.table]
     parameters: dict[str, object] = {}
     if table is USAGE_COUNTERS:
         parameters = {"first_day": week.start, "end_day": week.end}
-    _check(con, source, path, parameters)
+    _check(con, table, source, path, parameters)
     if table is ASSIGNMENTS:
         overlap = "valid_from < $week_end and (valid_to is null or valid_to > $week_start)"
         _append_good_rows(
@@ -206,7 +202,7 @@ class BadRowError(RuntimeError):
 
 def stage_monthly_totals(con: duckdb.DuckDBPyConnection, source: TableSource, path: Path) -> int:
     """Append one monthly totals file to staged_monthly_totals; a bad row fails the load."""
-    _check(con, source, path, {})
+    _check(con, MONTHLY_TOTALS, source, path, {})
     bad = con.execute(
         f"select line_number, reason, line from {CHECKED_ROWS} where reason is not null "
         "order by line_number limit 1"

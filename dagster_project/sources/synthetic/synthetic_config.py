@@ -1,39 +1,47 @@
 """The knobs of the synthetic source: seed, users per service, packet sampling."""
 
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 PARAMETERS_PATH = Path(__file__).with_name("parameters.yaml")
 
+Users = Annotated[int, Field(strict=True, ge=1)]
 
-@dataclass(frozen=True)
-class SyntheticConfig:
+
+class SyntheticConfig(BaseModel):
     """What to generate. Output is a pure function of this config and the week.
 
     The defaults keep the built-in report quick while pinning every calibrated statistic:
     user volumes are drawn by stratified sampling (one user per 1/n quantile slice), so even
     a few thousand users reproduce the fitted histogram bin by bin. Counter-based users
     (IPoE, mobile billing) are cheap, so there are more of them than flow-based ones.
+    Frozen, hence hashable: generated weeks are cached by config.
     """
 
-    seed: int = 20240603
-    pppoe_users: int = 6_000  # broadband personal PPPoE subscriptions (flows)
-    ipoe_users: int = 14_000  # broadband personal IPoE subscriptions (daily counters only)
-    mobile_users: int = 24_000  # personal phone numbers (billing counters)
-    mobile_flow_users: int = 2_500  # phones whose flows are exported (port statistics)
-    enterprise_share: float = 0.05  # enterprise customers per personal customer, per access
-    sampling_interval: int = 1_000  # 1:N packet sampling of the flow exporters
-    users_per_batch: int = 20_000  # users whose flows make up one streamed batch
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    seed: Annotated[int, Field(strict=True, ge=0)] = 20240603
+    pppoe_users: Users = 6_000  # broadband personal PPPoE subscriptions (flows)
+    ipoe_users: Users = 14_000  # broadband personal IPoE subscriptions (daily counters only)
+    mobile_users: Users = 24_000  # personal phone numbers (billing counters)
+    # phones whose flows are exported (port statistics), at most mobile_users
+    mobile_flow_users: Annotated[int, Field(strict=True, ge=0)] = 2_500
+    # enterprise customers per personal customer, per access
+    enterprise_share: Annotated[float, Field(strict=True, ge=0, lt=1)] = 0.05
+    sampling_interval: Users = 1_000  # 1:N packet sampling of the flow exporters
+    users_per_batch: Users = 20_000  # users whose flows make up one streamed batch
     parameters_path: Path = PARAMETERS_PATH
 
-    def __post_init__(self) -> None:
-        for name in ("pppoe_users", "ipoe_users", "mobile_users", "sampling_interval"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"SyntheticConfig.{name} must be at least 1")
-        if not 0 <= self.mobile_flow_users <= self.mobile_users:
-            raise ValueError("SyntheticConfig.mobile_flow_users must be within 0..mobile_users")
-        if not 0 <= self.enterprise_share < 1:
-            raise ValueError("SyntheticConfig.enterprise_share must be within [0, 1)")
+    @model_validator(mode="after")
+    def _flow_users_are_mobile_users(self) -> "SyntheticConfig":
+        if self.mobile_flow_users > self.mobile_users:
+            raise ValueError(
+                f"mobile_flow_users ({self.mobile_flow_users}) must not exceed "
+                f"mobile_users ({self.mobile_users})"
+            )
+        return self
 
     def enterprise_count(self, personal_users: int) -> int:
         return round(personal_users * self.enterprise_share)
