@@ -22,7 +22,7 @@ import resource
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
+from datetime import date
 from graphlib import TopologicalSorter
 from pathlib import Path
 
@@ -202,12 +202,11 @@ def generate_week(warehouse: Path, flows: int) -> None:
 
 
 def dbt_command(warehouse: Path, workdir: Path, *arguments: str) -> tuple[list[str], dict]:
-    week_vars = {"week_start": str(WEEK), "week_end": str(WEEK + timedelta(days=7))}
     command = [
         str(Path(sys.executable).parent / "dbt"),
         *arguments,
         "--vars",
-        json.dumps(week_vars),
+        json.dumps(AnalysisWeek(WEEK).dbt_vars()),
         "--target-path",
         str(workdir / "dbt_target"),
     ]
@@ -249,9 +248,12 @@ def measure_model(warehouse: Path, workdir: Path, model: str) -> None:
 
 
 def weekly_models_in_build_order(warehouse: Path, workdir: Path) -> list[str]:
-    """The dbt models tagged weekly, each after the models it reads (from dbt's manifest)."""
-    command, env = dbt_command(warehouse, workdir, "parse")
-    subprocess.run(command, cwd=PROJECT_ROOT / "dbt", env=env, capture_output=True, check=True)
+    """The dbt models tagged weekly, each after the models it reads (from dbt's manifest).
+
+    Loads the seeds (reference data the models read) on the way."""
+    for step in ("parse", "seed"):
+        command, env = dbt_command(warehouse, workdir, step)
+        subprocess.run(command, cwd=PROJECT_ROOT / "dbt", env=env, capture_output=True, check=True)
     manifest = json.loads((workdir / "dbt_target" / "manifest.json").read_text())
     weekly = {
         unique_id: node

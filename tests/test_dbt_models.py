@@ -24,6 +24,7 @@ import duckdb
 import pytest
 
 from dagster_project.sources.raw_tables import ensure_raw_tables
+from dagster_project.weeks.analysis_week import AnalysisWeek
 
 DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
 WEEK = date(2024, 6, 3)
@@ -97,12 +98,11 @@ def load_week(warehouse: Path, week_start: date, flows=FLOWS) -> None:
 def run_dbt(warehouse: Path, week_start: date, work_dir: Path, *arguments: str) -> None:
     """Run dbt on `warehouse` for one week; `work_dir` keeps target and logs (shared, so
     later runs parse partially)."""
-    week_vars = {"week_start": str(week_start), "week_end": str(week_start + timedelta(7))}
     command = [
         str(Path(sys.executable).parent / "dbt"),
         *arguments,
         "--vars",
-        json.dumps(week_vars),
+        json.dumps(AnalysisWeek(week_start).dbt_vars()),
         "--target-path",
         str(work_dir / "dbt_target"),
     ]
