@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from dagster_project.defs import check_history
-from dagster_project.report.report_tables import BROADBAND_PORT_ROWS
+from dagster_project.reference.seeds import published_port_rows
 from tests.conftest import dagster_materialize
 from tests.html_tables import body_rows
 from tests.support.flowtools import (
@@ -118,7 +118,8 @@ def test_real_nfcapd_week_runs_through_every_weekly_asset(real_week_env, tmp_pat
     assert page_metadata["sources"].value.startswith("zoom-capture (nfcapd flows)")
     assert page_metadata["sampling"].value == f"{WEEK}: 1:4"
     rows = body_rows(page)["week_ports_broadband"]
-    shown = {row: float(cells[1]) for row, cells in zip(BROADBAND_PORT_ROWS, rows, strict=True)}
+    published = published_port_rows("broadband")
+    shown = {row: float(cells[1]) for row, cells in zip(published, rows, strict=True)}
     share = {(protocol, port): value for protocol, port, _, value in shares}
     assert shown[("UDP", "8801")] == round(share[("UDP", 8801)], 1) > 10
     assert shown[("TCP", "443 (https)")] == round(share[("TCP", 443)], 1) > 10

@@ -141,9 +141,12 @@ def staged_totals(warehouse: Path, week: date, monkeypatch: pytest.MonkeyPatch) 
 
     monkeypatch.setenv("TRAFFICREPORT_DUCKDB", str(warehouse))
     monkeypatch.chdir(PROJECT_ROOT / "dbt")
-    week_vars = {"week_start": str(week), "week_end": str(week + timedelta(days=7))}
+    week_vars = AnalysisWeek(week).dbt_vars()
+    # The seed of protocol names first: stg_flows reads it.
     result = dbtRunner().invoke(
-        ["run", "--quiet", "--select", "stg_flows", "--vars", json.dumps(week_vars),
+        ["build", "--quiet", "--select", "report_protocols", "stg_flows",
+         "--exclude", "resource_type:test", "resource_type:unit_test",
+         "--vars", json.dumps(week_vars),
          "--profiles-dir", str(PROJECT_ROOT / "dbt"), "--project-dir", str(PROJECT_ROOT / "dbt")]
     )  # fmt: skip
     assert result.success, result.exception

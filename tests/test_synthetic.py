@@ -183,7 +183,9 @@ def test_non_comparison_weeks_follow_the_monthly_level():
 
 
 def test_fit_hits_mean_median_and_mode_bin():
-    reference = volume_distribution(load_parameters(SMALL.parameters_path), "mobile", "out", WEEK.start)
+    reference = volume_distribution(
+        load_parameters(SMALL.parameters_path), "mobile", "out", WEEK.start
+    )
     target = FitTarget(mean_mb=90.0, median_mb=40.0, mode_mb=70.8)
     fitted = fit_distribution(target, reference).statistics()
     assert fitted.mean / 1e6 == pytest.approx(90.0, rel=0.01)
