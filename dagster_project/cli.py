@@ -5,46 +5,163 @@ the cross-week assets as one `cross_week_report` run; `python -m dagster_project
 2019-09-23` runs only that week's `weekly_report` run, which ends with the week's page. Runs
 are recorded in the Dagster instance ($DAGSTER_HOME), so the UI shows them like scheduled
 runs.
+
+The terminal gets one line per run (`[3/10] week 2021-05-31 ... done in 41.2 s`), the reasons
+and run id of a failed run, and the path of the log file (`<data dir>/logs/<command>-<UTC
+time>.log`) that holds everything else: Dagster's events, dbt's output, warnings.
 """
 
 import argparse
+import os
 import sys
+import time
+import traceback
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
 
 import dagster as dg
 
 from dagster_project import settings
+from dagster_project.run_console import (
+    Console,
+    failure_lines,
+    format_duration,
+    log_file_path,
+    one_line,
+    output_to_log,
+    progress_outcome,
+    progress_prefix,
+)
 from dagster_project.weeks.analysis_week import FIRST_WEEK, AnalysisWeek
 from dagster_project.weeks.reference_weeks import default_weeks
 
+# Distinct reasons shown under a failed run, a line each; the other failed steps are counted.
+MAX_FAILED_REASONS_SHOWN = 3
 
-def materialize_weeks(weeks: list[AnalysisWeek]) -> bool:
-    """One `weekly_report` run per week, oldest first; stops at the first failed week."""
-    from dagster_project.definitions import defs
 
-    instance = dg.DagsterInstance.get()
-    weekly_job = defs.resolve_job_def("weekly_report")
-    for week in weeks:
-        print(f"Materializing week {week}", flush=True)
-        result = weekly_job.execute_in_process(
-            partition_key=week.key, instance=instance, raise_on_error=False
-        )
-        if not result.success:
-            print(f"Week {week} failed; see run {result.run_id} in the UI", flush=True)
+@dataclass(frozen=True)
+class Step:
+    """One Dagster run of the command: a week's `weekly_report` or the `cross_week_report`."""
+
+    label: str
+    job: str
+    partition_key: str | None = None
+
+
+def week_step(week: AnalysisWeek) -> Step:
+    return Step(f"week {week}", "weekly_report", week.key)
+
+
+CROSS_WEEK_STEP = Step("cross-week assets", "cross_week_report")
+
+
+class ErrorInfo(Protocol):
+    """What Dagster records of an error in its events (its SerializableErrorInfo)."""
+
+    message: str
+    cls_name: str | None
+    cause: "ErrorInfo | None"
+
+
+def error_reason(error: ErrorInfo | None) -> str:
+    """The innermost cause of a Dagster error, `ClassName: message`, first line only."""
+    if error is None:
+        return "no error recorded"
+    while error.cause is not None:
+        error = error.cause
+    message = one_line(error.message)
+    # Dagster's messages for user code start with the qualified class name already.
+    if error.cls_name and error.cls_name not in message.split(":", 1)[0]:
+        message = f"{error.cls_name}: {message}"
+    return message
+
+
+def failure_reasons(result: dg.ExecuteInProcessResult) -> list[tuple[str, str]]:
+    """(step, reason) for each failed Dagster step, or ("run", reason) for the run's failure."""
+    reasons = []
+    for event in result.get_step_failure_events():
+        error = event.step_failure_data.error if event.step_failure_data else None
+        reasons.append((event.step_key or "step", error_reason(error)))
+    if reasons:
+        return reasons
+    for event in result.filter_events(lambda event: event.is_run_failure):
+        error = getattr(event.event_specific_data, "error", None)
+        reasons.append(("run", error_reason(error) if error else one_line(event.message or "")))
+    return reasons or [("run", "did not succeed (no failure event recorded)")]
+
+
+def report_failure(
+    console: Console, reasons: Sequence[tuple[str, str]], run_id: str, log_path: Path
+) -> None:
+    for line in failure_lines(reasons, MAX_FAILED_REASONS_SHOWN):
+        console.detail(line)
+    console.line(f"      run {run_id}; details: Dagster UI (bash scripts/ui.sh) or {log_path}")
+
+
+def run_step(
+    step: Step, defs: dg.Definitions, instance: dg.DagsterInstance, run_id: str
+) -> list[tuple[str, str]]:
+    """Runs one step as the Dagster run `run_id`; returns why it failed (empty if it did not)."""
+    result = defs.resolve_job_def(step.job).execute_in_process(
+        partition_key=step.partition_key, instance=instance, raise_on_error=False, run_id=run_id
+    )
+    return [] if result.success else failure_reasons(result)
+
+
+def run_steps(steps: Sequence[Step], console: Console, log_path: Path) -> bool:
+    """Runs the steps in order, a progress line each; stops at the first failed step."""
+    started = time.monotonic()
+    try:
+        from dagster_project.definitions import defs
+
+        instance = dg.DagsterInstance.get()
+    except Exception as error:
+        traceback.print_exc()
+        console.line(f"Could not load the Dagster definitions: {one_line(str(error))}")
+        console.line(f"      details: {log_path}")
+        return False
+    for index, step in enumerate(steps, 1):
+        console.begin(progress_prefix(index, len(steps), step.label))
+        run_id = str(uuid.uuid4())
+        print(f"\n===== {step.label}: {step.job} run {run_id} =====", flush=True)
+        step_started = time.monotonic()
+        try:
+            reasons = run_step(step, defs, instance, run_id)
+        except Exception as error:
+            traceback.print_exc()
+            reasons = [("run", f"{type(error).__name__}: {one_line(str(error))}")]
+        except KeyboardInterrupt:
+            console.end(progress_outcome("interrupted", time.monotonic() - step_started))
+            console.line(f"      run {run_id}; details: {log_path}")
+            raise
+        elapsed = time.monotonic() - step_started
+        if reasons:
+            console.end(progress_outcome("FAILED", elapsed))
+            report_failure(console, reasons, run_id, log_path)
+            total = format_duration(time.monotonic() - started)
+            console.line(f"Failed at step {index} of {len(steps)} after {total}.")
             return False
+        console.end(progress_outcome("done", elapsed))
+    total = format_duration(time.monotonic() - started)
+    console.line(f"Done: {len(steps)} of {len(steps)} runs in {total}.")
     return True
 
 
-def materialize_report(weeks: list[AnalysisWeek]) -> bool:
-    from dagster_project.definitions import defs
+def run_quietly(command: str, steps: Sequence[Step]) -> tuple[bool, Path]:
+    """Runs the steps with Dagster's and dbt's output in a log file under data/logs/.
 
-    if not materialize_weeks(weeks):
-        return False
-    print("Materializing the cross-week assets", flush=True)
-    result = defs.resolve_job_def("cross_week_report").execute_in_process(
-        instance=dg.DagsterInstance.get(), raise_on_error=False
-    )
-    return result.success
+    Returns whether every step succeeded, and the log file.
+    """
+    # dbt inherits the environment: no color codes in its output, hence none in the log.
+    os.environ["DBT_USE_COLORS"] = "false"
+    log_path = log_file_path(settings.data_dir() / "logs", command, datetime.now(UTC))
+    with output_to_log(log_path) as terminal:
+        terminal.line(f"Log:       {log_path}")
+        return run_steps(steps, terminal, log_path), log_path
 
 
 def analysis_week(text: str) -> AnalysisWeek:
@@ -62,21 +179,27 @@ def analysis_week(text: str) -> AnalysisWeek:
 
 
 def report_command(args: argparse.Namespace) -> bool:
-    ok = materialize_report(args.week or [AnalysisWeek(week) for week in default_weeks()])
-    output = settings.output_dir()
-    print(f"Warehouse: {settings.warehouse_path()}")
-    print(f"Figures:   {output / 'figures'}")
-    print(f"Tables:    {output / 'tables'}")
-    print(f"Report:    {output / 'report'}")
+    weeks = args.week or [AnalysisWeek(week) for week in default_weeks()]
+    ok, log_path = run_quietly("report", [*map(week_step, weeks), CROSS_WEEK_STEP])
+    if ok:
+        output = settings.output_dir()
+        print(f"Warehouse: {settings.warehouse_path()}")
+        print(f"Figures:   {output / 'figures'}")
+        print(f"Tables:    {output / 'tables'}")
+        print(f"Report:    {output / 'report'}")
+    print(f"Log:       {log_path}")
     return ok
 
 
 def week_command(args: argparse.Namespace) -> bool:
-    from dagster_project.defs.assets.page_assets import week_page_path
+    ok, log_path = run_quietly("week", [week_step(args.week)])
+    if ok:
+        # Loaded already by the run, so importing it prints nothing.
+        from dagster_project.defs.assets.page_assets import week_page_path
 
-    ok = materialize_weeks([args.week])
-    print(f"Warehouse: {settings.warehouse_path()}")
-    print(f"Report:    {week_page_path(args.week.key)}")
+        print(f"Warehouse: {settings.warehouse_path()}")
+        print(f"Report:    {week_page_path(args.week.key)}")
+    print(f"Log:       {log_path}")
     return ok
 
 
@@ -97,7 +220,10 @@ def main(argv: list[str] | None = None) -> int:
     week.add_argument("week", type=analysis_week, help="the week's Monday, YYYY-MM-DD")
     week.set_defaults(run=week_command)
     args = parser.parse_args(argv)
-    return 0 if args.run(args) else 1
+    try:
+        return 0 if args.run(args) else 1
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

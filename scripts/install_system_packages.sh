@@ -21,5 +21,15 @@ mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
 echo "Installing Debian packages: ${missing[*]}"
-"${sudo_cmd[@]}" apt-get update -qq
-DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# apt and dpkg print a few lines per package even with -qq: keep them unless apt fails.
+apt_log="$(mktemp)"
+trap 'rm -f "$apt_log"' EXIT
+if ! {
+    "${sudo_cmd[@]}" apt-get update -qq &&
+        DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq \
+            --no-install-recommends "${missing[@]}"
+} >"$apt_log" 2>&1; then
+    cat "$apt_log" >&2
+    echo "Installing ${missing[*]} failed (apt output above)" >&2
+    exit 1
+fi

@@ -1,11 +1,25 @@
-"""The command line takes analysis weeks only, before any run starts."""
+"""The command line takes analysis weeks only, before any run starts, and keeps the console
+quiet: a line per run, Dagster's and dbt's output in a log file."""
 
 import argparse
-from datetime import date
+import os
+import subprocess
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 import pytest
 
-from dagster_project.cli import analysis_week, main
+from dagster_project.cli import analysis_week, error_reason, main
+from dagster_project.run_console import (
+    failure_lines,
+    format_duration,
+    log_file_path,
+    one_line,
+    output_to_log,
+    progress_line,
+    progress_prefix,
+    strip_ansi,
+)
 
 
 def test_a_monday_from_the_first_week_on_is_an_analysis_week():
@@ -22,3 +36,101 @@ def test_the_week_command_refuses_a_tuesday_without_running(capsys):
     with pytest.raises(SystemExit):
         main(["week", "2019-09-24"])
     assert "2019-09-24 is not an analysis week" in capsys.readouterr().err
+
+
+# The quiet console: one progress line per run, everything else in a log file.
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0, "0.0 s"),
+        (41.23, "41.2 s"),
+        (59.94, "59.9 s"),
+        (59.96, "1 min 00 s"),
+        (372.4, "6 min 12 s"),
+        (3725, "1 h 02 min"),
+        (-1, "0.0 s"),
+    ],
+)
+def test_durations_read_in_seconds_minutes_or_hours(seconds, text):
+    assert format_duration(seconds) == text
+
+
+def test_a_progress_line_counts_steps_and_times_the_step():
+    line = progress_line(3, 10, "week 2021-05-31", "done", 41.23)
+    assert line == "[ 3/10] week 2021-05-31 ... done in 41.2 s"
+    assert line.startswith(progress_prefix(3, 10, "week 2021-05-31"))
+    assert progress_line(1, 1, "week 2024-06-03", "FAILED", 75) == (
+        "[1/1] week 2024-06-03 ... FAILED in 1 min 15 s"
+    )
+
+
+def test_one_line_takes_the_first_line_without_escape_codes_cut_to_width():
+    text = "\n  \x1b[31mDatabase Error\x1b[0m in   model x\nsecond line"
+    assert one_line(text) == "Database Error in model x"
+    assert one_line("abcdefghij", width=8) == "abcde..."
+    assert one_line("") == ""
+    assert strip_ansi("\x1b[1;32mPASS\x1b[0m") == "PASS"
+
+
+def test_steps_failing_for_one_reason_share_a_line():
+    failures = [
+        ("check_a", "ConnectionException: busy"),
+        ("check_b", "ConnectionException: busy"),
+        ("check_c", "ConnectionException: busy"),
+        ("model", "DbtError: boom"),
+    ]
+    assert failure_lines(failures) == [
+        "check_a (+2 steps): ConnectionException: busy",
+        "model: DbtError: boom",
+    ]
+
+
+def test_reasons_past_the_limit_are_counted():
+    failures = [(f"step_{n}", f"reason {n}") for n in range(5)]
+    lines = failure_lines(failures, limit=3)
+    assert lines[:3] == ["step_0: reason 0", "step_1: reason 1", "step_2: reason 2"]
+    assert lines[3] == "... and 2 more failed steps"
+
+
+@dataclass
+class FakeError:
+    message: str
+    cls_name: str | None
+    cause: "FakeError | None" = None
+
+
+def test_a_failed_step_is_explained_by_its_innermost_cause():
+    cause = FakeError("_duckdb.IOException: IO Error: no such file\n", "IOException")
+    wrapper = FakeError('Error occurred while executing op "x":', "StepError", cause)
+    assert error_reason(wrapper) == "_duckdb.IOException: IO Error: no such file"
+    assert error_reason(FakeError("disk full", "OSError")) == "OSError: disk full"
+    assert error_reason(None) == "no error recorded"
+
+
+def test_log_files_are_named_by_command_and_utc_time(tmp_path):
+    now = datetime(2024, 6, 10, 8, 5, 3, tzinfo=UTC)
+    first = log_file_path(tmp_path, "report", now)
+    assert first == tmp_path / "report-20240610T080503Z.log"
+    first.touch()
+    assert log_file_path(tmp_path, "report", now) == tmp_path / "report-20240610T080503Z-2.log"
+
+
+def test_output_to_log_keeps_only_console_lines_on_the_terminal(tmp_path, capfd):
+    log_path = tmp_path / "logs" / "week.log"
+    with output_to_log(log_path) as console:
+        console.begin("[1/1] week 2024-06-03 ...")
+        os.write(1, b"dbt says hello\n")
+        os.write(2, b"DEBUG event\n")
+        subprocess.run(["sh", "-c", "echo child stdout; echo child stderr >&2"], check=True)
+        console.end("done in 1.0 s")
+    captured = capfd.readouterr()
+    assert captured.out == "[1/1] week 2024-06-03 ... done in 1.0 s\n"
+    assert captured.err == ""
+    log = log_path.read_text()
+    for text in ["dbt says hello", "DEBUG event", "child stdout", "child stderr"]:
+        assert text in log
+    assert log.endswith("child stderr\n[1/1] week 2024-06-03 ... done in 1.0 s\n")
+    os.write(1, b"after\n")
+    assert capfd.readouterr().out == "after\n"
