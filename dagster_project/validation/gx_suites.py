@@ -2,20 +2,31 @@
 
 GX's SQL path does not run on DuckDB, so every suite validates a DataFrame: a bounded slice
 of a table, or a small profile DuckDB computed over the whole table (see
-`validation_frames`). Results are summarised for the Dagster UI and rendered as GX Data Docs
-pages under `data/gx_docs/`.
+`validation_frames`). Results are summarised for the Dagster UI, stored in a file-backed GX
+project under `data/gx/`, and GX builds its Data Docs site from them into `data/gx_docs/`.
 """
 
-import html
+import fcntl
+import functools
 import json
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import pandas as pd
 
 from dagster_project.settings import EXPECTATIONS_DIR, data_dir
+
+if TYPE_CHECKING:
+    from great_expectations import ExpectationSuite
+    from great_expectations.core.batch_definition import BatchDefinition
+    from great_expectations.data_context import FileDataContext
 
 EXAMPLES_SHOWN = 5
 
@@ -44,7 +55,7 @@ class ValidationOutcome:
     success: bool
     evaluated: int
     failed: list[FailedExpectation] = field(default_factory=list)
-    # The GX ExpectationSuiteValidationResult, kept for rendering Data Docs.
+    # The GX ExpectationSuiteValidationResult, which write_data_docs stores for Data Docs.
     gx_result: Any = field(default=None, repr=False, compare=False)
 
     @property
@@ -115,25 +126,17 @@ def _result_format(definition: dict[str, Any], frame: pd.DataFrame) -> dict[str,
 def validate_frame(
     frame: pd.DataFrame, suite_name: str, parameters: dict[str, Any] | None = None
 ) -> ValidationOutcome:
-    """Run the named suite on a DataFrame with an ephemeral GX context."""
-    import great_expectations as gx  # slow import, only when validating
+    """Run the named suite on a DataFrame, through the project's file-backed GX context.
 
+    The suite comes from its JSON file, not from the context, so an edit to the file takes
+    effect at once; `write_data_docs` copies it into the context for the Data Docs.
+    """
     definition = load_suite_definition(suite_name)
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = {"globally": False}
-    suite = gx.ExpectationSuite(
-        name=definition["name"],
-        expectations=definition["expectations"],
-        meta=definition.get("meta"),
+    batch = _batch_definition(file_context(gx_root()), suite_name).get_batch(
+        batch_parameters={"dataframe": frame}
     )
-    batch_definition = (
-        context.data_sources.add_pandas("frames")
-        .add_dataframe_asset(suite_name)
-        .add_batch_definition_whole_dataframe("whole")
-    )
-    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
     result = batch.validate(
-        suite,
+        _suite(definition),
         expectation_parameters=parameters or {},
         result_format=_result_format(definition, frame),
     )
@@ -168,42 +171,145 @@ def _column_pair(kwargs: dict[str, Any]) -> str | None:
     return None
 
 
+def _suite(definition: dict[str, Any]) -> "ExpectationSuite":
+    import great_expectations as gx  # slow import, only when validating
+
+    return gx.ExpectationSuite(
+        name=definition["name"],
+        expectations=definition["expectations"],
+        meta=definition.get("meta"),
+    )
+
+
+# GX's file-backed project: its config, the suites as last validated, the stored validation
+# results. Its one Data Docs site is `data_docs_dir()`; each check run adds a page there.
+DATASOURCE = "frames"
+BATCH_DEFINITION = "whole"
+DOCS_SITE = "trafficreport"
+# The index lists the newest results only: GX reads and renders every listed result on each
+# build (about 1.5 ms each). Older pages stay, linked from their Dagster check evaluations.
+DOCS_INDEX_LIMIT = 100
+
+
+def gx_root() -> Path:
+    return data_dir() / "gx"
+
+
 def data_docs_dir() -> Path:
     return data_dir() / "gx_docs"
 
 
-def write_data_docs(outcome: ValidationOutcome, check_name: str, partition: str) -> Path:
-    """Render one validation result as a GX Data Docs page and refresh the index page.
+def _docs_site_config() -> dict[str, Any]:
+    """The local Data Docs site; its directory is given relative to the GX project
+    (`data_dir()/gx`), so the data dir can move as a whole."""
+    return {
+        "class_name": "SiteBuilder",
+        "show_how_to_buttons": False,
+        # Nothing here is a profiling run; skipping the section spares a scan of all results.
+        "site_section_builders": {"profiling": "None"},
+        "store_backend": {
+            "class_name": "TupleFilesystemStoreBackend",
+            "base_directory": f"../{data_docs_dir().name}/",
+        },
+        "site_index_builder": {
+            "class_name": "DefaultSiteIndexBuilder",
+            "validation_results_limit": DOCS_INDEX_LIMIT,
+        },
+    }
 
-    One page per check and partition (`all` for unpartitioned assets); a new run replaces it.
+
+@contextmanager
+def _gx_lock(root: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the GX project while GX writes to it.
+
+    Dagster runs the checks of one run in parallel processes, and GX writes its config,
+    suites, results and site pages without locking; a half-written great_expectations.yml
+    or index.html would break the next reader.
     """
-    from great_expectations.render.renderer import ValidationResultsPageRenderer
-    from great_expectations.render.view import DefaultJinjaPageView
-
-    document = ValidationResultsPageRenderer().render(outcome.gx_result)
-    page = data_docs_dir() / check_name / f"{partition}.html"
-    page.parent.mkdir(parents=True, exist_ok=True)
-    page.write_text(DefaultJinjaPageView().render(document))
-    _write_index(data_docs_dir())
-    return page
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / ".lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
-def _write_index(root: Path) -> None:
-    """A plain page linking every rendered validation, newest first per suite."""
-    items = []
-    for suite_dir in sorted(p for p in root.iterdir() if p.is_dir()):
-        pages = sorted(suite_dir.glob("*.html"), reverse=True)
-        links = " ".join(
-            f'<a href="{html.escape(suite_dir.name)}/{html.escape(p.name)}">{p.stem}</a>'
-            for p in pages
-        )
-        items.append(f"<li><b>{html.escape(suite_dir.name)}</b>: {links}</li>")
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    (root / "index.html").write_text(
-        "<!doctype html><html><head><meta charset='utf-8'>"
-        "<title>trafficreport validation results</title></head><body>"
-        "<h1>trafficreport validation results</h1>"
-        "<p>One page per asset check and partition, from the Great Expectations suites in "
-        f"<code>expectations/</code>; index updated {stamp}.</p>"
-        f"<ul>{''.join(items)}</ul></body></html>"
+@functools.cache
+def file_context(root: Path) -> "FileDataContext":
+    """The file-backed GX context at `root`, created and configured once per process.
+
+    Configuration is written only when it differs from what this project needs (a new data
+    dir, a new suite file), so later processes just read it. Tests that change the data dir
+    call `file_context.cache_clear()`.
+    """
+    import great_expectations as gx  # slow import, only when validating
+
+    with _gx_lock(root):
+        context = gx.get_context(mode="file", context_root_dir=root)
+        context.variables.progress_bars = {"globally": False}
+        if context.config.analytics_enabled is not False:
+            context.enable_analytics(False)  # also saves the config
+        if context.variables.data_docs_sites != {DOCS_SITE: _docs_site_config()}:
+            # Replaces GX's default local_site under uncommitted/.
+            context.variables.data_docs_sites = {DOCS_SITE: _docs_site_config()}
+            context.variables.save()
+        if DATASOURCE not in context.data_sources.all():
+            context.data_sources.add_pandas(DATASOURCE)
+        datasource = context.data_sources.get(DATASOURCE)
+        # One DataFrame asset per suite file, made here while the lock is held.
+        for suite_file in sorted(EXPECTATIONS_DIR.glob("*.json")):
+            if suite_file.stem not in datasource.get_asset_names():
+                asset = datasource.add_dataframe_asset(suite_file.stem)
+                asset.add_batch_definition_whole_dataframe(BATCH_DEFINITION)
+    return context
+
+
+def _batch_definition(context: "FileDataContext", suite_name: str) -> "BatchDefinition":
+    asset = context.data_sources.get(DATASOURCE).get_asset(suite_name)
+    return asset.get_batch_definition(BATCH_DEFINITION)
+
+
+def write_data_docs(outcome: ValidationOutcome, check_name: str, partition: str) -> Path:
+    """Store the validation result in the GX project, let GX update its Data Docs site, and
+    return the result's page.
+
+    Each run gets its own page, named by the run (`<check>_<partition>`, `all` for
+    unpartitioned assets) and its time. GX re-renders only that page, the suite's page (the
+    suite file may have changed) and the index, which reads at most DOCS_INDEX_LIMIT results.
+    The result's meta gets the run id, as GX's own ValidationDefinition.run records it.
+    """
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
     )
+
+    root = gx_root()
+    context = file_context(root)
+    result = outcome.gx_result
+    run_id = RunIdentifier(run_name=f"{check_name}_{partition}", run_time=datetime.now(UTC))
+    result.meta["run_id"] = run_id
+    result.meta["validation_time"] = run_id.run_time
+    suite_id = ExpectationSuiteIdentifier(name=outcome.suite)
+    result_id = ValidationResultIdentifier(
+        expectation_suite_identifier=suite_id, run_id=run_id, batch_identifier=result.batch_id
+    )
+    with _gx_lock(root):
+        context.suites.add_or_update(_suite(load_suite_definition(outcome.suite)))
+        context.validation_results_store.store_validation_results(result, result_id, suite_id)
+        context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=[suite_id, result_id])
+        _copy_favicon_for_result_pages(data_docs_dir())
+    url = context.get_docs_sites_urls(resource_identifier=result_id, site_name=DOCS_SITE)[0]
+    return Path(url2pathname(urlparse(url["site_url"]).path)).resolve()
+
+
+def _copy_favicon_for_result_pages(docs: Path) -> None:
+    """Put the favicon where GX's result pages look for it.
+
+    GX 1.24's favicon.j2 climbs one directory too few from a result page
+    (validations/<suite>/<run>/<time>/<batch>.html; its navbar climbs the right four), so the
+    link lands in validations/static/images/. Suite names here have no dots, which would add
+    levels. The site store lists only .html files, so the copy is not taken for a result.
+    """
+    target = docs / "validations" / "static" / "images" / "favicon.ico"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(docs / "static" / "images" / "favicon.ico", target)
