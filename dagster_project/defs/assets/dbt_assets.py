@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 
 from dagster_project.defs.dbt_project import dbt_project, translator
 from dagster_project.defs.partitions import ONE_WEEK_PER_RUN, partition_week, weekly_partitions
@@ -27,10 +27,30 @@ def with_verdicts(events: Iterator[Any], week: str, run_id: str) -> Iterator[Any
 def build_and_describe(context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[str]):
     """`dbt build`, then row counts and column types (read once dbt has exited: DuckDB has one
     writer), with every test's verdict recorded for the week (or for all weeks)."""
-    events = dbt.cli(["build", *args], context=context).stream()
+    invocation = dbt.cli(["build", *args], context=context)
+    events = invocation.stream()
     described = events.fetch_row_counts().fetch_column_metadata(with_column_lineage=False)
     week = context.partition_key if context.has_partition_key else verdicts.ALL_WEEKS
-    return with_verdicts(described, week, context.run.run_id)
+    yield from with_verdicts(described, week, context.run.run_id)
+    release_adapter(invocation)
+
+
+def release_adapter(invocation: DbtCliInvocation) -> None:
+    """Close the DuckDB connection the dbt adapter opened in this process for the row counts
+    and column types: dbt-duckdb keeps it open after its handles are released, and while it
+    is open no other connection of this process (the checks that follow) can open the
+    warehouse with other settings."""
+    if invocation.adapter is None:
+        return
+    invocation.adapter.cleanup_connections()
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    try:
+        DuckDBConnectionManager.env().close()
+    except Exception:  # no environment was created: nothing is open
+        return
+    finally:
+        DuckDBConnectionManager.close_all_connections()
 
 
 @dbt_assets(
