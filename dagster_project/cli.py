@@ -36,6 +36,7 @@ from dagster_project.run_console import (
     progress_outcome,
     progress_prefix,
 )
+from dagster_project.sources.source_config import SourceConfigError, load_sources_config
 from dagster_project.weeks.analysis_week import FIRST_WEEK, AnalysisWeek
 from dagster_project.weeks.reference_weeks import default_weeks
 
@@ -220,6 +221,11 @@ def main(argv: list[str] | None = None) -> int:
     week.add_argument("week", type=analysis_week, help="the week's Monday, YYYY-MM-DD")
     week.set_defaults(run=week_command)
     args = parser.parse_args(argv)
+    # A wrong sources.yaml stops here, in one line per problem, before any run starts.
+    try:
+        load_sources_config()
+    except SourceConfigError as error:
+        parser.exit(2, f"{error}\n")
     try:
         return 0 if args.run(args) else 1
     except KeyboardInterrupt:

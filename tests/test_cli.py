@@ -134,3 +134,15 @@ def test_output_to_log_keeps_only_console_lines_on_the_terminal(tmp_path, capfd)
     assert log.endswith("child stderr\n[1/1] week 2024-06-03 ... done in 1.0 s\n")
     os.write(1, b"after\n")
     assert capfd.readouterr().out == "after\n"
+
+
+def test_a_wrong_sources_file_stops_before_any_run(tmp_path, monkeypatch, capsys):
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("kind: synthetic\nsynthetic:\n  seed: 1\n  pppoe_user: 10\n")
+    monkeypatch.setenv("TRAFFICREPORT_SOURCES", str(sources))
+    with pytest.raises(SystemExit) as stopped:
+        main(["week", "2024-06-03"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert f"{sources}: synthetic.pppoe_user: unknown key" in err
+    assert "Traceback" not in err
