@@ -11,8 +11,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-TCP, UDP, ICMP, IPIP, GRE, ESP = 6, 17, 1, 4, 47, 50
-PROTOCOL_NUMBERS = {"tcp": TCP, "udp": UDP, "esp": ESP, "gre": GRE, "ip-encap": IPIP, "icmp": ICMP}
+from dagster_project.reference.seeds import report_protocols
+
+# Category protocol names are the report's names (the seed report_protocols), lower-case;
+# ICMPv6 shares ICMP's name, and the generator emits ICMP (the lowest number).
+PROTOCOL_NUMBERS = {
+    name.lower(): number for number, name in sorted(report_protocols().items(), reverse=True)
+}
+TCP, UDP, ICMP = PROTOCOL_NUMBERS["tcp"], PROTOCOL_NUMBERS["udp"], PROTOCOL_NUMBERS["icmp"]
+IPIP, GRE, ESP = PROTOCOL_NUMBERS["ip-encap"], PROTOCOL_NUMBERS["gre"], PROTOCOL_NUMBERS["esp"]
 EPHEMERAL_FIRST = 49152
 P2P_PORT = 31000
 # Other ports below 1024 that carry the rest of "TCP (< 1024)".
