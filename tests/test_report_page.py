@@ -52,6 +52,15 @@ def test_page_counts_each_outcome_per_mart_and_lists_what_did_not_pass():
     assert "usage_distribution [2023-05-29] not_null_density" in page
 
 
+def test_a_doubt_is_the_first_thing_on_the_page():
+    page = render_report(content())
+    headline = "3 of 5 validations of the inputs did not pass (1 failed, 1 not run, 1 warned)"
+    assert headline in page
+    assert page.index(headline) < page.index("<h2>Figures</h2>")
+    all_passed = replace(content(), provenance=replace(content().provenance, checks=CHECKS[:1]))
+    assert "did not pass" not in render_report(all_passed)
+
+
 def test_page_is_self_contained_and_deterministic():
     page = render_report(content())
     assert page == render_report(content())

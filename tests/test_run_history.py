@@ -99,3 +99,14 @@ def test_data_note_labels_synthetic_data():
     assert check_history.data_note([synthetic]).startswith("SYNTHETIC DATA (built-in generator")
     assert "SYNTHETIC" in check_history.data_note([synthetic, real])
     assert check_history.data_note([real]) == "Source: real flow and usage records."
+
+
+def test_a_week_page_lists_every_check_of_the_week():
+    """Warnings on the quarantine and the attribution are the week's too (they were left out)."""
+    week = GOOD_WEEK.isoformat()
+    verdicts.record(verdicts.Verdict("raw_quarantine", "gx_quarantine_share", "warned", week))
+    statuses = {(s.asset, s.check): s.status for s in check_history.week_statuses(GOOD_WEEK)}
+    assert statuses[("raw_quarantine", "gx_quarantine_share")] == "warned"
+    assert statuses[("int_flows_attributed", "gx_unattributed_traffic")] == "not run"
+    assert statuses[("raw_flows", "gx_raw_flows")] == "not run"
+    assert all(asset != "usage_summary_by_year" for asset, _ in statuses)

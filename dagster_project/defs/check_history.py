@@ -98,3 +98,11 @@ def check_statuses(assets: Iterable[str], weeks: Iterable[date]) -> tuple[verdic
     }
     expected = [(asset, check) for asset, check in defined_checks() if asset in weeks_of]
     return verdicts.verdicts_for(expected, weeks_of)
+
+
+def week_statuses(week: date) -> tuple[verdicts.Verdict, ...]:
+    """The verdict of every check of one week: every check the code location defines on a
+    weekly asset (raw inputs, the quarantine, the attribution, every weekly model) and any
+    other recorded for the week."""
+    weekly = {asset for asset, _ in defined_checks() if is_weekly(asset)}
+    return check_statuses(weekly | set(verdicts.recorded_assets(week.isoformat())), [week])

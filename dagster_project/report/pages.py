@@ -6,6 +6,7 @@ markup is in the Jinja2 templates (report/templates/); this module gathers what 
 """
 
 import base64
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -13,7 +14,7 @@ from markupsafe import Markup
 
 from dagster_project.report.catalogue import ReportItem
 from dagster_project.report.templates import render
-from dagster_project.validation.verdicts import OUTCOMES, Verdict
+from dagster_project.validation.verdicts import OUTCOMES, PASSED, Verdict
 
 
 @dataclass(frozen=True)
@@ -145,12 +146,26 @@ def _png_data_uri(png: bytes) -> Markup:
     return Markup(f"data:image/png;base64,{base64.b64encode(png).decode('ascii')}")
 
 
+def validation_headline(checks: tuple[Verdict, ...]) -> list[str]:
+    """A line at the top of the page when any validation did not pass: the reader sees the
+    doubt before the numbers."""
+    not_passed = Counter(check.status for check in checks if check.status != PASSED)
+    if not not_passed:
+        return []
+    kinds = ", ".join(f"{count} {status}" for status, count in sorted(not_passed.items()))
+    total = sum(not_passed.values())
+    return [
+        f"{total} of {len(checks)} validations of the inputs did not pass ({kinds}): "
+        "see Validation below."
+    ]
+
+
 def render_report(content: ReportContent) -> str:
     """The whole report page as one HTML string."""
     page = render(
         "report.html.j2",
         title=f"Broadband Traffic Report, week of {content.week}",
-        notes=content.notes,
+        notes=[*validation_headline(content.provenance.checks), *content.notes],
         figures=[(entry, _png_data_uri(png)) for entry, png in content.figures],
         # The tables and the calibration section are HTML the report's own code rendered,
         # every value in them escaped already.

@@ -70,6 +70,14 @@ def clear_week(week: str) -> None:
     shutil.rmtree(verdicts_dir() / week, ignore_errors=True)
 
 
+def recorded_assets(week: str) -> list[str]:
+    """The assets with at least one verdict for the week."""
+    folder = verdicts_dir() / week
+    return (
+        sorted(path.name for path in folder.iterdir() if path.is_dir()) if folder.is_dir() else []
+    )
+
+
 def recorded_checks(asset: str, week: str) -> list[str]:
     """The checks with a verdict on the asset for the week."""
     folder = verdicts_dir() / week / asset

@@ -10,6 +10,7 @@ files has a report without the comparison weeks.
 """
 
 import html
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from dagster_project.report.pages import (
 )
 from dagster_project.report.week_page import WEEK_MARTS, week_content
 from dagster_project.settings import analysis_timezone
+from dagster_project.validation import verdicts
 from dagster_project.validation.verdicts import Verdict
 from dagster_project.warehouse.mart_reads import read_week, rejected_records, sampling_intervals
 from dagster_project.weeks.reference_weeks import DEFAULT_WEEK
@@ -133,6 +135,14 @@ def weekly_report_page(
     return dg.MaterializeResult(metadata=page_metadata(content, path))
 
 
+def week_checks(week: date) -> tuple[Verdict, ...]:
+    """Every check of the week, warnings included; refuses to draw if one failed or did not
+    run."""
+    statuses = check_history.week_statuses(week)
+    verdicts.require_drawable(statuses)
+    return statuses
+
+
 def week_page_path(week: str) -> Path:
     return settings.output_dir() / "report" / "weeks" / f"{week}.html"
 
@@ -161,7 +171,7 @@ def week_report_page(
         time_zone=analysis_timezone(),
         sampling_intervals=sampling_intervals(warehouse, [week.start]),
         inputs=inputs.provenance(context.instance),
-        checks=inputs.validated(WEEK_MARTS),
+        checks=week_checks(week.start),
         rejected=rejected_records(warehouse, [week.start]),
     )
     marts = {mart: read_week(warehouse, mart, week.start) for mart in WEEK_MARTS}
