@@ -37,7 +37,7 @@ from dagster_project.run_console import (
     progress_prefix,
 )
 from dagster_project.sources.source_config import SourceConfigError, load_sources_config
-from dagster_project.weeks.analysis_week import FIRST_WEEK, AnalysisWeek
+from dagster_project.weeks.analysis_week import AnalysisWeek
 from dagster_project.weeks.reference_weeks import default_weeks
 
 # Distinct reasons shown under a failed run, a line each; the other failed steps are counted.
@@ -171,9 +171,10 @@ def analysis_week(text: str) -> AnalysisWeek:
         week = AnalysisWeek.from_key(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(f"{text} is not an analysis week: {error}") from error
-    if week.start < FIRST_WEEK or week.local_end > datetime.now(UTC):
+    first = settings.first_week()
+    if week.start < first or week.local_end > datetime.now(UTC):
         raise argparse.ArgumentTypeError(
-            f"{text} is not an analysis week (a Monday from {FIRST_WEEK} "
+            f"{text} is not an analysis week (a Monday from {first}, TRAFFICREPORT_FIRST_WEEK, "
             "up to the last complete week)"
         )
     return week

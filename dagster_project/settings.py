@@ -1,6 +1,7 @@
 """Paths and knobs that come from the environment, with defaults under the git-ignored data/."""
 
 import os
+from datetime import date
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -41,3 +42,19 @@ def duckdb_memory_limit() -> str:
     """DuckDB's memory limit for every warehouse connection and for dbt (dbt/profiles.yml
     reads the same variable); larger intermediates spill to a temporary directory."""
     return os.environ.get("TRAFFICREPORT_DUCKDB_MEMORY_LIMIT", "4GB")
+
+
+DEFAULT_FIRST_WEEK = "2019-01-07"
+
+
+def first_week() -> date:
+    """The first analysis week (a Monday): the partitions start here, and the CLI and the inbox
+    refuse earlier weeks. An ISP with older archives sets TRAFFICREPORT_FIRST_WEEK."""
+    text = os.environ.get("TRAFFICREPORT_FIRST_WEEK") or DEFAULT_FIRST_WEEK
+    try:
+        monday = date.fromisoformat(text)
+    except ValueError as error:
+        raise ValueError(f"TRAFFICREPORT_FIRST_WEEK={text!r} is not a date (YYYY-MM-DD)") from error
+    if monday.weekday() != 0:
+        raise ValueError(f"TRAFFICREPORT_FIRST_WEEK={text} is not a Monday")
+    return monday

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from dagster_project import settings
 from dagster_project.cli import analysis_week, error_reason, main
 from dagster_project.run_console import (
     failure_lines,
@@ -146,3 +147,18 @@ def test_a_wrong_sources_file_stops_before_any_run(tmp_path, monkeypatch, capsys
     err = capsys.readouterr().err
     assert f"{sources}: synthetic.pppoe_user: unknown key" in err
     assert "Traceback" not in err
+
+
+def test_the_first_analysis_week_is_configuration(monkeypatch):
+    """An ISP with older archives reports on weeks before the default first week."""
+    assert analysis_week("2019-01-07").start == date(2019, 1, 7)
+    monkeypatch.setenv("TRAFFICREPORT_FIRST_WEEK", "2018-01-01")
+    assert analysis_week("2018-12-31").start == date(2018, 12, 31)
+    with pytest.raises(argparse.ArgumentTypeError, match="from 2018-01-01"):
+        analysis_week("2017-12-25")
+
+
+def test_a_first_week_that_is_not_a_monday_is_refused(monkeypatch):
+    monkeypatch.setenv("TRAFFICREPORT_FIRST_WEEK", "2018-01-02")
+    with pytest.raises(ValueError, match="TRAFFICREPORT_FIRST_WEEK=2018-01-02 is not a Monday"):
+        settings.first_week()

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from dagster_project.settings import analysis_timezone
+from dagster_project.settings import analysis_timezone, first_week
 
-# The first week that can be analysed (the partitions start here).
-FIRST_WEEK = date(2019, 1, 7)
+# The first week that can be analysed (configuration; the partitions start here).
+FIRST_WEEK = first_week()
 DAYS_PER_WEEK = 7
 UTC = ZoneInfo("UTC")
 
