@@ -17,13 +17,14 @@ import sys
 import time
 import traceback
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
 import dagster as dg
+import duckdb
 
 from dagster_project import settings
 from dagster_project.run_console import (
@@ -37,11 +38,29 @@ from dagster_project.run_console import (
     progress_prefix,
 )
 from dagster_project.sources.source_config import SourceConfigError, load_sources_config
+from dagster_project.validation.raw_frames import quarantine_shares
+from dagster_project.warehouse.connection import connect
 from dagster_project.weeks.analysis_week import AnalysisWeek
 from dagster_project.weeks.reference_weeks import default_weeks
 
 # Distinct reasons shown under a failed run, a line each; the other failed steps are counted.
 MAX_FAILED_REASONS_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class QuarantineShare:
+    """One raw input of a week: records loaded and rejected, and why most were rejected."""
+
+    source: str
+    loaded_rows: int
+    quarantined_rows: int
+    quarantined_pct: float
+    most_frequent_reason: str | None
+    most_frequent_file: str | None
+
+    @property
+    def total_rows(self) -> int:
+        return self.loaded_rows + self.quarantined_rows
 
 
 @dataclass(frozen=True)
@@ -103,6 +122,34 @@ def report_failure(
     console.line(f"      run {run_id}; details: Dagster UI (bash scripts/ui.sh) or {log_path}")
 
 
+def quarantine_lines(shares: Iterable[QuarantineShare]) -> list[str]:
+    """What the week's load rejected, per raw input, largest share first: when most records
+    were rejected, every later failure ("No density curves") follows from it."""
+    rejected = sorted(
+        (share for share in shares if share.quarantined_rows),
+        key=lambda share: -share.quarantined_pct,
+    )
+    return [
+        f"quarantined {share.quarantined_rows:,} of {share.total_rows:,} {share.source} records "
+        f"({share.quarantined_pct:.1f}%), most for '{share.most_frequent_reason}' "
+        f"(e.g. {Path(share.most_frequent_file).name})"
+        for share in rejected
+    ]
+
+
+def week_quarantine(step: Step) -> list[QuarantineShare]:
+    """The quarantine of a failed week's load, if the load got that far."""
+    if step.partition_key is None or not settings.warehouse_path().exists():
+        return []
+    week = AnalysisWeek.from_key(step.partition_key)
+    try:
+        with connect(settings.warehouse_path(), read_only=True) as con:
+            frame = quarantine_shares(con, week)
+    except duckdb.Error:  # no raw tables yet: the load itself failed, its reason says why
+        return []
+    return [QuarantineShare(**row) for row in frame.to_dict("records")]
+
+
 def run_step(
     step: Step, defs: dg.Definitions, instance: dg.DagsterInstance, run_id: str
 ) -> list[tuple[str, str]]:
@@ -142,6 +189,8 @@ def run_steps(steps: Sequence[Step], console: Console, log_path: Path) -> bool:
         elapsed = time.monotonic() - step_started
         if reasons:
             console.end(progress_outcome("FAILED", elapsed))
+            for line in quarantine_lines(week_quarantine(step)):
+                console.detail(line)
             report_failure(console, reasons, run_id, log_path)
             total = format_duration(time.monotonic() - started)
             console.line(f"Failed at step {index} of {len(steps)} after {total}.")

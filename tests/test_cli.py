@@ -162,3 +162,29 @@ def test_a_first_week_that_is_not_a_monday_is_refused(monkeypatch):
     monkeypatch.setenv("TRAFFICREPORT_FIRST_WEEK", "2018-01-02")
     with pytest.raises(ValueError, match="TRAFFICREPORT_FIRST_WEEK=2018-01-02 is not a Monday"):
         settings.first_week()
+
+
+def test_a_failed_week_names_its_quarantine_first(tmp_path, monkeypatch):
+    """Most flow records rejected: the first lines under the failed week say so, with the
+    reason and the file, before the downstream failures that follow from it."""
+    import duckdb
+
+    from dagster_project.cli import Step, quarantine_lines, week_quarantine
+    from dagster_project.sources.raw_tables import ensure_raw_tables
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("TRAFFICREPORT_DUCKDB", str(warehouse))
+    with duckdb.connect(str(warehouse)) as con:
+        ensure_raw_tables(con)
+        con.execute(
+            "insert into raw.quarantine (week_start, source, source_file, source_row, reason, "
+            "record) select date '2024-06-03', 'flows', '/in/nfcapd.202406030000', i, "
+            "case when i <= 97 then 'flow ends before it starts' else 'invalid port' end, '' "
+            "from range(1, 100) as t(i)"
+        )
+    shares = week_quarantine(Step("week 2024-06-03", "weekly_report", "2024-06-03"))
+    assert quarantine_lines(shares) == [
+        "quarantined 99 of 99 flows records (100.0%), most for 'flow ends before it starts' "
+        "(e.g. nfcapd.202406030000)"
+    ]
+    assert week_quarantine(Step("cross-week assets", "cross_week_report")) == []

@@ -11,6 +11,7 @@ from datetime import datetime, time, timedelta
 from typing import Protocol
 
 import duckdb
+import pandas as pd
 
 from dagster_project.validation.gx_suites import ValidationBatch
 from dagster_project.weeks.analysis_week import AnalysisWeek
@@ -290,21 +291,23 @@ def unattributed_traffic_share(
     return ValidationBatch(frame, "attributed vs unattributed flow bytes per service, whole week")
 
 
-def quarantined_share(
-    con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None, max_rows: int = DEFAULT_MAX_ROWS
-) -> ValidationBatch:
-    """Per raw input, the percentage of the week's records the load rejected, with the most
-    frequent reason: a collector gone wrong still loads its good rows, and this says so."""
+def quarantine_shares(con: duckdb.DuckDBPyConnection, week: AnalysisWeek) -> pd.DataFrame:
+    """Per raw input of the week: records loaded and quarantined, the quarantined percentage,
+    the most frequent reason and the file most of those records came from."""
     loaded = " union all ".join(
         f"select '{table}' as source, count(*) as loaded_rows "
         f"from raw.{table} where week_start = $week"
         for table in ("flows", "assignments", "usage_counters")
     )
-    frame = con.execute(
+    return con.execute(
         f"""
         with loaded as ({loaded}),
         rejected_by_reason as (
-            select source, reason, count(*) as records
+            select
+                source,
+                reason,
+                count(*) as records,
+                mode(source_file) as most_frequent_file
             from raw.quarantine
             where week_start = $week
             group by source, reason
@@ -313,22 +316,32 @@ def quarantined_share(
             select
                 source,
                 sum(records) as quarantined_rows,
-                first(reason order by records desc, reason) as most_frequent_reason
+                first(reason order by records desc, reason) as most_frequent_reason,
+                first(most_frequent_file order by records desc, reason) as most_frequent_file
             from rejected_by_reason
             group by source
         )
         select
             source,
-            coalesce(loaded_rows, 0) as loaded_rows,
-            coalesce(quarantined_rows, 0) as quarantined_rows,
+            coalesce(loaded_rows, 0)::bigint as loaded_rows,
+            coalesce(quarantined_rows, 0)::bigint as quarantined_rows,
             coalesce(
                 100.0 * quarantined_rows / (coalesce(loaded_rows, 0) + quarantined_rows), 0
             ) as quarantined_pct,
-            most_frequent_reason
+            most_frequent_reason,
+            most_frequent_file
         from loaded
         full join rejected using (source)
         order by source
         """,
         {"week": week.start},
     ).df()
+
+
+def quarantined_share(
+    con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None, max_rows: int = DEFAULT_MAX_ROWS
+) -> ValidationBatch:
+    """Per raw input, the percentage of the week's records the load rejected, with the most
+    frequent reason: a collector gone wrong still loads its good rows, and this says so."""
+    frame = quarantine_shares(con, week)
     return ValidationBatch(frame, "loaded and quarantined records per raw input, whole week")
