@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from dagster_project.sources.readers import is_unfinished
+from dagster_project.sources.readers.text_sql import literal_path_sql
 from dagster_project.sources.source_config import FlowSource
 
-# Collectors write into these and rename when the file is complete.
-IN_PROGRESS_SUFFIXES = (".tmp", ".part", ".partial")
 NFCAPD_NAME = re.compile(r"^nfcapd\.(\d{12})$")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -53,11 +53,8 @@ class InboxFile:
 
 
 def _in_progress(relative: PurePosixPath) -> bool:
-    return (
-        any(part.startswith(".") for part in relative.parts)
-        or relative.suffix in IN_PROGRESS_SUFFIXES
-        or relative.name.startswith("nfcapd.current")
-    )
+    """A file still being written (the readers' rule), or one inside a hidden folder."""
+    return is_unfinished(relative) or any(part.startswith(".") for part in relative.parts[:-1])
 
 
 def scan_inbox(inbox: Path) -> list[InboxFile]:
@@ -140,7 +137,8 @@ def _week_from_name(relative: PurePosixPath, zones: Zones) -> date | None:
 
 
 def _relation_sql(path: Path) -> str | None:
-    quoted = "'" + str(path).replace("'", "''") + "'"
+    # The file by its literal name: DuckDB would expand glob characters in it.
+    quoted = literal_path_sql(path)
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         return f"read_parquet({quoted})"

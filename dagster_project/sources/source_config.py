@@ -105,6 +105,9 @@ class FlowSource(_FileSource):
     # Whether bytes/packets in the files are already multiplied by the sampling interval;
     # None means the format's own convention (see each reader).
     counts_scaled: StrictBool | None = None
+    # Whether files with identical bytes are expected; otherwise the week is refused, since
+    # a re-delivered or copied file would be counted twice.
+    allow_duplicate_files: StrictBool = False
 
 
 class TableSource(_FileSource):

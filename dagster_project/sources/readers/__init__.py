@@ -8,11 +8,13 @@ file, row and reason. `stage_week` fills the temp tables `staged_flows`,
 """
 
 import glob
+import hashlib
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import duckdb
 
@@ -27,8 +29,15 @@ from dagster_project.sources.readers.quarantine import (
 from dagster_project.sources.source_config import FileSources, FlowSource
 from dagster_project.weeks.analysis_week import AnalysisWeek
 
-# Beyond this many files a source's provenance names the first and the last ones.
+# Beyond this many files a source's provenance names the first and the last ones, and gives
+# one digest of all their contents instead of one per file.
 MAX_LISTED_FILES = 12
+# Hex digits of a content digest shown in provenance: enough to tell deliveries apart.
+SHOWN_DIGEST = 12
+# Suffixes under which uploads and copies are written before the rename that completes them.
+IN_PROGRESS_SUFFIXES = (".tmp", ".part", ".partial")
+
+logger = logging.getLogger(__name__)
 
 FlowParser = Callable[[duckdb.DuckDBPyConnection, FlowSource, Path], str]
 FlowReader = Callable[[duckdb.DuckDBPyConnection, FlowSource, Path, AnalysisWeek], FileCounts]
@@ -71,6 +80,11 @@ class SourceLoad:
     files: list[str] = field(default_factory=list)
     rows: int = 0
     quarantined: dict[str, int] = field(default_factory=dict)
+    # The files to read with the digest of each, and matched files skipped as unfinished.
+    inputs: dict[Path, str] = field(default_factory=dict)
+    unfinished: list[str] = field(default_factory=list)
+    # Whether the source says that identical files are expected (allow_duplicate_files).
+    duplicates_allowed: bool = False
 
     def add(self, counts: FileCounts) -> None:
         self.files.append(counts.path)
@@ -87,14 +101,49 @@ def _empty_staged(con: duckdb.DuckDBPyConnection, table: RawTable) -> None:
     )
 
 
-def files_for_week(pattern: str, week_start: date | None) -> list[Path]:
-    """The files a source contributes to one week (or to the unpartitioned tables)."""
+def is_unfinished(path: PurePath) -> bool:
+    """Whether a file is still being written, by its name: nfcapd (and nfpcapd) write
+    `nfcapd.current.<pid>` and rename it when the interval ends; uploaders and copies write
+    a hidden `.name` or `name.tmp`/`.part`/`.partial` and rename it when complete.
+
+    Reading such a file would count a partial interval now and all of it again later.
+    """
+    return path.name.startswith((".", "nfcapd.current")) or path.suffix in IN_PROGRESS_SUFFIXES
+
+
+@dataclass(frozen=True)
+class MatchedFiles:
+    """What a source's glob matched: complete files, and unfinished ones left for later."""
+
+    files: list[Path]
+    unfinished: list[Path]
+
+
+def files_for_week(pattern: str, week_start: date | None) -> MatchedFiles:
+    """The files a source contributes to one week (or to the unpartitioned tables).
+
+    The glob is expanded here and only here; readers then read each file by its literal
+    name (`text_sql.literal_path_sql`).
+    """
     if week_start is not None:
         pattern = pattern.replace("{week_start}", week_start.isoformat())
-    files = sorted(Path(path) for path in glob.glob(pattern) if Path(path).is_file())
+    matched = sorted(Path(path) for path in glob.glob(pattern) if Path(path).is_file())
+    unfinished = [path for path in matched if is_unfinished(path)]
+    files = [path for path in matched if not is_unfinished(path)]
     if not files:
-        raise FileNotFoundError(f"no input files match {pattern}")
-    return files
+        skipped = f" ({len(unfinished)} unfinished file(s) skipped)" if unfinished else ""
+        raise FileNotFoundError(f"no input files match {pattern}{skipped}")
+    return MatchedFiles(files, unfinished)
+
+
+def content_digest(path: Path) -> str:
+    """BLAKE2b of a file's bytes, read in chunks (bounded memory for any file size)."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "blake2b").hexdigest()
+
+
+class DuplicateInputError(RuntimeError):
+    """Two inputs of one load with the same bytes; the message names both and their sources."""
 
 
 @contextmanager
@@ -106,6 +155,61 @@ def _naming_file(path: Path) -> Iterator[None]:
         raise UnreadableFileError(f"cannot read {path}: {error}") from error
 
 
+def _planned(
+    name: str,
+    table: str,
+    file_format: str,
+    pattern: str,
+    week_start: date | None,
+    duplicates_allowed: bool = False,
+) -> SourceLoad:
+    """A source's load before anything is read: its files with their digests."""
+    matched = files_for_week(pattern, week_start)
+    if matched.unfinished:
+        logger.warning(
+            "source %s: skipped %d unfinished file(s), still being written: %s",
+            name,
+            len(matched.unfinished),
+            ", ".join(str(path) for path in matched.unfinished),
+        )
+    load = SourceLoad(name=name, table=table, format=file_format)
+    load.unfinished = [str(path) for path in matched.unfinished]
+    load.duplicates_allowed = duplicates_allowed
+    for path in matched.files:
+        with _naming_file(path):
+            load.inputs[path] = content_digest(path)
+    return load
+
+
+def refuse_duplicates(loads: list[SourceLoad]) -> None:
+    """Fail when two inputs of one load have the same bytes: a file delivered twice under
+    another name, or matched by two sources, would be counted twice.
+
+    Copies are let through only when every source involved allows duplicates, and one file
+    matched twice never is; empty files hold nothing to count twice.
+    """
+    copies: dict[str, list[tuple[Path, SourceLoad]]] = {}
+    for load in loads:
+        for path, digest in load.inputs.items():
+            if path.stat().st_size > 0:
+                copies.setdefault(digest, []).append((path, load))
+    problems = []
+    for same in copies.values():
+        one_file_twice = len({path.resolve() for path, _ in same}) < len(same)
+        allowed = all(load.duplicates_allowed for _, load in same) and not one_file_twice
+        if len(same) > 1 and not allowed:
+            problems.append(
+                " and ".join(f"{path} (source {load.name}, {load.table})" for path, load in same)
+            )
+    if problems:
+        raise DuplicateInputError(
+            "identical input files, which would be counted twice: "
+            + "; ".join(problems)
+            + ". Remove the copy or narrow the source's path; a flow source whose files may "
+            "legitimately repeat says allow_duplicate_files: true."
+        )
+
+
 def stage_week(
     con: duckdb.DuckDBPyConnection, week: AnalysisWeek, sources: FileSources
 ) -> list[SourceLoad]:
@@ -114,38 +218,58 @@ def stage_week(
     create_staging_tables(con)
     for table in (ASSIGNMENTS, USAGE_COUNTERS):
         _empty_staged(con, table)
-    loads: list[SourceLoad] = []
-    for source in sources.flows:
-        load = SourceLoad(name=source.name, table="flows", format=source.format)
+    flow_loads = [
+        _planned(
+            source.name,
+            "flows",
+            source.format,
+            source.path,
+            week.start,
+            source.allow_duplicate_files,
+        )
+        for source in sources.flows
+    ]
+    table_loads = [
+        (
+            table,
+            table_source,
+            _planned(
+                table_source.name, table.name, table_source.format, table_source.path, week.start
+            ),
+        )
+        for table, table_sources in (
+            (ASSIGNMENTS, sources.assignments),
+            (USAGE_COUNTERS, sources.usage_counters),
+        )
+        for table_source in table_sources
+    ]
+    # Every input of the week is compared with every other before any is read.
+    refuse_duplicates(flow_loads + [load for _, _, load in table_loads])
+    for source, load in zip(sources.flows, flow_loads, strict=True):
         reader = FLOW_READERS[source.format]
-        for path in files_for_week(source.path, week.start):
+        for path in load.inputs:
             with _naming_file(path):
                 load.add(reader(con, source, path, week))
-        loads.append(load)
-    for table, table_sources in (
-        (ASSIGNMENTS, sources.assignments),
-        (USAGE_COUNTERS, sources.usage_counters),
-    ):
-        for table_source in table_sources:
-            load = SourceLoad(name=table_source.name, table=table.name, format=table_source.format)
-            for path in files_for_week(table_source.path, week.start):
-                with _naming_file(path):
-                    load.add(table_files.stage_week_table(con, table, table_source, path, week))
-            loads.append(load)
-    return loads
+    for table, table_source, load in table_loads:
+        for path in load.inputs:
+            with _naming_file(path):
+                load.add(table_files.stage_week_table(con, table, table_source, path, week))
+    return flow_loads + [load for _, _, load in table_loads]
 
 
 def stage_monthly_totals(con: duckdb.DuckDBPyConnection, sources: FileSources) -> list[SourceLoad]:
     """Read the configured monthly totals files into the temp table staged_monthly_totals."""
     _empty_staged(con, MONTHLY_TOTALS)
-    loads = []
-    for source in sources.monthly_totals:
-        load = SourceLoad(name=source.name, table=MONTHLY_TOTALS.name, format=source.format)
-        for path in files_for_week(source.path, None):
+    loads = [
+        _planned(source.name, MONTHLY_TOTALS.name, source.format, source.path, None)
+        for source in sources.monthly_totals
+    ]
+    refuse_duplicates(loads)
+    for source, load in zip(sources.monthly_totals, loads, strict=True):
+        for path in load.inputs:
             with _naming_file(path):
                 rows = table_files.stage_monthly_totals(con, source, path)
             load.add(FileCounts(str(path), rows=rows))
-        loads.append(load)
     return loads
 
 
@@ -155,6 +279,14 @@ def _file_list(files: list[str]) -> str:
         return ", ".join(files)
     shown = files[: MAX_LISTED_FILES - 1]
     return f"{', '.join(shown)}, ... ({len(files) - len(shown) - 1} more), {files[-1]}"
+
+
+def _digest_list(inputs: dict[Path, str]) -> str:
+    """The start of each file's digest; for a long load one digest of all of them."""
+    if len(inputs) <= MAX_LISTED_FILES:
+        return ", ".join(f"{path.name} {digest[:SHOWN_DIGEST]}" for path, digest in inputs.items())
+    combined = hashlib.blake2b("".join(inputs.values()).encode()).hexdigest()
+    return f"{len(inputs)} files, all together {combined[:SHOWN_DIGEST]}"
 
 
 def provenance(loads: list[SourceLoad]) -> dict[str, str]:
@@ -167,6 +299,13 @@ def provenance(loads: list[SourceLoad]) -> dict[str, str]:
         )
         for load in loads
     }
+    for load in loads:
+        described[f"blake2b/{load.name}"] = _digest_list(load.inputs)
+        if load.unfinished:
+            described[f"unfinished/{load.name}"] = (
+                f"{len(load.unfinished)} file(s) skipped, still being written: "
+                + _file_list(load.unfinished)
+            )
     return {
         "source": "real",
         "sources": ", ".join(f"{load.name} ({load.format} {load.table})" for load in loads),
@@ -177,6 +316,7 @@ def provenance(loads: list[SourceLoad]) -> dict[str, str]:
 
 __all__ = [
     "FLOW_READERS",
+    "DuplicateInputError",
     "SourceLoad",
     "UnreadableFileError",
     "provenance",

@@ -32,6 +32,7 @@ from dagster_project.sources.readers.protocol_names import (
 from dagster_project.sources.readers.quarantine import FileCounts, stage_parsed_flows
 from dagster_project.sources.readers.text_sql import (
     lines_sql,
+    literal_path_sql,
     local_to_utc_sql,
     port_sql,
     sql_string,
@@ -232,7 +233,7 @@ def nfcapd_json_sql(
         with records as (
             select ordinality::bigint as record_number,
                 json_object({pairs})::varchar as record_text, *
-            from read_json({sql_string(json_path)}, format = 'array', columns = {{{columns}}})
+            from read_json({literal_path_sql(json_path)}, format = 'array', columns = {{{columns}}})
                 with ordinality
         ),
         typed as (

@@ -1,5 +1,6 @@
 """SQL building blocks shared by the readers: quoting, line-numbered text, conversions."""
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -7,6 +8,8 @@ import duckdb
 # A field separator that does not occur in flow exports, so that read_csv hands over each
 # physical line whole and numbers it (WITH ORDINALITY follows file order).
 _WHOLE_LINE = "\x1f"
+# DuckDB expands these in every path it is given, even one that names an existing file.
+_GLOB_CHARACTER = re.compile(r"([\[\]*?])")
 
 
 def sql_string(value: str | Path) -> str:
@@ -14,11 +17,21 @@ def sql_string(value: str | Path) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def literal_path_sql(path: str | Path) -> str:
+    """A path for DuckDB's read_* functions that names exactly that one file.
+
+    The files were found by expanding the source's glob once (`files_for_week`); DuckDB
+    would expand `flows[1].csv` again and read `flows1.csv`. A glob character inside a
+    bracket expression (`[[]`, `[*]`) stands for itself.
+    """
+    return sql_string(_GLOB_CHARACTER.sub(r"[\1]", str(path)))
+
+
 def lines_sql(path: str | Path) -> str:
     """One row per line of a text file: `line_number` (from 1) and `line`."""
     return (
         "select ordinality::bigint as line_number, line "
-        f"from read_csv({sql_string(path)}, columns = {{'line': 'varchar'}}, header = false, "
+        f"from read_csv({literal_path_sql(path)}, columns = {{'line': 'varchar'}}, header = false, "
         f"delim = '{_WHOLE_LINE}', quote = '', escape = '', auto_detect = false, "
         "strict_mode = false) with ordinality"
     )
@@ -109,7 +122,7 @@ def parquet_records_sql(path: str | Path, columns: tuple[str, ...]) -> str:
     return f"""
         select file_row_number + 1 as line_number, json_object({record})::varchar as line,
             {as_text}
-        from read_parquet({sql_string(path)}, file_row_number = true)
+        from read_parquet({literal_path_sql(path)}, file_row_number = true)
     """
 
 
