@@ -86,7 +86,9 @@ def main() -> None:
             ensure_raw_tables(con)
             register_protocol_tables(con)
             create_staging_tables(con)
-            source = FlowSource(name="bench", format="nfdump_csv", path=str(path))
+            source = FlowSource(
+                name="bench", format="nfdump_csv", path=str(path), counts_scaled=True
+            )
             started = time.perf_counter()
             counts = FLOW_READERS["nfdump_csv"](con, source, path, AnalysisWeek(WEEK, "UTC"))
             elapsed = time.perf_counter() - started

@@ -153,6 +153,7 @@ select
     (1 + (g >> 56) % 20)::bigint as packets,
     1024 as sampling_interval,
     false as counts_scaled,
+    'record' as sampling_origin,
     case when mobile then 'mobile' else 'broadband' end as service,
     'bench-router' as exporter,
     n as source_row

@@ -67,6 +67,7 @@ select
     packets,
     1000 as sampling_interval,
     false as counts_scaled,
+    'record' as sampling_origin,
     case when i % 5 = 0 then 'mobile' else 'broadband' end as service,
     concat('bras', i % 8) as exporter,
     concat('flows-', i // 1000000, '.csv') as source_file,

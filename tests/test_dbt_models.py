@@ -77,7 +77,7 @@ def load_week(warehouse: Path, week_start: date, flows=FLOWS) -> None:
             con.execute(
                 "insert into raw.flows values "
                 "(?, ?::timestamp + ?, ?::timestamp + ? + interval 1 minute, ?, ?, ?, ?, ?, ?, 1,"
-                " 10, false, ?, 'router-1', 'hand_week', ?)",
+                " 10, false, 'record', ?, 'router-1', 'hand_week', ?)",
                 [week_start, start, shift, start, shift, src, dst, sport, dport, proto, size,
                  service, row],
             )  # fmt: skip

@@ -75,7 +75,9 @@ def test_legacy_nfdump_csv_reads_local_time_names_and_skips_summary(con, tmp_pat
         "7,16300,17,0,0,0",
     ]
     path.write_text("\n".join(lines) + "\n")
-    source = FlowSource(name="bras", format="nfdump_csv", path="", timezone="Asia/Tokyo")
+    source = FlowSource(
+        name="bras", format="nfdump_csv", path="", timezone="Asia/Tokyo", counts_scaled=True
+    )
     counts = FLOW_READERS["nfdump_csv"](con, source, path, WEEK)
     assert staged(con) == [
         ("10.0.0.1", 6, 52000, 443, 15000, 10),

@@ -116,7 +116,7 @@ def test_real_nfcapd_week_runs_through_every_weekly_asset(real_week_env, tmp_pat
     assert "No data for mobile in this week" in page
     assert page_metadata["data"].value == "real"
     assert page_metadata["sources"].value.startswith("zoom-capture (nfcapd flows)")
-    assert page_metadata["sampling"].value == f"{WEEK}: 1:4"
+    assert page_metadata["sampling"].value == f"{WEEK}: 1:4 from source_config (127.0.0.1)"
     rows = body_rows(page)["week_ports_broadband"]
     published = published_port_rows("broadband")
     shown = {row: float(cells[1]) for row, cells in zip(published, rows, strict=True)}

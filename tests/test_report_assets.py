@@ -59,9 +59,13 @@ def warehouse(tmp_path_factory) -> WarehouseResource:
             con.execute(f"create table main.{name} as select * from frame")
             con.unregister("frame")
         con.execute("create schema raw")
-        con.execute("create table raw.flows (week_start date, sampling_interval integer)")
         con.execute(
-            "insert into raw.flows select week, 100 from unnest(?) as t(week)", [default_weeks()]
+            "create table raw.flows (week_start date, sampling_interval integer, "
+            "sampling_origin varchar, exporter varchar)"
+        )
+        con.execute(
+            "insert into raw.flows select week, 100, 'record', 'bras-01' from unnest(?) as t(week)",
+            [default_weeks()],
         )
         con.execute(QUARANTINE.create_sql())
         con.execute(

@@ -14,7 +14,10 @@ from dagster_project.sources.source_config import (
 )
 from dagster_project.sources.synthetic import SyntheticConfig
 
-FLOW = "    - {name: bras, format: nfdump_csv, path: flows/*.csv, service: broadband}\n"
+FLOW = (
+    "    - {name: bras, format: nfdump_csv, path: flows/*.csv, service: broadband,"
+    " counts_scaled: true}\n"
+)
 
 
 def write(folder: Path, text: str) -> Path:
@@ -65,9 +68,13 @@ def test_files_config_resolves_relative_paths_against_its_folder(tmp_path):
     assert config.kind == "files" and isinstance(config.files, FileSources)
     bras, pgw = config.files.flows
     assert bras == FlowSource(
-        name="bras", format="nfdump_csv", path=str(tmp_path / "flows/*.csv"), service="broadband"
+        name="bras",
+        format="nfdump_csv",
+        path=str(tmp_path / "flows/*.csv"),
+        service="broadband",
+        counts_scaled=True,
     )
-    assert (bras.timezone, bras.sampling_interval, bras.counts_scaled) == ("UTC", None, None)
+    assert (bras.timezone, bras.sampling_interval, bras.counts_scaled) == ("UTC", None, True)
     assert pgw.path == str(Path.home() / "pgw/*.json")
     assert (pgw.timezone, pgw.sampling_interval, pgw.counts_scaled) == ("Asia/Tokyo", 1024, False)
     assert [source.path for source in config.files.assignments] == [str(absolute)]
@@ -108,7 +115,7 @@ def test_a_quoted_boolean_is_refused_not_read_as_true(tmp_path):
 
 @pytest.mark.parametrize("value", ["0", "-4", "'1024'", "true", "2.5"])
 def test_sampling_interval_must_be_a_positive_whole_number(tmp_path, value):
-    flow = f"    - {{name: bras, format: nfdump_csv, path: x, sampling_interval: {value}}}\n"
+    flow = f"    - {{name: bras, format: nfcapd, path: x, sampling_interval: {value}}}\n"
     (problem,) = problems(files_config(tmp_path, flow))
     assert problem.startswith("files.flows[0].sampling_interval: must be")
 

@@ -52,6 +52,7 @@ def flows() -> pd.DataFrame:
             "packets": frame["packets"],
             "sampling_interval": 1000,
             "counts_scaled": False,
+            "sampling_origin": "record",
             "service": "broadband",
             "exporter": "bras1",
             "source_file": "flows.csv",

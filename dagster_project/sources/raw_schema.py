@@ -2,7 +2,8 @@
 
 All timestamps are naive UTC. Volumes in `raw.flows` are as the source reported them;
 `counts_scaled` says whether the source already multiplied them by the sampling interval
-(nfdump does, GoFlow2 and the synthetic generator do not), and staging scales the rest.
+(nfdump does, GoFlow2 and the synthetic generator do not), and staging scales the rest;
+`sampling_origin` says where each record's interval came from (`SAMPLING_ORIGINS`).
 Weekly tables carry `week_start` (the partition key, a Monday in the analysis time zone)
 so that one week can be replaced exactly.
 """
@@ -10,6 +11,9 @@ so that one week can be replaced exactly.
 from dataclasses import dataclass
 
 RAW_SCHEMA = "raw"
+# Where a flow record's sampling interval came from, most trusted first; `unknown` means
+# unscaled counts with no interval from anywhere, counted as 1:1.
+SAMPLING_ORIGINS = ("record", "collector", "exporter_config", "source_config", "unknown")
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,13 @@ FLOWS = RawTable(
             "counts_scaled",
             "boolean not null",
             "True when bytes/packets are already multiplied by the sampling interval.",
+        ),
+        Column(
+            "sampling_origin",
+            "varchar not null",
+            "Where sampling_interval came from: record (the record carries it), collector (it "
+            "scaled the counts), exporter_config or source_config (sources.yaml), unknown "
+            "(unscaled, nothing configured: taken as 1:1).",
         ),
         Column("service", "varchar not null", "broadband or mobile (the exporter's service)."),
         Column("exporter", "varchar not null", "Exporter (router) or source name."),

@@ -9,9 +9,17 @@ from dagster_project.sources.raw_schema import RAW_SCHEMA, RAW_TABLES, RawTable
 
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw tables, and add columns a warehouse written by an older version lacks
+    (nullable there: its earlier weeks hold NULL until they are loaded again)."""
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
     for table in RAW_TABLES:
         con.execute(table.create_sql())
+        for column in table.columns:
+            nullable_type = column.sql_type.removesuffix(" not null")
+            con.execute(
+                f"alter table {table.qualified_name} "
+                f"add column if not exists {column.name} {nullable_type}"
+            )
 
 
 def replace_weeks(

@@ -14,7 +14,10 @@ reason of every problem, one line each.
 """
 
 import difflib
+import ipaddress
 import os
+import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -53,6 +56,7 @@ SERVICES: tuple[str, ...] = get_args(Service)
 # Validation context key: the folder that relative source paths are relative to.
 BASE_DIR = "base_dir"
 MAX_SHOWN_INPUT = 60
+EXPORTER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 class SourceConfigError(ValueError):
@@ -96,6 +100,23 @@ class _FileSource(BaseModel):
         return str(expanded if expanded.is_absolute() else Path(base_dir) / expanded)
 
 
+def _exporter_key(key: str) -> str:
+    """An exporter as the records name it: an address (in canonical text) or a name."""
+    try:
+        return str(ipaddress.ip_address(key))
+    except ValueError:
+        if key.isdigit():  # YAML 1.1 reads an unquoted 2001:0:1:2 as a base-60 number
+            raise ValueError(f"exporter {key!r} is a number: quote IPv6 addresses") from None
+        if EXPORTER_NAME.fullmatch(key):
+            return key
+    raise ValueError(
+        f"exporter {key!r} is neither an IP address nor a name (letters, digits, '.', '_', '-')"
+    )
+
+
+ExporterKey = Annotated[str, AfterValidator(_exporter_key)]
+
+
 class FlowSource(_FileSource):
     format: FlowFormat
     service: Service = "broadband"
@@ -103,11 +124,36 @@ class FlowSource(_FileSource):
     # pmacct, GoFlow2 records that arrive before the exporter's options).
     sampling_interval: PositiveCount | None = None
     # Whether bytes/packets in the files are already multiplied by the sampling interval;
-    # None means the format's own convention (see each reader).
-    counts_scaled: StrictBool | None = None
+    # None means the format's own convention (see each reader); nfdump CSV must say it.
+    counts_scaled: StrictBool | None = Field(default=None, validate_default=True)
+    # Per exporter (address or name, as the records name it), the 1:N interval of records
+    # that arrive unscaled without one (the router inventory); before `sampling_interval`.
+    exporter_sampling: Mapping[ExporterKey, PositiveCount] = Field(default_factory=dict)
     # Whether files with identical bytes are expected; otherwise the week is refused, since
     # a re-delivered or copied file would be counted twice.
     allow_duplicate_files: StrictBool = False
+
+    @field_validator("counts_scaled")
+    @classmethod
+    def _stated_for_nfdump_csv(cls, scaled: bool | None, info: ValidationInfo) -> bool | None:
+        if scaled is None and info.data.get("format") == "nfdump_csv":
+            raise ValueError(
+                "required for format nfdump_csv: true if the collector multiplied the counts "
+                "by the sampling interval, false if not"
+            )
+        return scaled
+
+    @field_validator("exporter_sampling")
+    @classmethod
+    def _not_for_canonical(
+        cls, intervals: Mapping[str, int], info: ValidationInfo
+    ) -> Mapping[str, int]:
+        if intervals and str(info.data.get("format", "")).startswith("canonical_"):
+            raise ValueError(
+                "not used by canonical formats (their records carry sampling_interval and "
+                "sampling_origin)"
+            )
+        return intervals
 
 
 class TableSource(_FileSource):
@@ -232,6 +278,8 @@ def _reason(error: ErrorDetails) -> str:
 def _key_path(loc: tuple[int | str, ...]) -> str:
     text = ""
     for part in loc:
+        if part == "[key]":
+            continue  # pydantic's marker of a mapping key, already named by the part before
         text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
     return text
 

@@ -345,3 +345,34 @@ def quarantined_share(
     frequent reason: a collector gone wrong still loads its good rows, and this says so."""
     frame = quarantine_shares(con, week)
     return ValidationBatch(frame, "loaded and quarantined records per raw input, whole week")
+
+
+def exporter_sampling(
+    con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None, max_rows: int = DEFAULT_MAX_ROWS
+) -> ValidationBatch:
+    """Per exporter of the week's flows: records, the 1:N intervals used and where they came
+    from (raw_schema.SAMPLING_ORIGINS), flagged when some arrived unscaled with no interval
+    configured for them (counted as 1:1). The scope names every exporter's intervals."""
+    frame = con.execute(
+        """
+        select
+            exporter,
+            count(*) as records,
+            string_agg(distinct '1:' || sampling_interval, ', ' order by '1:' || sampling_interval)
+                as sampling_intervals,
+            string_agg(distinct coalesce(sampling_origin, 'unknown'), ', '
+                order by coalesce(sampling_origin, 'unknown')) as origins,
+            coalesce(bool_or(coalesce(sampling_origin, 'unknown') = 'unknown'), false)
+                as unscaled_without_interval
+        from raw.flows
+        where week_start = ?
+        group by exporter
+        order by exporter
+        """,
+        [week.start],
+    ).df()
+    per_exporter = "; ".join(
+        f"{row.exporter} {row.sampling_intervals} ({row.origins})" for row in frame.itertuples()
+    )
+    scope = f"sampling of all {int(frame['records'].sum())} flow records per exporter"
+    return ValidationBatch(frame, f"{scope}: {per_exporter or 'no flow records'}")

@@ -89,6 +89,7 @@ SUITE_CHECKS: tuple[SuiteCheck, ...] = (
         "user_count_drift", "raw_assignments", raw_frames.subscriber_count_change, blocking=False
     ),
     SuiteCheck("quarantine_share", "raw_quarantine", raw_frames.quarantined_share, blocking=False),
+    SuiteCheck("sampling_origin", "raw_flows", raw_frames.exporter_sampling, blocking=False),
     SuiteCheck(
         "unattributed_traffic",
         "int_flows_attributed",

@@ -57,12 +57,28 @@ def with_year(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def sampling_intervals(warehouse: Warehouse, weeks: Iterable[date]) -> dict[str, str]:
-    """The distinct 1:N packet sampling intervals of each week's flow records, as text."""
+    """Each week's 1:N packet sampling intervals, where each came from and the exporters it
+    applied to, as text: '1:4 from exporter_config (10.0.0.1, 10.0.0.2); ...'."""
     with warehouse.connect(read_only=True) as con:
         rows = con.execute(
-            "select week_start, string_agg(distinct '1:' || sampling_interval, ', ' "
-            "order by '1:' || sampling_interval) from raw.flows where week_start in ? "
-            "group by week_start order by week_start",
+            """
+            with used as (
+                select
+                    week_start,
+                    sampling_interval,
+                    '1:' || sampling_interval || ' from '
+                        || coalesce(sampling_origin, 'unknown') as interval_origin,
+                    string_agg(distinct exporter, ', ' order by exporter) as exporters
+                from raw.flows
+                where week_start in ?
+                group by all
+            )
+            select week_start, string_agg(interval_origin || ' (' || exporters || ')', '; '
+                order by sampling_interval, interval_origin)
+            from used
+            group by week_start
+            order by week_start
+            """,
             [sorted(set(weeks))],
         ).fetchall()
     return {str(week): intervals for week, intervals in rows}

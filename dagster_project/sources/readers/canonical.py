@@ -1,18 +1,22 @@
 """Flows already in the canonical schema, as Parquet or CSV (for instance an export of
 another system, or a previous load of this one).
 
-Sampling convention: the files say it themselves, per record, in `counts_scaled` and
-`sampling_interval`, exactly as raw.flows does. Times are naive UTC unless the source
+Sampling convention: the files say it themselves, per record, in `counts_scaled`,
+`sampling_interval` and `sampling_origin`, exactly as raw.flows does; a file without the
+`sampling_origin` column (written before it existed) has records that carry their interval
+(`record`). Times are naive UTC unless the source
 names another zone.
 """
 
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 
-from dagster_project.sources.raw_schema import FLOWS
+from dagster_project.sources.raw_schema import FLOWS, SAMPLING_ORIGINS
 from dagster_project.sources.readers.table_files import file_columns
 from dagster_project.sources.readers.text_sql import (
+    first_line,
     headed_csv_sql,
     local_to_utc_sql,
     parquet_records_sql,
@@ -21,8 +25,24 @@ from dagster_project.sources.readers.text_sql import (
 )
 from dagster_project.sources.source_config import SERVICES, FlowSource
 
-COLUMNS = file_columns(FLOWS)
+ORIGIN = "sampling_origin"
+COLUMNS = tuple(name for name in file_columns(FLOWS) if name != ORIGIN)  # required
 _SERVICE_LIST = ", ".join(sql_string(service) for service in SERVICES)
+_ORIGIN_LIST = ", ".join(sql_string(origin) for origin in SAMPLING_ORIGINS)
+_ORIGIN_SQL = f"coalesce(nullif(trim({ORIGIN}), ''), 'record')"
+
+
+def _columns(present: list[str]) -> tuple[str, ...]:
+    """The required columns, and `sampling_origin` when the file has it."""
+    has_origin = ORIGIN in (name.strip().strip('"').lower() for name in present)
+    return (*COLUMNS, ORIGIN) if has_origin else COLUMNS
+
+
+def _with_origin(records_sql: str, columns: tuple[str, ...]) -> str:
+    """The records with a `sampling_origin` column, NULL when the file has none."""
+    if ORIGIN in columns:
+        return records_sql
+    return f"select *, null::varchar as {ORIGIN} from ({records_sql})"
 
 
 def _canonical_sql(source: FlowSource, records_sql: str, malformed_sql: str, path: Path) -> str:
@@ -38,6 +58,8 @@ def _canonical_sql(source: FlowSource, records_sql: str, malformed_sql: str, pat
                 when try_cast(counts_scaled as boolean) is null
                     then 'malformed record: counts_scaled is not a boolean'
                 when service not in ({_SERVICE_LIST}) then 'malformed record: unknown service'
+                when {_ORIGIN_SQL} not in ({_ORIGIN_LIST})
+                    then 'malformed record: unknown sampling_origin'
             end as malformed,
             {local_to_utc_sql("try_cast(flow_start as timestamp)", source.timezone)} as flow_start,
             {local_to_utc_sql("try_cast(flow_end as timestamp)", source.timezone)} as flow_end,
@@ -50,6 +72,7 @@ def _canonical_sql(source: FlowSource, records_sql: str, malformed_sql: str, pat
             try_cast(packets as bigint) as packets,
             try_cast(sampling_interval as integer) as sampling_interval,
             try_cast(counts_scaled as boolean) as counts_scaled,
+            {_ORIGIN_SQL} as sampling_origin,
             service,
             coalesce(nullif(exporter, ''), {sql_string(source.name)}) as exporter
         from records
@@ -57,8 +80,12 @@ def _canonical_sql(source: FlowSource, records_sql: str, malformed_sql: str, pat
 
 
 def parquet_sql(source: FlowSource, path: Path) -> str:
-    return _canonical_sql(source, parquet_records_sql(path, COLUMNS), "false", path)
+    columns = _columns(pq.read_schema(path).names)
+    records = _with_origin(parquet_records_sql(path, columns), columns)
+    return _canonical_sql(source, records, "false", path)
 
 
 def csv_sql(con: duckdb.DuckDBPyConnection, source: FlowSource, path: Path) -> str:
-    return _canonical_sql(source, headed_csv_sql(con, path, COLUMNS), "field_problem", path)
+    columns = _columns((first_line(con, path) or "").split(","))
+    records = _with_origin(headed_csv_sql(con, path, columns), columns)
+    return _canonical_sql(source, records, "field_problem", path)

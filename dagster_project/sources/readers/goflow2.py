@@ -3,13 +3,15 @@
 Sampling convention: GoFlow2 reports packets and bytes as the exporter sent them, NOT
 multiplied by the sampling interval; each record carries `sampling_rate`, so staging
 multiplies (`counts_scaled` false). A record decoded before the exporter's sampling
-options arrived carries `sampling_rate` 0: it takes the source's configured
-`sampling_interval` when there is one, and is quarantined otherwise, never counted as 1:1.
+options arrived carries `sampling_rate` 0: it takes the interval configured for its
+exporter (`exporter_sampling`) or the source's `sampling_interval` when there is one, and is
+quarantined otherwise, never counted as 1:1.
 """
 
 from pathlib import Path
 
 from dagster_project.sources.readers.protocol_names import IANA_PROTOCOL_TABLE, protocol_lookup_sql
+from dagster_project.sources.readers.sampling import configured_sampling
 from dagster_project.sources.readers.text_sql import json_lines_sql, port_sql, sql_string
 from dagster_project.sources.source_config import FlowSource
 
@@ -38,7 +40,8 @@ def _time_sql(text: str) -> str:
 
 
 def parsed_sql(source: FlowSource, path: Path) -> str:
-    fallback = "null" if source.sampling_interval is None else str(source.sampling_interval)
+    exporter = f"coalesce(nullif(sampler_address, ''), {sql_string(source.name)})"
+    configured = configured_sampling(source, exporter)
     scaled = "true" if source.counts_scaled else "false"
     protocol_number, protocol_join = protocol_lookup_sql("proto", IANA_PROTOCOL_TABLE)
     return f"""
@@ -62,9 +65,11 @@ def parsed_sql(source: FlowSource, path: Path) -> str:
             protocol_number as protocol,
             try_cast(bytes as bigint) as bytes,
             try_cast(packets as bigint) as packets,
-            case when rate > 0 then rate else {fallback} end::integer as sampling_interval,
+            case when rate > 0 then rate else {configured.interval} end::integer
+                as sampling_interval,
             {scaled} as counts_scaled,
+            case when rate > 0 then 'record' else {configured.origin} end as sampling_origin,
             {sql_string(source.service)} as service,
-            coalesce(nullif(sampler_address, ''), {sql_string(source.name)}) as exporter
+            {exporter} as exporter
         from typed
     """

@@ -11,7 +11,7 @@ for exporters whose sampling nfcapd did not learn; for those the source's
   millisecond times and the per-record `sampled` flag, which decides `counts_scaled`.
 - nfdump CSV, layout of 1.7.0-1.7.4 (`-o csv`): 48 columns, local time to the second,
   protocol as nfdump's short name, a trailing `Summary` block unless `-q`. The CSV carries
-  no sampled flag: counts are taken as scaled unless the source says `counts_scaled: false`.
+  no sampled flag, so the source must say `counts_scaled` (true: nfcapd scaled them).
 - nfdump CSV, layout of 1.7.5 and later: `firstSeen,duration,proto,srcAddr,srcPort,dstAddr,
   dstPort,packets,bytes,flows`, numeric protocol, milliseconds; same convention.
 """
@@ -30,6 +30,7 @@ from dagster_project.sources.readers.protocol_names import (
     protocol_lookup_sql,
 )
 from dagster_project.sources.readers.quarantine import FileCounts, stage_parsed_flows
+from dagster_project.sources.readers.sampling import configured_sampling
 from dagster_project.sources.readers.text_sql import (
     lines_sql,
     literal_path_sql,
@@ -58,11 +59,14 @@ class NfdumpError(RuntimeError):
     """nfdump could not read an nfcapd file."""
 
 
-def _scaling_sql(source: FlowSource) -> tuple[str, str]:
-    """(sampling_interval, counts_scaled) for CSV records, which carry no sampled flag."""
-    interval = source.sampling_interval or 1
-    scaled = source.counts_scaled if source.counts_scaled is not None else True
-    return str(interval), "true" if scaled or interval == 1 else "false"
+def _scaling_sql(source: FlowSource, exporter: str) -> tuple[str, str, str]:
+    """(sampling_interval, counts_scaled, sampling_origin) for CSV records, which carry no
+    sampled flag: the source states whether the collector scaled the counts."""
+    configured = configured_sampling(source, exporter)
+    interval = f"coalesce({configured.interval}, 1)"
+    if source.counts_scaled:
+        return interval, "true", "'collector'"
+    return interval, f"{interval} = 1", configured.origin
 
 
 def _csv_records_sql(path: Path, header_prefix: str) -> str:
@@ -97,7 +101,8 @@ def _ports_sql(field: str, protocol: str) -> str:
 
 def legacy_csv_sql(source: FlowSource, path: Path) -> str:
     """Parsed flows of an nfdump 1.7.0-1.7.4 `-o csv` file."""
-    interval, scaled = _scaling_sql(source)
+    exporter = f"coalesce(nullif({_field(45)}, ''), {sql_string(source.name)})"
+    interval, scaled, origin = _scaling_sql(source, exporter)
     protocol_number, protocol_join = protocol_lookup_sql(_field(8), NFDUMP_PROTOCOL_TABLE)
     return f"""
         with records as ({_csv_records_sql(path, "ts,te,td,")}),
@@ -127,15 +132,16 @@ def legacy_csv_sql(source: FlowSource, path: Path) -> str:
             try_cast({_field(12)} as bigint) as packets,
             {interval} as sampling_interval,
             {scaled} as counts_scaled,
+            {origin} as sampling_origin,
             {sql_string(source.service)} as service,
-            coalesce(nullif({_field(45)}, ''), {sql_string(source.name)}) as exporter
+            {exporter} as exporter
         from typed
     """
 
 
 def csv_sql(source: FlowSource, path: Path) -> str:
     """Parsed flows of an nfdump >= 1.7.5 `-o csv` file."""
-    interval, scaled = _scaling_sql(source)
+    interval, scaled, origin = _scaling_sql(source, sql_string(source.name))
     start = _local_time(1, source)
     return f"""
         with records as ({_csv_records_sql(path, "firstSeen,")}),
@@ -161,6 +167,7 @@ def csv_sql(source: FlowSource, path: Path) -> str:
             try_cast({_field(8)} as bigint) as packets,
             {interval} as sampling_interval,
             {scaled} as counts_scaled,
+            {origin} as sampling_origin,
             {sql_string(source.service)} as service,
             {sql_string(source.name)} as exporter
         from typed
@@ -219,12 +226,15 @@ def nfcapd_json_sql(
     """Parsed flows of nfdump's JSON rendering of one nfcapd file (times printed in UTC).
 
     `applied_intervals` maps exporter SysID to the interval nfcapd scaled its sampled
-    records by (`exporter_sampling_intervals`); records it left unsampled take the source's
-    `sampling_interval`, and staging scales them.
+    records by (`exporter_sampling_intervals`); records it left unsampled take the interval
+    configured for their exporter, else the source's `sampling_interval` (`sampling.py`),
+    and staging scales them.
     """
     columns = ", ".join(f"'{name}': '{kind}'" for name, kind in _NFDUMP_JSON_COLUMNS.items())
     pairs = ", ".join(f"'{name}', {name}" for name in _NFDUMP_JSON_COLUMNS)
     interval = source.sampling_interval or 1
+    exporter = f"coalesce(ip4_router, ip6_router, {sql_string(source.name)})"
+    unscaled = configured_sampling(source, exporter)
     applied = " ".join(
         f"when {sysid} then {rate}" for sysid, rate in (applied_intervals or {}).items()
     )
@@ -257,11 +267,13 @@ def nfcapd_json_sql(
             protocol_number as protocol,
             try_cast(in_bytes as bigint) as bytes,
             try_cast(in_packets as bigint) as packets,
-            case when coalesce(sampled, 0) = 1 then {scaled_interval} else {interval} end
-                as sampling_interval,
-            coalesce(sampled, 0) = 1 or {interval} = 1 as counts_scaled,
+            case when coalesce(sampled, 0) = 1 then {scaled_interval}
+                else coalesce({unscaled.interval}, 1) end as sampling_interval,
+            coalesce(sampled, 0) = 1 or coalesce({unscaled.interval}, 1) = 1 as counts_scaled,
+            case when coalesce(sampled, 0) = 1 then 'collector' else {unscaled.origin} end
+                as sampling_origin,
             {sql_string(source.service)} as service,
-            coalesce(ip4_router, ip6_router, {sql_string(source.name)}) as exporter
+            {exporter} as exporter
         from typed
     """
 

@@ -4,7 +4,8 @@ Sampling convention: pmacct multiplies packets and bytes by the sampling interva
 the collector runs with `nfacctd_renormalize: true` (the default is false), and its output
 does not say which. So a pmacct source states it: `counts_scaled: true` for a renormalizing
 collector; otherwise the counts are unscaled and multiplied in staging by the record's
-`sampling_rate` primitive when the aggregation includes it, else by the source's
+`sampling_rate` primitive when the aggregation includes it, else by the interval configured
+for the exporter (`exporter_sampling`, keyed by `peer_ip_src`) or the source's
 `sampling_interval`.
 
 Times: `timestamp_start`/`timestamp_end` when aggregated, else the time bin
@@ -16,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.sources.readers.protocol_names import IANA_PROTOCOL_TABLE, protocol_lookup_sql
+from dagster_project.sources.readers.sampling import configured_sampling
 from dagster_project.sources.readers.text_sql import (
     delimited_sql,
     epoch_or_timestamp_sql,
@@ -65,7 +67,9 @@ def _canonical_sql(source: FlowSource, records_sql: str, malformed_sql: str, pat
     start = epoch_or_timestamp_sql("timestamp_start", source.timezone)
     end = epoch_or_timestamp_sql("timestamp_end", source.timezone)
     binned = epoch_or_timestamp_sql("stamp_inserted", source.timezone)
-    fallback = source.sampling_interval or 1
+    exporter = f"coalesce(nullif(peer_ip_src, ''), {sql_string(source.name)})"
+    configured = configured_sampling(source, exporter)
+    fallback = f"coalesce({configured.interval}, 1)"
     scaled = "true" if source.counts_scaled else "false"
     protocol_number, protocol_join = protocol_lookup_sql("ip_proto", IANA_PROTOCOL_TABLE)
     return f"""
@@ -92,8 +96,10 @@ def _canonical_sql(source: FlowSource, records_sql: str, malformed_sql: str, pat
             try_cast(packets as bigint) as packets,
             case when rate > 0 then rate else {fallback} end::integer as sampling_interval,
             {scaled} or (coalesce(rate, {fallback}) = 1) as counts_scaled,
+            case when rate > 0 then 'record' when {scaled} then 'collector'
+                else {configured.origin} end as sampling_origin,
             {sql_string(source.service)} as service,
-            coalesce(nullif(peer_ip_src, ''), {sql_string(source.name)}) as exporter
+            {exporter} as exporter
         from typed
     """
 

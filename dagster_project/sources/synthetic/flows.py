@@ -76,6 +76,7 @@ FLOW_SCHEMA = pa.schema(
         ("packets", pa.int64()),
         ("sampling_interval", pa.int32()),
         ("counts_scaled", pa.bool_()),
+        ("sampling_origin", pa.string()),
         ("service", pa.string()),
         ("exporter", pa.string()),
         ("source_file", pa.string()),
@@ -215,6 +216,7 @@ def _batch(
         "packets": np.where(is_in, packets_in[rows], packets_out[rows]).astype(np.int64),
         "sampling_interval": np.full(len(rows), config.sampling_interval, np.int32),
         "counts_scaled": np.zeros(len(rows), bool),
+        "sampling_origin": pa.repeat("record", len(rows)),
         "service": pa.repeat(users.service, len(rows)),
         "exporter": pc.take(exporters, conn.user[rows] % len(exporters)),
     }
