@@ -20,12 +20,9 @@ import duckdb
 
 from dagster_project.sources.raw_schema import ASSIGNMENTS, MONTHLY_TOTALS, USAGE_COUNTERS, RawTable
 from dagster_project.sources.readers import canonical, goflow2, nfdump, pmacct, table_files
+from dagster_project.sources.readers.encoding import stage_flow_file
 from dagster_project.sources.readers.protocol_names import register_protocol_tables
-from dagster_project.sources.readers.quarantine import (
-    FileCounts,
-    create_staging_tables,
-    stage_parsed_flows,
-)
+from dagster_project.sources.readers.quarantine import FileCounts, create_staging_tables
 from dagster_project.sources.source_config import FileSources, FlowSource
 from dagster_project.weeks.analysis_week import AnalysisWeek
 
@@ -49,7 +46,7 @@ def _staging(parse: FlowParser) -> FlowReader:
     def read(
         con: duckdb.DuckDBPyConnection, source: FlowSource, path: Path, week: AnalysisWeek
     ) -> FileCounts:
-        return stage_parsed_flows(con, parse(con, source, path), week, str(path))
+        return stage_flow_file(con, lambda readable: parse(con, source, readable), path, week)
 
     return read
 

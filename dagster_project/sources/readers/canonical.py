@@ -4,8 +4,8 @@ another system, or a previous load of this one).
 Sampling convention: the files say it themselves, per record, in `counts_scaled`,
 `sampling_interval` and `sampling_origin`, exactly as raw.flows does; a file without the
 `sampling_origin` column (written before it existed) has records that carry their interval
-(`record`). Times are naive UTC unless the source
-names another zone.
+(`record`). Times with an offset or zone (text, or a time-zone-aware Parquet column) keep
+it; naive times are UTC unless the source names another zone.
 """
 
 from pathlib import Path
@@ -18,10 +18,11 @@ from dagster_project.sources.readers.table_files import file_columns
 from dagster_project.sources.readers.text_sql import (
     first_line,
     headed_csv_sql,
-    local_to_utc_sql,
+    integer_sql,
     parquet_records_sql,
     port_sql,
     sql_string,
+    timestamp_sql,
 )
 from dagster_project.sources.source_config import SERVICES, FlowSource
 
@@ -57,20 +58,22 @@ def _canonical_sql(source: FlowSource, records_sql: str, malformed_sql: str, pat
                 when {malformed_sql} then 'malformed record: wrong number of fields'
                 when try_cast(counts_scaled as boolean) is null
                     then 'malformed record: counts_scaled is not a boolean'
+                when {integer_sql("sampling_interval")} is null
+                    then 'malformed record: sampling_interval is not a whole number'
                 when service not in ({_SERVICE_LIST}) then 'malformed record: unknown service'
                 when {_ORIGIN_SQL} not in ({_ORIGIN_LIST})
                     then 'malformed record: unknown sampling_origin'
             end as malformed,
-            {local_to_utc_sql("try_cast(flow_start as timestamp)", source.timezone)} as flow_start,
-            {local_to_utc_sql("try_cast(flow_end as timestamp)", source.timezone)} as flow_end,
+            {timestamp_sql("flow_start", source.timezone)} as flow_start,
+            {timestamp_sql("flow_end", source.timezone)} as flow_end,
             src_addr,
             dst_addr,
             {port_sql("src_port")} as src_port,
             {port_sql("dst_port")} as dst_port,
-            try_cast(protocol as utinyint)::smallint as protocol,
-            try_cast(bytes as bigint) as bytes,
-            try_cast(packets as bigint) as packets,
-            try_cast(sampling_interval as integer) as sampling_interval,
+            {integer_sql("protocol", "utinyint")}::smallint as protocol,
+            {integer_sql("bytes")} as bytes,
+            {integer_sql("packets")} as packets,
+            {integer_sql("sampling_interval")} as sampling_interval,
             try_cast(counts_scaled as boolean) as counts_scaled,
             {_ORIGIN_SQL} as sampling_origin,
             service,

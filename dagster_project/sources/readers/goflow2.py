@@ -12,7 +12,13 @@ from pathlib import Path
 
 from dagster_project.sources.readers.protocol_names import IANA_PROTOCOL_TABLE, protocol_lookup_sql
 from dagster_project.sources.readers.sampling import configured_sampling
-from dagster_project.sources.readers.text_sql import json_lines_sql, port_sql, sql_string
+from dagster_project.sources.readers.text_sql import (
+    integer_sql,
+    json_lines_sql,
+    port_sql,
+    sql_string,
+    timestamp_sql,
+)
 from dagster_project.sources.source_config import FlowSource
 
 FIELDS = (
@@ -30,12 +36,12 @@ FIELDS = (
 )
 
 
-def _time_sql(text: str) -> str:
+def _time_sql(text: str, timezone: str) -> str:
     """Nanoseconds since the epoch, or RFC 3339 text when the time field is rendered."""
     nanoseconds = f"try_cast({text} as hugeint)"
     return (
         f"case when {nanoseconds} > 0 then make_timestamp(({nanoseconds} // 1000)::bigint) "
-        f"when {nanoseconds} is null then timezone('UTC', try_cast({text} as timestamptz)) end"
+        f"when {nanoseconds} is null then {timestamp_sql(text, timezone)} end"
     )
 
 
@@ -48,7 +54,7 @@ def parsed_sql(source: FlowSource, path: Path) -> str:
         with records as ({json_lines_sql(path, FIELDS)}),
         typed as (
             select records.*, {protocol_number} as protocol_number,
-                try_cast(sampling_rate as bigint) as rate
+                {integer_sql("sampling_rate")} as rate
             from records {protocol_join}
         )
         select
@@ -56,17 +62,20 @@ def parsed_sql(source: FlowSource, path: Path) -> str:
             line_number as source_row,
             line as record,
             case when not valid_json then 'malformed record: not a JSON object' end as malformed,
-            {_time_sql("time_flow_start_ns")} as flow_start,
-            {_time_sql("time_flow_end_ns")} as flow_end,
+            {_time_sql("time_flow_start_ns", source.timezone)} as flow_start,
+            {_time_sql("time_flow_end_ns", source.timezone)} as flow_end,
             src_addr,
             dst_addr,
             {port_sql("src_port")} as src_port,
             {port_sql("dst_port")} as dst_port,
             protocol_number as protocol,
-            try_cast(bytes as bigint) as bytes,
-            try_cast(packets as bigint) as packets,
-            case when rate > 0 then rate else {configured.interval} end::integer
-                as sampling_interval,
+            {integer_sql("bytes")} as bytes,
+            {integer_sql("packets")} as packets,
+            -- bigint: a rate beyond 32 bits is quarantined as invalid, not a failed file; so
+            -- is a negative rate or one that is not a whole number (0 stands for that).
+            case when rate > 0 then rate
+                when rate = 0 or coalesce(trim(sampling_rate), '') = '' then {configured.interval}
+                else coalesce(rate, 0) end::bigint as sampling_interval,
             {scaled} as counts_scaled,
             case when rate > 0 then 'record' else {configured.origin} end as sampling_origin,
             {sql_string(source.service)} as service,

@@ -32,11 +32,12 @@ from dagster_project.sources.readers.protocol_names import (
 from dagster_project.sources.readers.quarantine import FileCounts, stage_parsed_flows
 from dagster_project.sources.readers.sampling import configured_sampling
 from dagster_project.sources.readers.text_sql import (
+    integer_sql,
     lines_sql,
     literal_path_sql,
-    local_to_utc_sql,
     port_sql,
     sql_string,
+    timestamp_sql,
 )
 from dagster_project.sources.source_config import FlowSource
 from dagster_project.weeks.analysis_week import AnalysisWeek
@@ -92,7 +93,7 @@ def _field(index: int) -> str:
 
 def _local_time(index: int, source: FlowSource) -> str:
     """UTC time from field `index`, printed in the local time of the source's zone."""
-    return local_to_utc_sql(f"try_cast({_field(index)} as timestamp)", source.timezone)
+    return timestamp_sql(_field(index), source.timezone)
 
 
 def _ports_sql(field: str, protocol: str) -> str:
@@ -128,8 +129,8 @@ def legacy_csv_sql(source: FlowSource, path: Path) -> str:
             {_ports_sql(_field(6), "protocol_number")} as src_port,
             {_ports_sql(_field(7), "protocol_number")} as dst_port,
             protocol_number as protocol,
-            try_cast({_field(13)} as bigint) as bytes,
-            try_cast({_field(12)} as bigint) as packets,
+            {integer_sql(_field(13))} as bytes,
+            {integer_sql(_field(12))} as packets,
             {interval} as sampling_interval,
             {scaled} as counts_scaled,
             {origin} as sampling_origin,
@@ -146,7 +147,7 @@ def csv_sql(source: FlowSource, path: Path) -> str:
     return f"""
         with records as ({_csv_records_sql(path, "firstSeen,")}),
         typed as (
-            select *, try_cast({_field(3)} as utinyint)::smallint as protocol_number,
+            select *, {integer_sql(_field(3), "utinyint")}::smallint as protocol_number,
                 {start} as start_utc, try_cast({_field(2)} as double) as duration_seconds
             from records
         )
@@ -163,8 +164,8 @@ def csv_sql(source: FlowSource, path: Path) -> str:
             {_ports_sql(_field(5), "protocol_number")} as src_port,
             {_ports_sql(_field(7), "protocol_number")} as dst_port,
             protocol_number as protocol,
-            try_cast({_field(9)} as bigint) as bytes,
-            try_cast({_field(8)} as bigint) as packets,
+            {integer_sql(_field(9))} as bytes,
+            {integer_sql(_field(8))} as packets,
             {interval} as sampling_interval,
             {scaled} as counts_scaled,
             {origin} as sampling_origin,

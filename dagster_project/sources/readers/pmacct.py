@@ -23,6 +23,7 @@ from dagster_project.sources.readers.text_sql import (
     epoch_or_timestamp_sql,
     first_line,
     header_index,
+    integer_sql,
     json_lines_sql,
     port_sql,
     sql_string,
@@ -77,7 +78,7 @@ def _canonical_sql(source: FlowSource, records_sql: str, malformed_sql: str, pat
         typed as (
             select records.*, {protocol_number} as protocol_number,
                 coalesce({start}, {binned}) as start_utc,
-                try_cast(sampling_rate as bigint) as rate
+                {integer_sql("sampling_rate")} as rate
             from records {protocol_join}
         )
         select
@@ -92,9 +93,13 @@ def _canonical_sql(source: FlowSource, records_sql: str, malformed_sql: str, pat
             coalesce({port_sql("port_src")}, case when port_src is null then 0 end) as src_port,
             coalesce({port_sql("port_dst")}, case when port_dst is null then 0 end) as dst_port,
             protocol_number as protocol,
-            try_cast(bytes as bigint) as bytes,
-            try_cast(packets as bigint) as packets,
-            case when rate > 0 then rate else {fallback} end::integer as sampling_interval,
+            {integer_sql("bytes")} as bytes,
+            {integer_sql("packets")} as packets,
+            -- bigint: a rate beyond 32 bits is quarantined as invalid, not a failed file; so
+            -- is a negative rate or one that is not a whole number (0 stands for that).
+            case when rate > 0 then rate
+                when rate = 0 or coalesce(trim(sampling_rate), '') = '' then {fallback}
+                else coalesce(rate, 0) end::bigint as sampling_interval,
             {scaled} or (coalesce(rate, {fallback}) = 1) as counts_scaled,
             case when rate > 0 then 'record' when {scaled} then 'collector'
                 else {configured.origin} end as sampling_origin,

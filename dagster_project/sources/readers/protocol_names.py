@@ -9,6 +9,8 @@ uses the table of the tool that wrote the file.
 
 import duckdb
 
+from dagster_project.sources.readers.text_sql import integer_sql
+
 # nfdump's protocol names, index = protocol number. Where nfdump uses one name twice
 # (IPIP 4/94, IDPR 35/38) it resolves the name to the first number, and so do we.
 NFDUMP_PROTOCOL_NAMES: tuple[str, ...] = (
@@ -74,5 +76,5 @@ def protocol_lookup_sql(text: str, table: str) -> tuple[str, str]:
     """
     key = text if table == NFDUMP_PROTOCOL_TABLE else f"lower({text})"
     join = f"left join {table} as protocol_names on protocol_names.name = {key}"
-    number = f"coalesce(try_cast({text} as utinyint)::smallint, protocol_names.number)"
+    number = f"coalesce({integer_sql(text, 'utinyint')}::smallint, protocol_names.number)"
     return number, join

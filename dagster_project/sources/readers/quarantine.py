@@ -19,6 +19,8 @@ from dagster_project.weeks.analysis_week import AnalysisWeek
 STAGED_FLOWS = "staged_flows"
 STAGED_QUARANTINE = "staged_quarantine"
 CHECKED_FLOWS = "ingest_checked_flows"
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
 
 
 IPV4_PATTERN = (
@@ -73,7 +75,16 @@ FLOW_CHECKS: tuple[tuple[str, str], ...] = (
     ("unparseable counts", "bytes is null or packets is null"),
     ("non-positive counts", "bytes <= 0 or packets <= 0"),
     ("sampling rate 0 and no sampling_interval configured", "sampling_interval is null"),
-    ("invalid sampling interval", "sampling_interval < 1"),
+    # raw.flows keeps the interval as INTEGER; readers parse it wider so that a larger one
+    # is this record's problem rather than a failed file.
+    ("invalid sampling interval", f"sampling_interval not between 1 and {INT32_MAX}"),
+    (
+        # stg_flows multiplies unscaled counts in BIGINT: an overflow would fail the week's
+        # dbt run without naming a record. Packets are multiplied alike, so checked alike.
+        "bytes x sampling interval exceeds 64 bits",
+        "not counts_scaled and "
+        f"greatest(bytes, packets)::hugeint * sampling_interval > {INT64_MAX}",
+    ),
     ("flow ends before it starts", "flow_end < flow_start"),
     ("outside the partition week", "flow_start < $week_start or flow_start >= $week_end"),
 )

@@ -13,12 +13,14 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.sources.raw_schema import ASSIGNMENTS, MONTHLY_TOTALS, USAGE_COUNTERS, RawTable
+from dagster_project.sources.readers.encoding import stage_text_file
 from dagster_project.sources.readers.quarantine import STAGED_QUARANTINE, FileCounts
 from dagster_project.sources.readers.text_sql import (
     headed_csv_sql,
-    local_to_utc_sql,
+    integer_sql,
     parquet_records_sql,
     sql_string,
+    timestamp_sql,
 )
 from dagster_project.sources.source_config import SERVICES, TableSource
 from dagster_project.weeks.analysis_week import AnalysisWeek
@@ -54,8 +56,8 @@ def _text_records_sql(
 
 
 def _assignment_checks(source: TableSource) -> tuple[str, str]:
-    valid_from = local_to_utc_sql("try_cast(valid_from as timestamp)", source.timezone)
-    valid_to = local_to_utc_sql("try_cast(valid_to as timestamp)", source.timezone)
+    valid_from = timestamp_sql("valid_from", source.timezone)
+    valid_to = timestamp_sql("valid_to", source.timezone)
     typed = f"""
         subscriber_id, service, access, customer_class, address,
         {valid_from} as valid_from, {valid_to} as valid_to
@@ -76,9 +78,10 @@ def _assignment_checks(source: TableSource) -> tuple[str, str]:
 
 
 def _counter_checks() -> tuple[str, str]:
-    typed = """
+    bytes_in, bytes_out = integer_sql("bytes_in"), integer_sql("bytes_out")
+    typed = f"""
         subscriber_id, service, access, customer_class, try_cast(day as date) as day,
-        try_cast(bytes_in as bigint) as bytes_in, try_cast(bytes_out as bigint) as bytes_out
+        {bytes_in} as bytes_in, {bytes_out} as bytes_out
     """
     reason = f"""case
         when field_problem then 'malformed record: wrong number of fields'
@@ -86,10 +89,8 @@ def _counter_checks() -> tuple[str, str]:
         when service not in {SERVICE_LIST} or access not in {ACCESS_LIST}
             or customer_class not in {CLASS_LIST} then 'unknown service, access or class'
         when try_cast(day as date) is null then 'unparseable timestamp'
-        when try_cast(bytes_in as bigint) is null or try_cast(bytes_out as bigint) is null
-            then 'unparseable counts'
-        when try_cast(bytes_in as bigint) < 0 or try_cast(bytes_out as bigint) < 0
-            then 'negative counts'
+        when {bytes_in} is null or {bytes_out} is null then 'unparseable counts'
+        when {bytes_in} < 0 or {bytes_out} < 0 then 'negative counts'
         when try_cast(day as date) < $first_day or try_cast(day as date) >= $end_day
             then 'outside the partition week'
     end"""
@@ -97,9 +98,10 @@ def _counter_checks() -> tuple[str, str]:
 
 
 def _monthly_checks() -> tuple[str, str]:
-    typed = """
+    total = integer_sql("bytes", "hugeint")
+    typed = f"""
         date_trunc('month', try_cast(month as date))::date as month, service, access,
-        direction, try_cast(bytes as hugeint) as bytes
+        direction, {total} as bytes
     """
     reason = f"""case
         when field_problem then 'malformed record: wrong number of fields'
@@ -107,8 +109,8 @@ def _monthly_checks() -> tuple[str, str]:
         when service not in {SERVICE_LIST} or access not in {ACCESS_LIST}
             then 'unknown service or access'
         when direction not in {_in_list(DIRECTIONS)} then 'direction must be IN or OUT'
-        when try_cast(bytes as hugeint) is null then 'unparseable counts'
-        when try_cast(bytes as hugeint) < 0 then 'negative counts'
+        when {total} is null then 'unparseable counts'
+        when {total} < 0 then 'negative counts'
     end"""
     return typed, reason
 
@@ -172,10 +174,27 @@ def stage_week_table(
     week: AnalysisWeek,
 ) -> FileCounts:
     """Append one assignments or counters file to staged_<table>, bad rows to quarantine."""
+    return stage_text_file(
+        con,
+        table.name,
+        path,
+        lambda readable: _stage_week_table(con, table, source, path, week, readable),
+    )
+
+
+def _stage_week_table(
+    con: duckdb.DuckDBPyConnection,
+    table: RawTable,
+    source: TableSource,
+    path: Path,
+    week: AnalysisWeek,
+    readable: Path,
+) -> FileCounts:
+    """`stage_week_table` reading `readable`: the file itself or its UTF-8 lines."""
     parameters: dict[str, object] = {}
     if table is USAGE_COUNTERS:
         parameters = {"first_day": week.start, "end_day": week.end}
-    _check(con, table, source, path, parameters)
+    _check(con, table, source, readable, parameters)
     if table is ASSIGNMENTS:
         overlap = "valid_from < $week_end and (valid_to is null or valid_to > $week_start)"
         _append_good_rows(

@@ -10,6 +10,14 @@ import duckdb
 _WHOLE_LINE = "\x1f"
 # DuckDB expands these in every path it is given, even one that names an existing file.
 _GLOB_CHARACTER = re.compile(r"([\[\]*?])")
+# The end of timestamp text that names its zone: a time of day followed by `Z`, an offset
+# (`+09`, `+09:00`, `-0330`) or a zone name (`UTC`, `Asia/Tokyo`).
+_ZONE_SUFFIX = (
+    r"[0-9]:[0-9]{2}(:[0-9]{2}(\.[0-9]*)?)?\s*"
+    r"(Z|[+-][0-9]{2}(:?[0-9]{2}){0,2}|[A-Za-z][A-Za-z0-9_/+-]*)\s*$"
+)
+# Integer text, optionally with a zero fraction; surrounding blanks are allowed.
+_WHOLE_NUMBER = r"\s*[+-]?[0-9]+(\.0*)?\s*"
 
 
 def sql_string(value: str | Path) -> str:
@@ -44,12 +52,34 @@ def local_to_utc_sql(expression: str, timezone: str) -> str:
     return f"timezone('UTC', timezone({sql_string(timezone)}, {expression}))"
 
 
-def port_sql(expression: str) -> str:
-    """A port number from text, NULL unless it is an integer in 0..65535."""
+def timestamp_sql(expression: str, timezone: str) -> str:
+    """Naive UTC from timestamp text: an offset or zone in the text wins, else `timezone`.
+
+    A cast to TIMESTAMP drops an offset silently, and a cast of naive text to TIMESTAMPTZ
+    takes DuckDB's session TimeZone, which defaults to the host's: so each text takes the
+    one cast that does not depend on either.
+    """
+    zoned = f"timezone('UTC', try_cast({expression} as timestamptz))"
+    naive = local_to_utc_sql(f"try_cast({expression} as timestamp)", timezone)
+    return f"case when regexp_matches({expression}, '{_ZONE_SUFFIX}') then {zoned} else {naive} end"
+
+
+def integer_sql(expression: str, sql_type: str = "bigint") -> str:
+    """An integer from text, NULL unless the text is a whole number that fits `sql_type`.
+
+    A plain cast rounds: `443.5` would become port 444 and a count of `1.5` would be 2.
+    `443.0` (a float column's rendering of a whole number) is accepted as 443.
+    """
     return (
-        f"case when try_cast({expression} as integer) between 0 and 65535 "
-        f"then try_cast({expression} as integer) end"
+        f"case when regexp_full_match({expression}, '{_WHOLE_NUMBER}') "
+        f"then try_cast({expression} as {sql_type}) end"
     )
+
+
+def port_sql(expression: str) -> str:
+    """A port number from text, NULL unless it is a whole number in 0..65535."""
+    port = integer_sql(expression, "integer")
+    return f"case when {port} between 0 and 65535 then {port} end"
 
 
 def json_lines_sql(path: str | Path, fields: tuple[str, ...]) -> str:
@@ -89,7 +119,7 @@ def epoch_or_timestamp_sql(expression: str, timezone: str) -> str:
     Epoch 0 is what collectors print for an absent time, so it yields NULL.
     """
     epoch = f"try_cast({expression} as double)"
-    local = local_to_utc_sql(f"try_cast({expression} as timestamp)", timezone)
+    local = timestamp_sql(expression, timezone)
     return (
         f"case when {epoch} is not null then "
         f"case when {epoch} > 0 then timezone('UTC', to_timestamp({epoch})) end "
