@@ -110,3 +110,11 @@ def test_a_week_page_lists_every_check_of_the_week():
     assert statuses[("int_flows_attributed", "gx_unattributed_traffic")] == "not run"
     assert statuses[("raw_flows", "gx_raw_flows")] == "not run"
     assert all(asset != "usage_summary_by_year" for asset, _ in statuses)
+
+
+def test_the_tests_of_the_seeds_count_per_week():
+    """The seeds are built (and tested) by every weekly run, so their verdicts are per week."""
+    assert check_history.is_weekly("port_table_rows")
+    statuses = check_history.week_statuses(GOOD_WEEK)
+    assert any(status.asset == "port_table_rows" for status in statuses)
+    assert {status.week for status in statuses} == {GOOD_WEEK.isoformat()}

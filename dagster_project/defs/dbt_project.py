@@ -59,10 +59,11 @@ translator = TrafficReportTranslator()
 
 @cache
 def weekly_models() -> frozenset[str]:
-    """Names of the dbt models built per analysis week (tag `weekly`), from the manifest."""
+    """Names of the dbt models and seeds built per analysis week (tag `weekly`): their assets
+    are weekly partitioned, and their tests run (and record verdicts) per week."""
     manifest = json.loads(dbt_project().manifest_path.read_text())
     return frozenset(
         node["name"]
         for node in manifest["nodes"].values()
-        if node["resource_type"] == "model" and is_weekly(node)
+        if node["resource_type"] in ("model", "seed") and is_weekly(node)
     )
