@@ -178,17 +178,29 @@ def _planned(
     return load
 
 
+# Enough of a file's start to tell a header-only export from one with records.
+HEADER_PROBE_BYTES = 1 << 16
+
+
+def _may_hold_records(path: Path) -> bool:
+    """False for an empty file and for a text file of one line (an idle exporter's header-only
+    export, which is the same every time it is written)."""
+    with path.open("rb") as handle:
+        start = handle.read(HEADER_PROBE_BYTES)
+    return len(start) == HEADER_PROBE_BYTES or len(start.splitlines()) > 1
+
+
 def refuse_duplicates(loads: list[SourceLoad]) -> None:
     """Fail when two inputs of one load have the same bytes: a file delivered twice under
     another name, or matched by two sources, would be counted twice.
 
     Copies are let through only when every source involved allows duplicates, and one file
-    matched twice never is; empty files hold nothing to count twice.
+    matched twice never is; empty and header-only files hold nothing to count twice.
     """
     copies: dict[str, list[tuple[Path, SourceLoad]]] = {}
     for load in loads:
         for path, digest in load.inputs.items():
-            if path.stat().st_size > 0:
+            if _may_hold_records(path):
                 copies.setdefault(digest, []).append((path, load))
     problems = []
     for same in copies.values():
