@@ -188,3 +188,14 @@ def test_a_failed_week_names_its_quarantine_first(tmp_path, monkeypatch):
         "(e.g. nfcapd.202406030000)"
     ]
     assert week_quarantine(Step("cross-week assets", "cross_week_report")) == []
+
+
+def test_a_failed_week_prints_no_page_path(tmp_path, monkeypatch, capsys):
+    """A failed run leaves a stale page or none: the command must not point at it."""
+    from dagster_project import cli
+
+    monkeypatch.setattr(cli, "run_quietly", lambda command, steps: (False, tmp_path / "w.log"))
+    assert cli.main(["week", "2024-06-03"]) == 1
+    out = capsys.readouterr().out
+    assert "Report:" not in out and "Warehouse:" not in out
+    assert f"Log:       {tmp_path / 'w.log'}" in out
