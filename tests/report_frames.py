@@ -193,6 +193,34 @@ def port_usage_by_year(weeks_by_year: dict[int, date]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# week_port_shares of one week and service: (label, protocol_name, port, share %), 'other' last
+WEEK_PORTS = (
+    ("TCP 443", "TCP", 443, 52.5),
+    ("UDP 443", "UDP", 443, 21.25),
+    ("TCP 10443", "TCP", 10443, 9.0),
+    ("ESP", "ESP", None, 4.0),
+    ("other", None, None, 13.25),
+)
+
+
+def week_port_shares(total_bytes: int = 10**12) -> pd.DataFrame:
+    shares = pd.Series([share for *_, share in WEEK_PORTS])
+    return pd.DataFrame(
+        {
+            "row_order": range(1, len(WEEK_PORTS) + 1),
+            "label": [label for label, *_ in WEEK_PORTS],
+            "protocol_name": [protocol for _, protocol, *_ in WEEK_PORTS],
+            "protocol": pd.array([None] * len(WEEK_PORTS), dtype="Int16"),
+            "port": pd.array([port for _, _, port, _ in WEEK_PORTS], dtype="Int32"),
+            "bytes": (shares * total_bytes / 100).astype("int64"),
+            "between_subscribers_bytes": (shares * total_bytes / 1000).astype("int64"),
+            "total_bytes": total_bytes,
+            "share_pct": shares,
+            "threshold_pct": 0.5,
+        }
+    )
+
+
 def traffic_growth() -> pd.DataFrame:
     rows = []
     for service in ("broadband", "mobile"):
@@ -305,6 +333,27 @@ def hand_built_marts(weeks_by_year: dict[int, date], other_weeks) -> dict[str, p
         ),
         "usage_summary": usage_summary_by_year(weeks_by_year).drop(columns="report_year"),
         "port_usage": port_usage_by_year(weeks_by_year).drop(columns="report_year"),
+        "week_port_shares": pd.concat(
+            [
+                _weekly(week_port_shares(), week, service)
+                for week in sorted(weeks_by_year.values())
+                for service in services
+            ],
+            ignore_index=True,
+        ),
+        "subscriber_pair_traffic": pd.DataFrame(
+            [
+                {
+                    "week_start": week,
+                    "service": service,
+                    "bytes": 10**11,
+                    "total_bytes": 10**12,
+                    "share_pct": 10.0 + 2.5 * (service == "mobile"),
+                }
+                for week in sorted(weeks_by_year.values())
+                for service in services
+            ]
+        ),
         "monthly_traffic": monthly_traffic(),
         "usage_summary_by_year": usage_summary_by_year(weeks_by_year),
         "port_usage_by_year": port_usage_by_year(weeks_by_year),

@@ -31,6 +31,8 @@ from tests.html_tables import body_rows
 MARTS = (
     "usage_summary",
     "port_usage",
+    "week_port_shares",
+    "subscriber_pair_traffic",
     "usage_distribution",
     "user_sample",
     "hourly_port_traffic",
@@ -203,6 +205,7 @@ def test_a_synthetic_week_page_is_labelled_and_re_renders_byte_identical(
     assert "Calibration" not in text
     assert text.count('src="data:image/png;base64,') == 8  # four figures for each service
     assert {"week_usage", "week_ports_broadband", "week_ports_mobile"} <= set(body_rows(text))
+    assert "went between two subscribers (counted once for each line)" in text
     (materialization,) = result.asset_materializations_for_node("week_report_page")
     assert materialization.metadata["data"].value == "synthetic"
 
@@ -316,7 +319,7 @@ def test_a_failed_validation_stops_the_tables_that_read_the_mart(warehouse, tmp_
 def test_a_failed_check_on_a_mart_of_the_week_stops_its_page(warehouse, tmp_path, monkeypatch):
     monkeypatch.setenv("TRAFFICREPORT_OUTPUT_DIR", str(tmp_path / "assets"))
 
-    with failed_check_on("port_usage", DEFAULT_WEEK.isoformat()) as (instance, check):
+    with failed_check_on("week_port_shares", DEFAULT_WEEK.isoformat()) as (instance, check):
         result = materialize_week_page(instance, warehouse, DEFAULT_WEEK, [check])
     assert not result.success
     (failure,) = [event for event in result.all_events if event.is_step_failure]

@@ -5,11 +5,15 @@ from datetime import date
 
 import pandas as pd
 import pytest
+from markupsafe import escape
 
-from dagster_project.reference.seeds import published_port_rows
-from dagster_project.report import tables
 from dagster_project.report.pages import InputProvenance, Provenance, render_report
-from dagster_project.report.week_page import WEEK_MARTS, services_with_data, week_content
+from dagster_project.report.week_page import (
+    PER_LINE_ACCOUNTING,
+    WEEK_MARTS,
+    services_with_data,
+    week_content,
+)
 from dagster_project.weeks.reference_weeks import COMPARISON_WEEKS
 from tests import report_frames as frames
 from tests.html_tables import body_rows
@@ -88,18 +92,36 @@ def test_tables_show_the_weeks_mart_values(both_services):
                 round(value, 2) for value in expected
             ]
 
-    ports = marts["port_usage"]
-    for service, published in ((s, published_port_rows(s)) for s in ("broadband", "mobile")):
+    ports = marts["week_port_shares"]
+    for service in ("broadband", "mobile"):
         rows = shown[f"week_ports_{service}"]
-        assert [row[0] for row in rows] == [label for _, label in published]
-        of_service = ports[ports["service"] == service]
-        orders = tables.published_row_orders(of_service, published)
-        shares = of_service.set_index("row_order")["share_pct"]
-        assert [float(row[1]) for row in rows] == [round(shares[o], 1) for o in orders]
+        of_service = ports[ports["service"] == service].sort_values("row_order")
+        assert [row[0] for row in rows] == [*of_service["label"][:-1], "other (each < 0.5%)"]
+        assert [float(row[1]) for row in rows] == [round(v, 1) for v in of_service["share_pct"]]
+        # the rows sum to 100, up to the rounding of each shown share
+        assert sum(float(row[1]) for row in rows) == pytest.approx(100, abs=0.05 * len(rows))
 
     top = marts["top_user_shares"].set_index(["service", "top_percent", "direction"])
     row = next(row for row in shown["week_top_user_shares"] if row[0] == f"mobile {WEEK}")
     assert float(row[2]) == round(top.loc[("mobile", 1, "OUT"), "share_pct"], 1)
+
+
+def test_the_method_note_gives_each_services_bytes_between_subscribers(both_services):
+    line = (
+        "{}: {}% of the week's flow bytes went between two subscribers "
+        "(counted once for each line)."
+    )
+    assert both_services.method == (
+        PER_LINE_ACCOUNTING,
+        line.format("broadband", "10.0"),
+        line.format("mobile", "12.5"),
+    )
+    page = render_report(both_services)
+    assert escape(PER_LINE_ACCOUNTING) in page and escape(line.format("mobile", "12.5")) in page
+    assert content(services=("broadband",)).method == (
+        PER_LINE_ACCOUNTING,
+        line.format("broadband", "10.0"),
+    )
 
 
 def test_a_sample_with_nobody_on_both_axes_gets_a_note_instead_of_a_scatter():

@@ -169,8 +169,9 @@ TABLES = (
 ITEMS = FIGURES + TABLES
 
 # The page of one analysis week (any week, real or synthetic): the single-week view of
-# Tables 1-4 and Figures 2-8. Items marked per service are drawn once for each service that
-# has data in the week, their name and title ending with the service.
+# Tables 1-4 (the week's own ports rather than the published rows) and Figures 2-8. Items
+# marked per service are drawn once for each service that has data in the week, their name
+# and title ending with the service.
 WEEK_TABLES = (
     ReportItem(
         "week_usage",
@@ -191,10 +192,12 @@ WEEK_TABLES = (
     ReportItem(
         "week_ports",
         "table",
-        "Usage by port",
-        "Share (%) of the week's bytes by protocol and the port naming the flow, in the rows "
-        "of Tables 3 (broadband, PPPoE flows) and 4 (mobile).",
-        ("port_usage",),
+        "Usage by protocol and port",
+        "Share (%) of the week's bytes (broadband: PPPoE flows) by protocol and the port naming "
+        "the flow, the lower of the two: every protocol/port at or above the threshold the "
+        "'other' row names, largest first, the rest in 'other', summing to 100. A flow between "
+        "two subscribers counts once for each line.",
+        ("week_port_shares",),
     ),
 )
 WEEK_FIGURES = (

@@ -75,6 +75,8 @@ class ReportContent:
     provenance: Provenance
     calibration_html: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # How the page's numbers are counted, where a reader could take them otherwise.
+    method: tuple[str, ...] = field(default_factory=tuple)
 
 
 class InputRow(NamedTuple):
@@ -173,6 +175,7 @@ def render_report(content: ReportContent) -> str:
         calibration=(
             Markup(content.calibration_html) if content.calibration_html is not None else None
         ),
+        method=content.method,
         provenance=content.provenance,
         inputs=_grouped_inputs(content.provenance.inputs),
         check_counts=_check_counts(content.provenance.checks),

@@ -10,7 +10,6 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from dagster_project.reference.seeds import published_port_rows
 from dagster_project.report import figures, tables
 from dagster_project.report.catalogue import WEEK_ITEMS, ReportItem
 from dagster_project.report.figures.port_charts import SERVICE_BUCKETS
@@ -18,7 +17,13 @@ from dagster_project.report.figures.usage_charts import drawable_users
 from dagster_project.report.pages import Provenance, ReportContent
 
 SERVICES = ("broadband", "mobile")
-WEEK_MARTS = tuple(sorted({mart for entry in WEEK_ITEMS for mart in entry.marts}))
+# The method note's share of the week's bytes between two subscribers, per service.
+PAIR_MART = "subscriber_pair_traffic"
+WEEK_MARTS = tuple(sorted({mart for entry in WEEK_ITEMS for mart in entry.marts} | {PAIR_MART}))
+PER_LINE_ACCOUNTING = (
+    "Per-line accounting: a flow between two subscribers is one subscriber's upload and the "
+    "other's download, so it counts once for each line, in the port shares too."
+)
 # One week of one user can be a few kB a day: two decimals keep small volumes readable.
 USAGE_DECIMALS = 2
 # The column that labels the week's rows where the published items have a year.
@@ -41,10 +46,20 @@ def _top_share_table(entry: ReportItem, rows: pd.DataFrame, _: str | None, note:
     ).to_html()
 
 
-def _port_table(entry: ReportItem, rows: pd.DataFrame, service: str | None, note: str) -> str:
-    published = published_port_rows(service)
-    return tables.port_table(
-        entry.name, entry.title, rows, published, note, period=WEEK_LABEL
+def _port_label(row: pd.Series) -> str:
+    if pd.isna(row["protocol_name"]):
+        return f"{row['label']} (each < {row['threshold_pct']:g}%)"
+    return row["label"]
+
+
+def _port_table(entry: ReportItem, rows: pd.DataFrame, _: str | None, note: str) -> str:
+    """The week's own ports: every row of week_port_shares, largest first, 'other' last."""
+    shown = tuple(
+        (_port_label(row), tables.format_number(row["share_pct"], 1))
+        for _, row in rows.sort_values("row_order").iterrows()
+    )
+    return tables.ReportTable(
+        entry.name, entry.title, ("protocol port", "share (%)"), shown, note
     ).to_html()
 
 
@@ -119,6 +134,19 @@ def _targets(
     return [(template, services, None)] if services else []
 
 
+def method_note(pairs: pd.DataFrame, services: tuple[str, ...]) -> tuple[str, ...]:
+    """Per-line accounting, and how much of each service's port-table bytes it doubles."""
+    shares = pairs.set_index("service")["share_pct"]
+    return (
+        PER_LINE_ACCOUNTING,
+        *(
+            f"{service}: {tables.format_number(shares.get(service), 1)}% of the week's flow "
+            "bytes went between two subscribers (counted once for each line)."
+            for service in services
+        ),
+    )
+
+
 def week_content(
     week: str, marts: dict[str, pd.DataFrame], provenance: Provenance, footnote: str
 ) -> ReportContent:
@@ -145,4 +173,5 @@ def week_content(
         tables=tuple((entry, out) for entry, out in drawn if entry.kind == "table"),
         provenance=provenance,
         notes=tuple(notes),
+        method=method_note(marts[PAIR_MART], services),
     )

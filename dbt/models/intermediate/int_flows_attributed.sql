@@ -8,8 +8,8 @@
   stg_assignments), so a flow end has at most one holder.
 
   Output: one row per attributed flow end, so a flow between two subscribers is one
-  subscriber's upload and the other's download (two rows); a flow that matches no
-  subscriber is kept as one row with direction 'unattributed'.
+  subscriber's upload and the other's download (two rows, both marked between_subscribers);
+  a flow that matches no subscriber is kept as one row with direction 'unattributed'.
 #}
 {%- set holder_columns = ['subscriber_id', 'access', 'customer_class'] -%}
 
@@ -69,6 +69,8 @@ select
         when src_subscriber_id is null and dst_subscriber_id is null then 'unattributed'
         else flow_end
     end as direction,
+    -- both ends held by subscribers: the flow is on two lines, an IN row and an OUT row
+    src_subscriber_id is not null and dst_subscriber_id is not null as between_subscribers,
     {%- for column in holder_columns %}
     case flow_end
         when 'IN' then src_{{ column }}
