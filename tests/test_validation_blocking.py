@@ -116,6 +116,7 @@ def test_clean_raw_week_lets_downstream_run(run_dirs: Path) -> None:
         "gx_raw_flows": True,
         "gx_raw_flows_profile": True,
         "gx_flow_traffic_drift": True,
+        "gx_sampling_origin": True,
     }
     materialized = {event.asset_key for event in result.get_asset_materialization_events()}
     assert dg.AssetKey("flow_consumer") in materialized
