@@ -4,6 +4,7 @@ Checks each figure file, the byte-identical re-render, that every number in the 
 tables equals the mart it came from, and that a failed validation stops the drawing.
 """
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pandas as pd
 import pytest
 
 from dagster_project.defs import check_history
@@ -148,6 +150,17 @@ def materialize_week_page(instance, warehouse, week: date, checks=()) -> dg.Exec
     )
 
 
+def exported_items(folder: Path) -> dict[str, str]:
+    """Item -> kind of every file index.json lists; each file loads with pandas as listed."""
+    index = json.loads((folder / "index.json").read_text())
+    for entry in index["files"]:
+        path = folder / entry["file"]
+        frame = pd.read_csv(path) if entry["format"] == "csv" else pd.read_parquet(path)
+        assert list(frame.columns) == [column["name"] for column in entry["columns"]], path
+        assert len(frame) == entry["rows"] and entry["marts"], path
+    return {entry["item"]: entry["kind"] for entry in index["files"]}
+
+
 def output_files(output: Path) -> dict[str, bytes]:
     return {str(p.relative_to(output)): p.read_bytes() for p in output.rglob("*") if p.is_file()}
 
@@ -184,6 +197,9 @@ def test_report_run_writes_every_figure_table_and_the_page(first_run, output_dir
     assert body_rows(page)["rejected_records"] == [
         [DEFAULT_WEEK.isoformat(), "flows", "invalid port", "1"]
     ]
+    exported = exported_items(output_dir / "report" / f"{DEFAULT_WEEK.isoformat()}-data")
+    shown = (*page_assets.REPORTED_FIGURES, *page_assets.REPORTED_TABLES)
+    assert exported == {entry.name: entry.kind for entry in shown}
 
 
 def test_re_rendering_gives_byte_identical_files(first_run, instance, warehouse, output_dir):
@@ -208,6 +224,15 @@ def test_a_synthetic_week_page_is_labelled_and_re_renders_byte_identical(
     assert "went between two subscribers (counted once for each line)" in text
     (materialization,) = result.asset_materializations_for_node("week_report_page")
     assert materialization.metadata["data"].value == "synthetic"
+    exported = exported_items(path.with_name(f"{DEFAULT_WEEK.isoformat()}-data"))
+    assert list(exported.values()).count("figure") == 8
+    assert {name for name, kind in exported.items() if kind == "table"} == {
+        name for name in body_rows(text) if name.startswith("week_")
+    }
+    assert materialization.metadata["exports"].value.endswith("-data/index.json")
+    assert materialization.metadata["export_files"].value == len(exported) + sum(
+        kind == "table" for kind in exported.values()
+    )
 
     assert materialize_week_page(instance, warehouse, DEFAULT_WEEK).success
     assert path.read_bytes() == page

@@ -27,13 +27,18 @@ class ReportTable:
     # (group label, number of columns it spans) over `columns`; empty for a one-row header.
     column_groups: tuple[tuple[str, int], ...] = ()
 
+    @property
+    def header(self) -> tuple[str, ...]:
+        """One header row: each column's name after the label of its group."""
+        if not self.column_groups:
+            return self.columns
+        labels = [group for group, span in self.column_groups for _ in range(span)]
+        return tuple(
+            f"{group} {column}".strip() for group, column in zip(labels, self.columns, strict=True)
+        )
+
     def to_markdown(self) -> str:
-        header = self.columns
-        if self.column_groups:
-            labels = [group for group, span in self.column_groups for _ in range(span)]
-            header = tuple(
-                f"{group} {column}".strip() for group, column in zip(labels, header, strict=True)
-            )
+        header = self.header
         lines = [
             f"**{self.title}**",
             "",

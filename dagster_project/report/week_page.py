@@ -7,11 +7,13 @@ being drawn as an empty figure.
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import pandas as pd
 
 from dagster_project.report import figures, tables
 from dagster_project.report.catalogue import WEEK_ITEMS, ReportItem
+from dagster_project.report.exports import ExportItem, table_export
 from dagster_project.report.figures.port_charts import SERVICE_BUCKETS
 from dagster_project.report.figures.usage_charts import drawable_users
 from dagster_project.report.pages import Provenance, ReportContent
@@ -29,21 +31,24 @@ USAGE_DECIMALS = 2
 # The column that labels the week's rows where the published items have a year.
 WEEK_LABEL = "week"
 
-# render(item, its mart rows (one service's, or every service's), service, footnote) -> PNG
-# bytes of a figure or the HTML of a table.
-Render = Callable[[ReportItem, pd.DataFrame, str | None, str], bytes | str]
+# render(item, its frame, service, footnote) -> PNG bytes of a figure or a table as shown.
+Render = Callable[[ReportItem, pd.DataFrame, str | None, str], bytes | tables.ReportTable]
+# frame(its mart rows (one service's, or every service's), service) -> the rows drawn.
+Frame = Callable[[pd.DataFrame, str | None], pd.DataFrame]
 
 
-def _usage_table(entry: ReportItem, rows: pd.DataFrame, _: str | None, note: str) -> str:
+def _usage_table(
+    entry: ReportItem, rows: pd.DataFrame, _: str | None, note: str
+) -> tables.ReportTable:
     return tables.usage_table(
         entry.name, entry.title, rows, USAGE_DECIMALS, note, row_key=("service", "Service")
-    ).to_html()
+    )
 
 
-def _top_share_table(entry: ReportItem, rows: pd.DataFrame, _: str | None, note: str) -> str:
-    return tables.top_share_table(
-        entry.name, entry.title, rows, note, period=(WEEK_LABEL, "week")
-    ).to_html()
+def _top_share_table(
+    entry: ReportItem, rows: pd.DataFrame, _: str | None, note: str
+) -> tables.ReportTable:
+    return tables.top_share_table(entry.name, entry.title, rows, note, period=(WEEK_LABEL, "week"))
 
 
 def _port_label(row: pd.Series) -> str:
@@ -52,15 +57,15 @@ def _port_label(row: pd.Series) -> str:
     return row["label"]
 
 
-def _port_table(entry: ReportItem, rows: pd.DataFrame, _: str | None, note: str) -> str:
+def _port_table(
+    entry: ReportItem, rows: pd.DataFrame, _: str | None, note: str
+) -> tables.ReportTable:
     """The week's own ports: every row of week_port_shares, largest first, 'other' last."""
     shown = tuple(
         (_port_label(row), tables.format_number(row["share_pct"], 1))
         for _, row in rows.sort_values("row_order").iterrows()
     )
-    return tables.ReportTable(
-        entry.name, entry.title, ("protocol port", "share (%)"), shown, note
-    ).to_html()
+    return tables.ReportTable(entry.name, entry.title, ("protocol port", "share (%)"), shown, note)
 
 
 def _density(entry: ReportItem, rows: pd.DataFrame, _: str | None, note: str) -> bytes:
@@ -71,8 +76,11 @@ def _scatter(entry: ReportItem, rows: pd.DataFrame, _: str | None, note: str) ->
     return figures.scatter_figure(rows, entry.title, note)
 
 
-def _port_hours(entry: ReportItem, rows: pd.DataFrame, service: str | None, note: str) -> bytes:
-    buckets = rows[rows["bucket"].isin(SERVICE_BUCKETS[service])]
+def _port_buckets(rows: pd.DataFrame, service: str | None) -> pd.DataFrame:
+    return rows[rows["bucket"].isin(SERVICE_BUCKETS[service])]
+
+
+def _port_hours(entry: ReportItem, buckets: pd.DataFrame, _: str | None, note: str) -> bytes:
     return figures.hourly_port_figure(buckets, entry.title, note)
 
 
@@ -82,6 +90,10 @@ def _weekday_hourly(entry: ReportItem, rows: pd.DataFrame, _: str | None, note: 
 
 def _has_rows(rows: pd.DataFrame) -> bool:
     return not rows.empty
+
+
+def _all_rows(rows: pd.DataFrame, _: str | None) -> pd.DataFrame:
+    return rows
 
 
 @dataclass(frozen=True)
@@ -94,6 +106,8 @@ class WeekSection:
     # Whether the rows hold anything to draw, and what the page says when they do not.
     drawable: Callable[[pd.DataFrame], bool] = _has_rows
     nothing_to_draw: str = "no rows in the week"
+    # The rows handed to `render`: the frame a figure is drawn from.
+    frame: Frame = _all_rows
 
 
 SECTIONS = (
@@ -105,7 +119,7 @@ SECTIONS = (
         drawable=lambda rows: not drawable_users(rows).empty,
         nothing_to_draw="no sampled user has traffic in both directions",
     ),
-    WeekSection("week_port_hours", _port_hours, per_service=True),
+    WeekSection("week_port_hours", _port_hours, per_service=True, frame=_port_buckets),
     WeekSection("week_weekday_hourly", _weekday_hourly, per_service=True),
     WeekSection("week_usage", _usage_table, per_service=False),
     WeekSection("week_top_user_shares", _top_share_table, per_service=False),
@@ -147,10 +161,17 @@ def method_note(pairs: pd.DataFrame, services: tuple[str, ...]) -> tuple[str, ..
     )
 
 
-def week_content(
-    week: str, marts: dict[str, pd.DataFrame], provenance: Provenance, footnote: str
-) -> ReportContent:
-    """The page of `week` from its rows of every mart in WEEK_MARTS (columns as in dbt)."""
+class Shown(NamedTuple):
+    """An item of the page, the frame it is drawn from and the service it is drawn for."""
+
+    section: WeekSection
+    entry: ReportItem
+    frame: pd.DataFrame
+    service: str | None
+
+
+def _shown(week: str, marts: dict[str, pd.DataFrame]) -> tuple[list[Shown], list[str]]:
+    """Every item the page of `week` draws, and the notes on what it leaves out."""
     labelled = {name: frame.assign(**{WEEK_LABEL: week}) for name, frame in marts.items()}
     services = services_with_data(labelled)
     notes = [
@@ -158,20 +179,49 @@ def week_content(
         for service in SERVICES
         if service not in services
     ]
-    drawn: list[tuple[ReportItem, bytes | str]] = []
+    shown: list[Shown] = []
     for section in SECTIONS:
         for entry, covered, service in _targets(section, services):
             (mart,) = entry.marts
             rows = labelled[mart][labelled[mart]["service"].isin(covered)]
             if section.drawable(rows):
-                drawn.append((entry, section.render(entry, rows, service, footnote)))
+                shown.append(Shown(section, entry, section.frame(rows, service), service))
             else:
                 notes.append(f"{entry.title}: not drawn, {section.nothing_to_draw} ({mart}).")
+    return shown, notes
+
+
+def week_content(
+    week: str, marts: dict[str, pd.DataFrame], provenance: Provenance, footnote: str
+) -> ReportContent:
+    """The page of `week` from its rows of every mart in WEEK_MARTS (columns as in dbt)."""
+    shown, notes = _shown(week, marts)
+    drawn = [
+        (item.entry, item.section.render(item.entry, item.frame, item.service, footnote))
+        for item in shown
+    ]
     return ReportContent(
         week=week,
-        figures=tuple((entry, out) for entry, out in drawn if entry.kind == "figure"),
-        tables=tuple((entry, out) for entry, out in drawn if entry.kind == "table"),
+        figures=tuple((entry, out) for entry, out in drawn if isinstance(out, bytes)),
+        tables=tuple(
+            (entry, out.to_html()) for entry, out in drawn if isinstance(out, tables.ReportTable)
+        ),
         provenance=provenance,
         notes=tuple(notes),
-        method=method_note(marts[PAIR_MART], services),
+        method=method_note(marts[PAIR_MART], services_with_data(marts)),
     )
+
+
+def _export(item: Shown) -> ExportItem:
+    if item.entry.kind == "figure":
+        return ExportItem(item.entry, item.frame)
+    table = item.section.render(item.entry, item.frame, item.service, "")
+    assert isinstance(table, tables.ReportTable)
+    return table_export(item.entry, table)
+
+
+def week_exports(week: str, marts: dict[str, pd.DataFrame]) -> list[ExportItem]:
+    """The data of every item on the page of `week`: each table as shown, the frame each
+    figure is drawn from."""
+    shown, _ = _shown(week, marts)
+    return [_export(item) for item in shown]

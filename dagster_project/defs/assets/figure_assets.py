@@ -6,12 +6,14 @@ and writes `figures/<name>.png`.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import pandas as pd
 
 from dagster_project import settings
 from dagster_project.defs import check_history
@@ -50,99 +52,104 @@ def figure_metadata(png: bytes, path: Path) -> dict[str, Any]:
     return output_metadata(path, markdown_image(png, path.stem))
 
 
-Draw = Callable[[WarehouseResource, str, str], bytes]
+# FigureData(warehouse) -> the frame the figure is drawn from (also exported with the page);
+# Plot(frame, title, footnote) -> PNG bytes.
+FigureData = Callable[[WarehouseResource], pd.DataFrame]
+Plot = Callable[[pd.DataFrame, str, str], bytes]
 
 
-def cross_week_figure(entry: ReportItem, inputs: ReportInputs, draw: Draw) -> dg.AssetsDefinition:
-    """A figure asset drawn from validated marts; `draw(warehouse, title, footnote)`."""
+@dataclass(frozen=True)
+class FigureSource:
+    """What a figure compares, how its frame is read from the marts and how it is drawn."""
+
+    inputs: ReportInputs
+    data: FigureData
+    plot: Plot
+
+    def draw(self, warehouse: WarehouseResource, title: str, footnote: str) -> bytes:
+        return self.plot(self.data(warehouse), title, footnote)
+
+
+def cross_week_figure(entry: ReportItem, source: FigureSource) -> dg.AssetsDefinition:
+    """A figure asset drawn from validated marts."""
 
     def render(warehouse: WarehouseResource, footnote: str) -> dict[str, Any]:
-        png = draw(warehouse, entry.title, footnote)
+        png = source.draw(warehouse, entry.title, footnote)
         return figure_metadata(png, write_figure(png, entry.name))
 
-    return cross_week_output(entry, inputs, "figures", "matplotlib", render)
+    return cross_week_output(entry, source.inputs, "figures", "matplotlib", render)
 
 
-def draw_monthly(warehouse: WarehouseResource, title: str, note: str) -> bytes:
-    return figures.monthly_traffic_figure(read_table(warehouse, "monthly_traffic"), title, note)
+def monthly_data(warehouse: WarehouseResource) -> pd.DataFrame:
+    return read_table(warehouse, "monthly_traffic")
 
 
-def draw_weekday_hourly(
-    weeks: tuple[date, ...],
-    directions: tuple[str, ...],
-    warehouse: WarehouseResource,
-    title: str,
-    note: str,
-) -> bytes:
-    hourly = service_rows(read_weeks(warehouse, "weekday_hourly_traffic", weeks), "broadband")
-    return figures.weekday_hourly_figure(hourly, title, note, directions)
+def weekday_hourly_data(weeks: tuple[date, ...], warehouse: WarehouseResource) -> pd.DataFrame:
+    return service_rows(read_weeks(warehouse, "weekday_hourly_traffic", weeks), "broadband")
 
 
-def draw_density(
-    service: str, weeks: tuple[date, ...], warehouse: WarehouseResource, title: str, note: str
-) -> bytes:
-    distribution = service_rows(read_weeks(warehouse, "usage_distribution", weeks), service)
-    return figures.density_figure(with_year(distribution), title, note)
+def density_data(
+    service: str, weeks: tuple[date, ...], warehouse: WarehouseResource
+) -> pd.DataFrame:
+    return with_year(service_rows(read_weeks(warehouse, "usage_distribution", weeks), service))
 
 
-def draw_scatter(service: str, warehouse: WarehouseResource, title: str, note: str) -> bytes:
-    sample = service_rows(read_weeks(warehouse, "user_sample", [DEFAULT_WEEK]), service)
+def scatter_data(service: str, warehouse: WarehouseResource) -> pd.DataFrame:
+    return service_rows(read_weeks(warehouse, "user_sample", [DEFAULT_WEEK]), service)
+
+
+def plot_scatter(sample: pd.DataFrame, title: str, note: str) -> bytes:
     return figures.scatter_figure(sample, f"{title}\nweek of {DEFAULT_WEEK}", note)
 
 
-def draw_port_week(service: str, warehouse: WarehouseResource, title: str, note: str) -> bytes:
+def port_week_data(service: str, warehouse: WarehouseResource) -> pd.DataFrame:
     hourly = service_rows(read_weeks(warehouse, "hourly_port_traffic", YEAR_ON_YEAR_WEEKS), service)
-    buckets = SERVICE_BUCKETS[service]
-    return figures.hourly_port_figure(hourly[hourly["bucket"].isin(buckets)], title, note)
+    return hourly[hourly["bucket"].isin(SERVICE_BUCKETS[service])]
 
 
-FIGURE_INPUTS: dict[str, tuple[ReportInputs, Draw]] = {
-    "figure_01_monthly_traffic": (ReportInputs(monthly=True), draw_monthly),
-    "figure_02_weekday_hourly_recent": (
-        ReportInputs(SEASONAL_WEEKS),
-        partial(draw_weekday_hourly, SEASONAL_WEEKS, ("OUT", "IN")),
-    ),
-    "figure_03_usage_density_broadband": (
+def weekday_hourly(weeks: tuple[date, ...], directions: tuple[str, ...]) -> FigureSource:
+    return FigureSource(
+        ReportInputs(weeks),
+        partial(weekday_hourly_data, weeks),
+        partial(figures.weekday_hourly_figure, directions=directions),
+    )
+
+
+def density(service: str, weeks: tuple[date, ...]) -> FigureSource:
+    return FigureSource(
+        ReportInputs(weeks), partial(density_data, service, weeks), figures.density_figure
+    )
+
+
+def scatter(service: str) -> FigureSource:
+    return FigureSource(ReportInputs((DEFAULT_WEEK,)), partial(scatter_data, service), plot_scatter)
+
+
+def port_week(service: str) -> FigureSource:
+    return FigureSource(
         ReportInputs(YEAR_ON_YEAR_WEEKS),
-        partial(draw_density, "broadband", YEAR_ON_YEAR_WEEKS),
+        partial(port_week_data, service),
+        figures.hourly_port_figure,
+    )
+
+
+FIGURE_INPUTS: dict[str, FigureSource] = {
+    "figure_01_monthly_traffic": FigureSource(
+        ReportInputs(monthly=True), monthly_data, figures.monthly_traffic_figure
     ),
-    "figure_04_usage_density_mobile": (
-        ReportInputs(YEAR_ON_YEAR_WEEKS),
-        partial(draw_density, "mobile", YEAR_ON_YEAR_WEEKS),
-    ),
-    "figure_05_user_scatter_broadband": (
-        ReportInputs((DEFAULT_WEEK,)),
-        partial(draw_scatter, "broadband"),
-    ),
-    "figure_06_user_scatter_mobile": (
-        ReportInputs((DEFAULT_WEEK,)),
-        partial(draw_scatter, "mobile"),
-    ),
-    "figure_07_port_week_broadband": (
-        ReportInputs(YEAR_ON_YEAR_WEEKS),
-        partial(draw_port_week, "broadband"),
-    ),
-    "figure_08_port_week_mobile": (
-        ReportInputs(YEAR_ON_YEAR_WEEKS),
-        partial(draw_port_week, "mobile"),
-    ),
-    "figure_09_weekday_hourly_five_years": (
-        ReportInputs(PANDEMIC_ERA_WEEKS),
-        partial(draw_weekday_hourly, PANDEMIC_ERA_WEEKS, ("OUT", "IN")),
-    ),
-    "figure_10_weekday_uploads_five_years": (
-        ReportInputs(PANDEMIC_ERA_WEEKS),
-        partial(draw_weekday_hourly, PANDEMIC_ERA_WEEKS, ("IN",)),
-    ),
-    "figure_11_usage_density_five_years": (
-        ReportInputs(FIVE_YEAR_WEEKS),
-        partial(draw_density, "broadband", FIVE_YEAR_WEEKS),
-    ),
+    "figure_02_weekday_hourly_recent": weekday_hourly(SEASONAL_WEEKS, ("OUT", "IN")),
+    "figure_03_usage_density_broadband": density("broadband", YEAR_ON_YEAR_WEEKS),
+    "figure_04_usage_density_mobile": density("mobile", YEAR_ON_YEAR_WEEKS),
+    "figure_05_user_scatter_broadband": scatter("broadband"),
+    "figure_06_user_scatter_mobile": scatter("mobile"),
+    "figure_07_port_week_broadband": port_week("broadband"),
+    "figure_08_port_week_mobile": port_week("mobile"),
+    "figure_09_weekday_hourly_five_years": weekday_hourly(PANDEMIC_ERA_WEEKS, ("OUT", "IN")),
+    "figure_10_weekday_uploads_five_years": weekday_hourly(PANDEMIC_ERA_WEEKS, ("IN",)),
+    "figure_11_usage_density_five_years": density("broadband", FIVE_YEAR_WEEKS),
 }
 
-report_figures = [
-    cross_week_figure(item(name), inputs, draw) for name, (inputs, draw) in FIGURE_INPUTS.items()
-]
+report_figures = [cross_week_figure(item(name), source) for name, source in FIGURE_INPUTS.items()]
 
 
 @dg.asset(

@@ -24,7 +24,7 @@ from dagster_project.defs.assets.figure_assets import FIGURE_INPUTS
 from dagster_project.defs.assets.table_assets import TABLE_INPUTS, table_paths
 from dagster_project.defs.partitions import ONE_WEEK_PER_RUN, partition_week, weekly_partitions
 from dagster_project.defs.resources import WAREHOUSE_POOL, WarehouseResource
-from dagster_project.report import tables
+from dagster_project.report import exports, tables
 from dagster_project.report.catalogue import FIGURES, TABLES, ReportItem
 from dagster_project.report.pages import (
     Provenance,
@@ -33,7 +33,7 @@ from dagster_project.report.pages import (
     render_report,
     report_summary,
 )
-from dagster_project.report.week_page import WEEK_MARTS, week_content
+from dagster_project.report.week_page import WEEK_MARTS, week_content, week_exports
 from dagster_project.settings import analysis_timezone
 from dagster_project.validation import verdicts
 from dagster_project.validation.verdicts import Verdict
@@ -45,7 +45,7 @@ CALIBRATION_ASSET = "calibration"
 CALIBRATION_FILE = "calibration.csv"
 
 ITEM_INPUTS: dict[str, ReportInputs] = {
-    **{name: inputs for name, (inputs, _) in FIGURE_INPUTS.items()},
+    **{name: source.inputs for name, source in FIGURE_INPUTS.items()},
     **{name: inputs for name, (inputs, _) in TABLE_INPUTS.items()},
 }
 REPORTED_FIGURES = tuple(entry for entry in FIGURES if entry.name in ITEM_INPUTS)
@@ -97,15 +97,39 @@ def write_page(content: ReportContent, path: Path) -> Path:
     return path
 
 
-def page_metadata(content: ReportContent, path: Path) -> dict[str, Any]:
+def write_exports(items: list[exports.ExportItem], page: Path) -> exports.Exports:
+    """The page's tables and figure data as files in `<week>-data/` next to it."""
+    return exports.write_exports(exports.export_folder(page), page.name, items)
+
+
+def page_metadata(content: ReportContent, path: Path, written: exports.Exports) -> dict[str, Any]:
     """What a report page holds and what it was computed from, shown on its materialization."""
     return {
         "path": dg.MetadataValue.path(str(path)),
         "summary": dg.MetadataValue.md(report_summary(content)),
         "figures": len(content.figures),
         "tables": len(content.tables),
+        "exports": dg.MetadataValue.path(str(written.index)),
+        "export_files": len(written.files),
         **provenance_facts(content.provenance),
     }
+
+
+def report_exports(warehouse: WarehouseResource) -> list[exports.ExportItem]:
+    """Every table of the report as shown and the frame every figure is drawn from, read from
+    the same marts as the figure and table assets."""
+    return [
+        *(
+            exports.ExportItem(entry, FIGURE_INPUTS[entry.name].data(warehouse))
+            for entry in REPORTED_FIGURES
+        ),
+        *(
+            exports.table_export(
+                entry, TABLE_INPUTS[entry.name][1](warehouse, entry.name, entry.title, "")
+            )
+            for entry in REPORTED_TABLES
+        ),
+    ]
 
 
 @dg.asset(
@@ -116,7 +140,8 @@ def page_metadata(content: ReportContent, path: Path) -> dict[str, Any]:
     pool=WAREHOUSE_POOL,
     description=(
         f"Self-contained HTML report for the week of {DEFAULT_WEEK}: every figure and table, "
-        "captions, provenance and validation status (report/<week>.html)."
+        "captions, provenance and validation status (report/<week>.html), with the data of each "
+        "table and figure as files in report/<week>-data/."
     ),
 )
 def weekly_report_page(
@@ -132,7 +157,8 @@ def weekly_report_page(
     )
     path = settings.output_dir() / "report" / f"{DEFAULT_WEEK.isoformat()}.html"
     write_page(content, path)
-    return dg.MaterializeResult(metadata=page_metadata(content, path))
+    written = write_exports(report_exports(warehouse), path)
+    return dg.MaterializeResult(metadata=page_metadata(content, path, written))
 
 
 def week_checks(week: date) -> tuple[Verdict, ...]:
@@ -159,7 +185,8 @@ def week_page_path(week: str) -> Path:
         "Self-contained HTML page of one analysis week, drawn from that week's marts: usage "
         "summary, top-user and port shares, usage density, IN/OUT scatter, hourly port "
         "traffic and weekday hours, with provenance and validation status "
-        "(report/weeks/<week>.html)."
+        "(report/weeks/<week>.html); the data of each table and figure in "
+        "report/weeks/<week>-data/."
     ),
 )
 def week_report_page(
@@ -177,4 +204,5 @@ def week_report_page(
     marts = {mart: read_week(warehouse, mart, week.start) for mart in WEEK_MARTS}
     content = week_content(week.key, marts, provenance, check_history.data_note(provenance.inputs))
     path = write_page(content, week_page_path(week.key))
-    return dg.MaterializeResult(metadata=page_metadata(content, path))
+    written = write_exports(week_exports(week.key, marts), path)
+    return dg.MaterializeResult(metadata=page_metadata(content, path, written))
