@@ -45,6 +45,8 @@ MARTS = (
     "port_usage_by_year",
     "traffic_growth",
     "mode_growth",
+    "ipv6_share",
+    "ipv6_share_by_week",
 )
 REPORT_ASSETS = [
     *figure_assets.report_figures,

@@ -21,6 +21,7 @@ def _draw_all() -> dict[str, bytes]:
         "density": figures.density_figure(frames.usage_distribution(), "Figure 3", note),
         "scatter": figures.scatter_figure(frames.user_sample(), "Figure 5", note),
         "ports": figures.hourly_port_figure(frames.hourly_port_traffic(), "Figure 7", note),
+        "ipv6": figures.ipv6_share_figure(frames.ipv6_share(frames.WEEKS), "Figure 12", note),
     }
 
 

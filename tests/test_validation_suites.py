@@ -278,6 +278,16 @@ BROKEN: dict[str, tuple[Callable[[], dict[str, pd.DataFrame]], str, tuple[str, s
         "gx_traffic_attribution",
         (BETWEEN, "service_share_total"),
     ),
+    "ipv4 and ipv6 not adding up to the total": (
+        lambda: {"ipv6_share": changed(data.ipv6_share(), 1, total_bytes=1_000)},
+        "gx_ipv6_share",
+        (BETWEEN, "family_bytes_gap"),
+    ),
+    "ipv6 share over 100%": (
+        lambda: {"ipv6_share": changed(data.ipv6_share(), 0, ipv6_share_pct=1_000.0)},
+        "gx_ipv6_share",
+        (BETWEEN, "ipv6_share_pct"),
+    ),
     "access missing from a month": (
         lambda: {"monthly_traffic": data.monthly_traffic().drop(index=[1])},
         "gx_monthly_traffic",

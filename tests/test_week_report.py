@@ -65,6 +65,7 @@ def test_every_item_is_drawn_once_per_service_with_data(both_services):
         "week_top_user_shares",
         "week_ports_broadband",
         "week_ports_mobile",
+        "week_ipv6_share",
     ]
     assert page.notes == ()
     assert all(png.startswith(b"\x89PNG") for _, png in page.figures)
@@ -104,6 +105,19 @@ def test_tables_show_the_weeks_mart_values(both_services):
     top = marts["top_user_shares"].set_index(["service", "top_percent", "direction"])
     row = next(row for row in shown["week_top_user_shares"] if row[0] == f"mobile {WEEK}")
     assert float(row[2]) == round(top.loc[("mobile", 1, "OUT"), "share_pct"], 1)
+
+
+def test_the_ipv6_table_shows_each_service_and_direction_of_the_week(both_services):
+    shares = week_marts()["ipv6_share"].set_index(["service", "direction"])
+    rows = body_rows(render_report(both_services))["week_ipv6_share"]
+    assert [row[0] for row in rows] == ["broadband IN", "broadband OUT", "mobile IN", "mobile OUT"]
+    for label, *cells in rows:
+        expected = shares.loc[tuple(label.split())]
+        assert cells == [
+            f"{expected['ipv4_bytes'] / 1e9:.1f}",
+            f"{expected['ipv6_bytes'] / 1e9:.1f}",
+            f"{expected['ipv6_share_pct']:.1f}",
+        ]
 
 
 def test_the_method_note_gives_each_services_bytes_between_subscribers(both_services):

@@ -94,11 +94,7 @@ def usage_counters() -> pd.DataFrame:
 
 
 def monthly_totals() -> pd.DataFrame:
-    series = [
-        ("broadband", "pppoe"),
-        ("broadband", "ipoe"),
-        ("mobile", "mobile"),
-    ]
+    series = [("broadband", "pppoe"), ("broadband", "ipoe"), ("mobile", "mobile")]
     rows = [
         (date(2024, month, 1), service, access, direction, 10**15 * (month + 1))
         for month in (1, 2, 3)
@@ -303,6 +299,14 @@ def traffic_attribution() -> pd.DataFrame:
     return _weekly(frame)
 
 
+def ipv6_share() -> pd.DataFrame:
+    frame = pd.DataFrame({"direction": ["IN", "OUT"], "ipv4_bytes": [90, 600]})
+    frame["ipv6_bytes"] = [10, 200]
+    frame["total_bytes"] = frame["ipv4_bytes"] + frame["ipv6_bytes"]
+    frame["ipv6_share_pct"] = 100 * frame["ipv6_bytes"] / frame["total_bytes"]
+    return _weekly(frame.assign(service="broadband"))
+
+
 def monthly_traffic() -> pd.DataFrame:
     rows = []
     for month in (date(2020, 1, 1), date(2020, 2, 1)):
@@ -381,6 +385,7 @@ MARTS = {
     "hourly_port_traffic": hourly_port_traffic,
     "weekday_hourly_traffic": weekday_hourly_traffic,
     "traffic_attribution": traffic_attribution,
+    "ipv6_share": ipv6_share,
     "monthly_traffic": monthly_traffic,
     "traffic_growth": traffic_growth,
     "mode_growth": mode_growth,

@@ -113,6 +113,15 @@ FIGURES = (
         "comparison week, IN dashed and OUT solid.",
         ("usage_distribution",),
     ),
+    ReportItem(
+        "figure_12_ipv6_share",
+        "figure",
+        "Figure 12 (not in the published report): IPv6 share of traffic",
+        "Share (%) of each service's flow bytes carried over IPv6, per direction (OUT solid, IN "
+        "dotted), for every week in the warehouse: PPPoE and mobile subscribers' flows, "
+        "enterprise included, as in the port statistics. IIJ's report does not publish it.",
+        ("ipv6_share_by_week",),
+    ),
 )
 
 TABLES = (
@@ -198,6 +207,15 @@ WEEK_TABLES = (
         "'other' row names, largest first, the rest in 'other', summing to 100. A flow between "
         "two subscribers counts once for each line.",
         ("week_port_shares",),
+    ),
+    ReportItem(
+        "week_ipv6_share",
+        "table",
+        "IPv6 share of traffic (not in the published report)",
+        "Bytes of the week's flows over IPv4 and IPv6 per service and direction, and the IPv6 "
+        "share (%): PPPoE and mobile subscribers' flows, enterprise included, as in the port "
+        "statistics.",
+        ("ipv6_share",),
     ),
 )
 WEEK_FIGURES = (

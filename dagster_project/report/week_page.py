@@ -30,6 +30,8 @@ PER_LINE_ACCOUNTING = (
 USAGE_DECIMALS = 2
 # The column that labels the week's rows where the published items have a year.
 WEEK_LABEL = "week"
+# The IPv6 table's byte columns (of ipv6_share), shown in GB (10^9 bytes).
+IPV6_BYTES = ("ipv4_bytes", "ipv6_bytes")
 
 # render(item, its frame, service, footnote) -> PNG bytes of a figure or a table as shown.
 Render = Callable[[ReportItem, pd.DataFrame, str | None, str], bytes | tables.ReportTable]
@@ -66,6 +68,22 @@ def _port_table(
         for _, row in rows.sort_values("row_order").iterrows()
     )
     return tables.ReportTable(entry.name, entry.title, ("protocol port", "share (%)"), shown, note)
+
+
+def _ipv6_table(
+    entry: ReportItem, rows: pd.DataFrame, _: str | None, note: str
+) -> tables.ReportTable:
+    """The week's bytes over IPv4 and IPv6 per service and direction, and the IPv6 share."""
+    shown = tuple(
+        (
+            f"{row['service']} {row['direction']}",
+            *(tables.format_number(row[column] / 1e9, 1) for column in IPV6_BYTES),
+            tables.format_number(row["ipv6_share_pct"], 1),
+        )
+        for _, row in rows.sort_values(["service", "direction"]).iterrows()
+    )
+    columns = ("service direction", "IPv4 (GB)", "IPv6 (GB)", "IPv6 share (%)")
+    return tables.ReportTable(entry.name, entry.title, columns, shown, note)
 
 
 def _density(entry: ReportItem, rows: pd.DataFrame, _: str | None, note: str) -> bytes:
@@ -124,6 +142,7 @@ SECTIONS = (
     WeekSection("week_usage", _usage_table, per_service=False),
     WeekSection("week_top_user_shares", _top_share_table, per_service=False),
     WeekSection("week_ports", _port_table, per_service=True),
+    WeekSection("week_ipv6_share", _ipv6_table, per_service=False),
 )
 CATALOGUE = {entry.name: entry for entry in WEEK_ITEMS}
 

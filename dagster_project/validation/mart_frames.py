@@ -104,6 +104,13 @@ traffic_attribution_rows = mart_rows(
     "traffic_attribution",
     "sum(share_pct) over (partition by service) as service_share_total",
 )
+ipv6_share_rows = mart_rows(
+    "ipv6_share",
+    """
+    (ipv4_bytes + ipv6_bytes - total_bytes)::double as family_bytes_gap,
+    least(ipv4_bytes, ipv6_bytes)::double as smaller_family_bytes
+    """,
+)
 monthly_traffic_rows = mart_rows(
     "monthly_traffic",
     """

@@ -53,6 +53,7 @@ SUITE_CHECKS: tuple[SuiteCheck, ...] = (
         "weekday_hourly_traffic", "weekday_hourly_traffic", mart_frames.weekday_hourly_traffic_rows
     ),
     SuiteCheck("traffic_attribution", "traffic_attribution", mart_frames.traffic_attribution_rows),
+    SuiteCheck("ipv6_share", "ipv6_share", mart_frames.ipv6_share_rows),
     SuiteCheck(
         "usage_statistics",
         "usage_summary_by_year",

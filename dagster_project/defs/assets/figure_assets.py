@@ -1,6 +1,6 @@
 """Report figures: PNG files in the output folder, previewed in the Dagster UI.
 
-Figures 1-11 are cross-week assets: each reads the weeks it compares from the marts (built by
+Figures 1-12 are cross-week assets: each reads the weeks it compares from the marts (built by
 the weekly runs), refuses to draw unless every check on those marts passed for those weeks,
 and writes `figures/<name>.png`.
 """
@@ -38,7 +38,10 @@ from dagster_project.warehouse.mart_reads import (
     service_rows,
     with_year,
 )
-from dagster_project.weeks.reference_weeks import DEFAULT_WEEK, SEASONAL_WEEKS
+from dagster_project.weeks.reference_weeks import DEFAULT_WEEK, SEASONAL_WEEKS, default_weeks
+
+# Figure 12 reads ipv6_share_by_week, which is built from the weekly mart ipv6_share.
+IPV6_UPSTREAM = ("ipv6_share",)
 
 
 def write_figure(png: bytes, name: str) -> Path:
@@ -133,6 +136,14 @@ def port_week(service: str) -> FigureSource:
     )
 
 
+def ipv6_share_data(warehouse: WarehouseResource) -> pd.DataFrame:
+    """Every week in ipv6_share_by_week; fails unless each week read passed its checks."""
+    shares = read_table(warehouse, "ipv6_share_by_week")
+    weeks = tuple(sorted(set(pd.to_datetime(shares["week_start"]).dt.date)))
+    ReportInputs(weeks, upstream=IPV6_UPSTREAM).validated(("ipv6_share_by_week",))
+    return shares
+
+
 FIGURE_INPUTS: dict[str, FigureSource] = {
     "figure_01_monthly_traffic": FigureSource(
         ReportInputs(monthly=True), monthly_data, figures.monthly_traffic_figure
@@ -147,6 +158,12 @@ FIGURE_INPUTS: dict[str, FigureSource] = {
     "figure_09_weekday_hourly_five_years": weekday_hourly(PANDEMIC_ERA_WEEKS, ("OUT", "IN")),
     "figure_10_weekday_uploads_five_years": weekday_hourly(PANDEMIC_ERA_WEEKS, ("IN",)),
     "figure_11_usage_density_five_years": density("broadband", FIVE_YEAR_WEEKS),
+    # The default weeks in the asset graph and footnote; ipv6_share_data gates every week read.
+    "figure_12_ipv6_share": FigureSource(
+        ReportInputs(tuple(default_weeks()), upstream=IPV6_UPSTREAM),
+        ipv6_share_data,
+        figures.ipv6_share_figure,
+    ),
 }
 
 report_figures = [cross_week_figure(item(name), source) for name, source in FIGURE_INPUTS.items()]

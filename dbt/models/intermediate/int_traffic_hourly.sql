@@ -1,6 +1,6 @@
--- The week's flow traffic per local hour, direction, subscriber access and class, protocol
--- and port: ports with a row in Tables 3/4 (seed port_table_rows) are kept, the others only
--- by range.
+-- The week's flow traffic per local hour, direction, subscriber access and class, address
+-- family, protocol and port: ports with a row in Tables 3/4 (seed port_table_rows) are kept,
+-- the others only by range.
 with named_ports as (
     select distinct port
     from {{ ref('port_table_rows') }}
@@ -14,6 +14,7 @@ select
     attributed_flows.access,
     attributed_flows.customer_class,
     attributed_flows.flow_hour_local as hour_start,
+    attributed_flows.address_family,
     attributed_flows.protocol_name,
     case
         when attributed_flows.flow_port < 1024 then 'low'
