@@ -221,3 +221,24 @@ def test_rebuilding_a_week_replaces_exactly_that_week(tmp_path, dbt_work_dir):
     run_dbt(warehouse, WEEK, dbt_work_dir, *run_weekly)
     assert query(warehouse, "select count(*) from port_usage where week_start = ?", WEEK) == [(0,)]
     assert week_rows(warehouse, NEXT_WEEK) == next_week_before
+
+
+def test_a_column_added_by_a_release_reaches_an_existing_warehouse(tmp_path, dbt_work_dir):
+    """A warehouse built before `int_traffic_hourly` had `address_family` gets the column on
+    its next week instead of failing every week from then on (regression)."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    run_weekly = ("build", "--select", "tag:weekly", "--exclude", "resource_type:unit_test")
+    load_week(warehouse, WEEK)
+    run_dbt(warehouse, WEEK, dbt_work_dir, *run_weekly)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("alter table main.int_traffic_hourly drop column address_family")
+
+    load_week(warehouse, NEXT_WEEK)
+    run_dbt(warehouse, NEXT_WEEK, dbt_work_dir, *run_weekly)
+
+    families = query(
+        warehouse,
+        "select week_start, count(address_family) > 0 from int_traffic_hourly "
+        "group by week_start order by week_start",
+    )
+    assert families == [(WEEK, False), (NEXT_WEEK, True)]
