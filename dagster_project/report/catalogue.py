@@ -202,7 +202,8 @@ WEEK_TABLES = (
         "week_ports",
         "table",
         "Usage by protocol and port",
-        "Share (%) of the week's bytes (broadband: PPPoE flows) by protocol and the port naming "
+        "Share (%) of the week's flow bytes (PPPoE for broadband; IPoE has no flow detail) by "
+        "protocol and the port naming "
         "the flow, the lower of the two: every protocol/port at or above the threshold the "
         "'other' row names, largest first, the rest in 'other', summing to 100. A flow between "
         "two subscribers counts once for each line.",
