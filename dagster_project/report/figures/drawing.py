@@ -5,7 +5,7 @@ the PNG writer gets no software stamp, so the same rows always give the same byt
 """
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -69,3 +69,25 @@ def to_png(figure: Any, footnote: str) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", metadata=PNG_METADATA)
     return buffer.getvalue()
+
+
+SERVICES = ("broadband", "mobile")
+
+
+def service_panels_over_time(
+    frame: Any, draw_panel: Callable[[Any, Any, str], None], title: str, footnote: str
+) -> bytes:
+    """A panel per service that has rows, side by side, with dates on the x axis:
+    `draw_panel(axes, frame, service)` draws one."""
+    services = [service for service in SERVICES if service in set(frame["service"])]
+    if not services:
+        raise ValueError(f"no rows to draw for {title!r}")
+    with drawing(1, len(services), figsize=(4.2 * len(services), 4), squeeze=False) as (
+        figure,
+        axes,
+    ):
+        for panel, service in zip(axes[0], services, strict=True):
+            draw_panel(panel, frame, service)
+        figure.suptitle(title)
+        figure.autofmt_xdate()
+        return to_png(figure, footnote)

@@ -2,9 +2,8 @@
 
 import pandas as pd
 
-from dagster_project.report.figures.drawing import DIRECTION_COLOURS, drawing, to_png
+from dagster_project.report.figures.drawing import DIRECTION_COLOURS, service_panels_over_time
 
-SERVICES = ("broadband", "mobile")
 DIRECTION_STYLES = {"OUT": "-", "IN": ":"}
 
 
@@ -36,15 +35,4 @@ def ipv6_share_figure(shares: pd.DataFrame, title: str, footnote: str) -> bytes:
 
     `shares` has columns week_start, service, direction and ipv6_share_pct (ipv6_share_by_week).
     """
-    services = [s for s in SERVICES if s in set(shares["service"])]
-    if not services:
-        raise ValueError("no IPv6 share rows to draw")
-    with drawing(1, len(services), figsize=(4.2 * len(services), 4), squeeze=False) as (
-        figure,
-        axes,
-    ):
-        for panel, service in zip(axes[0], services, strict=True):
-            _share_panel(panel, shares, service)
-        figure.suptitle(title)
-        figure.autofmt_xdate()
-        return to_png(figure, footnote)
+    return service_panels_over_time(shares, _share_panel, title, footnote)

@@ -2,7 +2,13 @@
 
 import pandas as pd
 
-from dagster_project.report.figures.drawing import DIRECTION_COLOURS, colours_for, drawing, to_png
+from dagster_project.report.figures.drawing import (
+    DIRECTION_COLOURS,
+    colours_for,
+    drawing,
+    service_panels_over_time,
+    to_png,
+)
 
 ACCESS_LINESTYLES = {"all": "-", "pppoe": "--", "ipoe": ":", "mobile": "-"}
 HOURS_OF_DAY = range(0, 25, 3)
@@ -42,16 +48,7 @@ def monthly_traffic_figure(monthly: pd.DataFrame, title: str, footnote: str) -> 
     `monthly` has columns month, service, access (all/pppoe/ipoe for broadband, mobile),
     direction and normalized_traffic; broadband shows its total and the PPPoE/IPoE split.
     """
-    services = [s for s in ("broadband", "mobile") if s in set(monthly["service"])]
-    with drawing(1, len(services), figsize=(4.2 * len(services), 4), squeeze=False) as (
-        figure,
-        axes,
-    ):
-        for panel, service in zip(axes[0], services, strict=True):
-            _monthly_panel(panel, monthly, service)
-        figure.suptitle(title)
-        figure.autofmt_xdate()
-        return to_png(figure, footnote)
+    return service_panels_over_time(monthly, _monthly_panel, title, footnote)
 
 
 def weekday_hourly_figure(
