@@ -16,9 +16,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.sources.raw_tables import ensure_raw_tables
-from dagster_project.sources.readers import FLOW_READERS
-from dagster_project.sources.readers.protocol_names import register_protocol_tables
-from dagster_project.sources.readers.quarantine import create_staging_tables
+from dagster_project.sources.readers import FLOW_READERS, prepare_staging
 from dagster_project.sources.source_config import FlowSource
 from dagster_project.warehouse.connection import connect
 from dagster_project.weeks.analysis_week import AnalysisWeek
@@ -84,8 +82,7 @@ def main() -> None:
         with connect(Path(scratch) / "bench.duckdb") as con:
             con.execute(f"set threads = {args.threads}")
             ensure_raw_tables(con)
-            register_protocol_tables(con)
-            create_staging_tables(con)
+            prepare_staging(con)
             source = FlowSource(
                 name="bench", format="nfdump_csv", path=str(path), counts_scaled=True
             )

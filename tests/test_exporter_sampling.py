@@ -15,8 +15,7 @@ import pandas as pd
 import pytest
 
 from dagster_project.sources.raw_tables import ensure_raw_tables
-from dagster_project.sources.readers import FLOW_READERS, nfdump
-from dagster_project.sources.readers.protocol_names import register_protocol_tables
+from dagster_project.sources.readers import FLOW_READERS, nfdump, prepare_staging
 from dagster_project.sources.readers.quarantine import create_staging_tables
 from dagster_project.sources.source_config import FlowSource, SourcesConfig, load_sources_config
 from dagster_project.sources.week_load import load_week
@@ -48,8 +47,7 @@ SAMPLING = "exporter, sampling_interval, counts_scaled, sampling_origin"
 def con() -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect()
     ensure_raw_tables(connection)
-    register_protocol_tables(connection)
-    create_staging_tables(connection)
+    prepare_staging(connection)
     return connection
 
 

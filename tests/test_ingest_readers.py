@@ -7,9 +7,7 @@ import duckdb
 import pytest
 
 from dagster_project.sources.raw_tables import ensure_raw_tables
-from dagster_project.sources.readers import FLOW_READERS, canonical
-from dagster_project.sources.readers.protocol_names import register_protocol_tables
-from dagster_project.sources.readers.quarantine import create_staging_tables
+from dagster_project.sources.readers import FLOW_READERS, canonical, prepare_staging
 from dagster_project.sources.source_config import FlowSource
 from dagster_project.weeks.analysis_week import AnalysisWeek
 
@@ -40,8 +38,7 @@ def legacy_line(ts: str, te: str, sa: str, da: str, sp: str, dp: str, pr: str, p
 def con() -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect()
     ensure_raw_tables(connection)
-    register_protocol_tables(connection)
-    create_staging_tables(connection)
+    prepare_staging(connection)
     return connection
 
 

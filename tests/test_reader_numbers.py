@@ -15,10 +15,9 @@ import pytest
 
 from dagster_project.sources.raw_schema import ASSIGNMENTS, USAGE_COUNTERS
 from dagster_project.sources.raw_tables import ensure_raw_tables
-from dagster_project.sources.readers import FLOW_READERS, canonical, table_files
+from dagster_project.sources.readers import FLOW_READERS, canonical, prepare_staging, table_files
 from dagster_project.sources.readers.encoding import NOT_UTF8
-from dagster_project.sources.readers.protocol_names import register_protocol_tables
-from dagster_project.sources.readers.quarantine import FileCounts, create_staging_tables
+from dagster_project.sources.readers.quarantine import FileCounts
 from dagster_project.sources.source_config import FlowSource, TableSource
 from dagster_project.weeks.analysis_week import AnalysisWeek
 
@@ -30,13 +29,7 @@ START_NS = 1717502400 * 10**9  # 2024-06-04 12:00 UTC
 def connect() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     ensure_raw_tables(con)
-    register_protocol_tables(con)
-    create_staging_tables(con)
-    for table in (ASSIGNMENTS, USAGE_COUNTERS):
-        con.execute(
-            f"create temp table staged_{table.name} as "
-            f"select * exclude (week_start) from {table.qualified_name} limit 0"
-        )
+    prepare_staging(con)
     return con
 
 

@@ -219,14 +219,20 @@ def refuse_duplicates(loads: list[SourceLoad]) -> None:
         )
 
 
-def stage_week(
-    con: duckdb.DuckDBPyConnection, week: AnalysisWeek, sources: FileSources
-) -> list[SourceLoad]:
-    """Read every configured file source for one week into the staged_* temp tables."""
+def prepare_staging(con: duckdb.DuckDBPyConnection) -> None:
+    """What the readers of a week stage into: every weekly staged_<table> empty, the protocol
+    name tables and the address macro."""
     register_protocol_tables(con)
     create_staging_tables(con)
     for table in (ASSIGNMENTS, USAGE_COUNTERS):
         _empty_staged(con, table)
+
+
+def stage_week(
+    con: duckdb.DuckDBPyConnection, week: AnalysisWeek, sources: FileSources
+) -> list[SourceLoad]:
+    """Read every configured file source for one week into the staged_* temp tables."""
+    prepare_staging(con)
     flow_loads = [
         _planned(
             source.name,
