@@ -18,9 +18,6 @@ from dagster_project.weeks.analysis_week import AnalysisWeek
 
 DEFAULT_MAX_ROWS = 100_000
 
-# Protocols whose flow records carry ports: TCP, UDP, DCCP, SCTP, UDP-Lite.
-PORT_PROTOCOLS = (6, 17, 33, 132, 136)
-
 
 class FrameFetcher(Protocol):
     def __call__(

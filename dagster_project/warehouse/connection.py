@@ -2,7 +2,6 @@
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -26,18 +25,8 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
 
 
 class Warehouse(Protocol):
-    """Anything that opens connections to the warehouse (the Dagster resource, a file)."""
+    """What opens warehouse connections (the Dagster resource, from the layer above)."""
 
     def connect(self, read_only: bool = False) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
         """A connection; readers pass read_only=True so they never take the writer lock."""
         ...
-
-
-@dataclass(frozen=True)
-class WarehouseFile:
-    """The warehouse at a path, for code outside Dagster (scripts, tests)."""
-
-    path: Path
-
-    def connect(self, read_only: bool = False) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
-        return connect(self.path, read_only=read_only)

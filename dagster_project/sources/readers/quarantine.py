@@ -112,22 +112,6 @@ def reason_sql() -> str:
     return f"case\n    when malformed is not null then malformed\n{branches}\nend"
 
 
-def add_quarantine_row(
-    con: duckdb.DuckDBPyConnection,
-    source: str,
-    source_file: str,
-    reason: str,
-    record: str | None = None,
-    source_row: int | None = None,
-) -> None:
-    """Quarantine one file-level problem (a truncated file, a collector's complaint)."""
-    con.execute(
-        f"insert into {STAGED_QUARANTINE} (source, source_file, source_row, reason, record) "
-        "values (?, ?, ?, ?, ?)",
-        [source, source_file, source_row, reason, record],
-    )
-
-
 def stage_parsed_flows(
     con: duckdb.DuckDBPyConnection, parsed_sql: str, week: AnalysisWeek, path: str
 ) -> FileCounts:
