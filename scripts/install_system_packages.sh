@@ -3,13 +3,15 @@
 set -euo pipefail
 # command -> Debian package. nfdump reads nfcapd files (nfcapd collects NetFlow in the
 # real-data tests); softflowd turns packet captures into sampled NetFlow for those tests;
-# chromium and its WebDriver open the Dagster UI in the browser test.
+# chromium and its WebDriver open the Dagster UI in the browser test, and chromium prints the
+# report pages to PDF; pdftotext (poppler-utils) reads those PDFs back in the report tests.
 declare -A wanted=(
     [nfdump]=nfdump
     [nfcapd]=nfdump
     [softflowd]=softflowd
     [chromium]=chromium
     [chromedriver]=chromium-driver
+    [pdftotext]=poppler-utils
 )
 missing=()
 for command in "${!wanted[@]}"; do
