@@ -27,6 +27,7 @@ import dagster as dg
 import duckdb
 
 from dagster_project import settings
+from dagster_project.defs.resources import fail_dead_runs, worker_tags
 from dagster_project.run_console import (
     Console,
     failure_lines,
@@ -153,9 +154,17 @@ def week_quarantine(step: Step) -> list[QuarantineShare]:
 def run_step(
     step: Step, defs: dg.Definitions, instance: dg.DagsterInstance, run_id: str
 ) -> list[tuple[str, str]]:
-    """Runs one step as the Dagster run `run_id`; returns why it failed (empty if it did not)."""
+    """Runs one step as the Dagster run `run_id`; returns why it failed (empty if it did not).
+
+    The run is tagged with this process, so that a later command marks it failed if this one
+    is killed (`fail_dead_runs`).
+    """
     result = defs.resolve_job_def(step.job).execute_in_process(
-        partition_key=step.partition_key, instance=instance, raise_on_error=False, run_id=run_id
+        partition_key=step.partition_key,
+        instance=instance,
+        raise_on_error=False,
+        run_id=run_id,
+        tags=worker_tags(),
     )
     return [] if result.success else failure_reasons(result)
 
@@ -173,6 +182,8 @@ def run_steps(steps: Sequence[Step], console: Console, log_path: Path) -> bool:
         console.line(f"      details: {log_path}")
         return False
     for index, step in enumerate(steps, 1):
+        for note in fail_dead_runs(instance):
+            console.line(note)
         console.begin(progress_prefix(index, len(steps), step.label))
         run_id = str(uuid.uuid4())
         print(f"\n===== {step.label}: {step.job} run {run_id} =====", flush=True)

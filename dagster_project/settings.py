@@ -58,3 +58,23 @@ def first_week() -> date:
     if monday.weekday() != 0:
         raise ValueError(f"TRAFFICREPORT_FIRST_WEEK={text} is not a Monday")
     return monday
+
+
+DEFAULT_WAREHOUSE_WAIT_SECONDS = 7200.0
+
+
+def warehouse_wait_seconds() -> float:
+    """How long a run waits for another run's hold on the warehouse before it fails: long
+    enough for a queue of real weeks ahead of it, short enough that a hang gets noticed."""
+    text = os.environ.get("TRAFFICREPORT_WAREHOUSE_WAIT_SECONDS") or ""
+    if not text:
+        return DEFAULT_WAREHOUSE_WAIT_SECONDS
+    try:
+        seconds = float(text)
+    except ValueError as error:
+        raise ValueError(
+            f"TRAFFICREPORT_WAREHOUSE_WAIT_SECONDS={text!r} is not a number of seconds"
+        ) from error
+    if seconds < 0:
+        raise ValueError(f"TRAFFICREPORT_WAREHOUSE_WAIT_SECONDS={text} is negative")
+    return seconds

@@ -7,7 +7,7 @@ import dagster as dg
 
 from dagster_project import settings
 from dagster_project.defs.jobs import cross_week_job, weekly_report_job
-from dagster_project.defs.resources import SourcesResource
+from dagster_project.defs.resources import SourcesResource, fail_dead_runs
 from dagster_project.defs.schedules import SCHEDULE_HOUR
 from dagster_project.sources import inbox
 from dagster_project.sources.source_config import SourceConfigError
@@ -37,9 +37,14 @@ def unfinished_weekly_runs(instance: dg.DagsterInstance) -> int:
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="After a successful weekly_report run, rebuilds the cross-week assets "
     "(five-year tables, monthly totals, figures, report) once no other weekly run is "
-    "queued or running, so that a backfill ends in one cross-week run.",
+    "queued or running, so that a backfill ends in one cross-week run. Runs whose process "
+    "was killed are marked failed first, not waited for.",
 )
 def cross_week_after_weekly(context: dg.RunStatusSensorContext):
+    # A killed run stays STARTED: counted as running, it would hold the cross-week run back
+    # for ever.
+    for note in fail_dead_runs(context.instance):
+        context.log.warning(note)
     waiting = unfinished_weekly_runs(context.instance)
     if waiting:
         return dg.SkipReason(f"{waiting} weekly_report run(s) still queued or running")

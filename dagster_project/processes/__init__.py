@@ -1,0 +1,1 @@
+"""Child processes of a run that must not outlive it."""
