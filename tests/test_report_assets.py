@@ -19,7 +19,7 @@ from dagster_project.defs import check_history
 from dagster_project.defs.assets import figure_assets, page_assets, table_assets
 from dagster_project.defs.resources import WarehouseResource
 from dagster_project.reference.seeds import published_port_rows
-from dagster_project.report.catalogue import FIGURES
+from dagster_project.report.catalogue import FIGURES, PAGE_TABLES
 from dagster_project.sources.raw_schema import QUARANTINE
 from dagster_project.validation import verdicts
 from dagster_project.weeks.reference_weeks import (
@@ -29,6 +29,7 @@ from dagster_project.weeks.reference_weeks import (
 )
 from tests import report_frames as frames
 from tests.html_tables import body_rows
+from tests.report_reading import WEEK_HEADINGS, YEAR_HEADINGS, check_publication
 
 MARTS = (
     "usage_summary",
@@ -200,8 +201,10 @@ def test_report_run_writes_every_figure_table_and_the_page(first_run, output_dir
         [DEFAULT_WEEK.isoformat(), "flows", "invalid port", "1"]
     ]
     exported = exported_items(output_dir / "report" / f"{DEFAULT_WEEK.isoformat()}-data")
-    shown = (*page_assets.REPORTED_FIGURES, *page_assets.REPORTED_TABLES)
+    shown = (*page_assets.REPORTED_FIGURES, *page_assets.REPORTED_TABLES, *PAGE_TABLES)
     assert exported == {entry.name: entry.kind for entry in shown}
+    pdf = output_dir / "report" / f"{DEFAULT_WEEK.isoformat()}.pdf"
+    check_publication(page, pdf, YEAR_HEADINGS)
 
 
 def test_re_rendering_gives_byte_identical_files(first_run, instance, warehouse, output_dir):
@@ -232,12 +235,16 @@ def test_a_synthetic_week_page_is_labelled_and_re_renders_byte_identical(
         name for name in body_rows(text) if name.startswith("week_")
     }
     assert materialization.metadata["exports"].value.endswith("-data/index.json")
+    assert materialization.metadata["pdf"].value == str(path.with_suffix(".pdf"))
+    check_publication(text, path.with_suffix(".pdf"), WEEK_HEADINGS)
     assert materialization.metadata["export_files"].value == len(exported) + sum(
         kind == "table" for kind in exported.values()
     )
 
+    pdf = path.with_suffix(".pdf").read_bytes()
     assert materialize_week_page(instance, warehouse, DEFAULT_WEEK).success
     assert path.read_bytes() == page
+    assert path.with_suffix(".pdf").read_bytes() == pdf
 
 
 def test_every_number_in_the_report_tables_equals_its_mart(first_run, output_dir):

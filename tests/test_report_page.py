@@ -2,11 +2,15 @@
 
 from dataclasses import replace
 
+import pytest
+
 from dagster_project.report.catalogue import FIGURES, TABLES
+from dagster_project.report.outline import Passage, Section
 from dagster_project.report.pages import (
     InputProvenance,
     Provenance,
     ReportContent,
+    contents,
     provenance_facts,
     render_report,
     report_summary,
@@ -30,11 +34,20 @@ def content(source: str = "synthetic") -> ReportContent:
     )
     return ReportContent(
         week="2024-06-03",
+        title="Broadband Traffic Report 2024",
+        subtitle="The week of 2024-06-03",
         figures=((FIGURES[0], b"\x89PNG fake"),),
         tables=(
             (TABLES[0], '<table id="t"><tbody><tr><th>2024</th><td>1</td></tr></tbody></table>'),
         ),
         provenance=Provenance("Asia/Tokyo", {"2024-06-03": "1:100"}, inputs, CHECKS),
+        sections=(
+            Section(
+                "overview",
+                "Overview",
+                (Passage("Figure 1 and Table 1 show it.", (FIGURES[0].name, TABLES[0].name)),),
+            ),
+        ),
         calibration_html="<p>calibrated</p>",
     )
 
@@ -56,7 +69,7 @@ def test_a_doubt_is_the_first_thing_on_the_page():
     page = render_report(content())
     headline = "3 of 5 validations of the inputs did not pass (1 failed, 1 not run, 1 warned)"
     assert headline in page
-    assert page.index(headline) < page.index("<h2>Figures</h2>")
+    assert page.index(headline) < page.index('<nav id="contents">')
     all_passed = replace(content(), provenance=replace(content().provenance, checks=CHECKS[:1]))
     assert "did not pass" not in render_report(all_passed)
 
@@ -89,7 +102,15 @@ def test_provenance_facts_say_what_the_data_is_and_how_it_was_checked():
         "validation": "2 of 5 passed",
     }
     assert provenance_facts(content().provenance)["data"] == "synthetic"
-    page = ReportContent("2019-09-23", (), (), real, notes=("No data for mobile in this week.",))
+    page = ReportContent(
+        "2019-09-23",
+        "Week of 2019-09-23",
+        "",
+        (),
+        (),
+        real,
+        notes=("No data for mobile in this week.",),
+    )
     summary = report_summary(page)
     assert "Data: real. Sources: bras (nfcapd)" in summary
     assert "No data for mobile in this week." in summary
@@ -107,6 +128,8 @@ def test_raw_inputs_of_one_load_share_one_provenance_row():
     page = render_report(
         ReportContent(
             week="2019-09-23",
+            title="Week of 2019-09-23",
+            subtitle="",
             figures=(),
             tables=(),
             provenance=Provenance("UTC", {"2019-09-23": "1:4"}, inputs, CHECKS),
@@ -134,3 +157,24 @@ def test_rejected_records_are_counted_per_week_input_and_reason():
     ]
     assert "3 input records were rejected while loading" in page
     assert "The loads rejected no record." in render_report(content())
+
+
+def test_sections_are_numbered_and_listed_with_the_appendices():
+    page = render_report(content())
+    assert contents(content()) == [
+        ("overview", "1 Overview"),
+        ("calibration", "Appendix A: Calibration of the synthetic data"),
+        ("provenance", "Appendix B: Provenance"),
+    ]
+    assert '<li><a href="#provenance">Appendix B: Provenance</a></li>' in page
+    assert "<h2>1 Overview</h2>" in page and "<h2>Appendix B: Provenance</h2>" in page
+    # the figure's title is in its image and alt text; the caption gives its number
+    assert "<figcaption><strong>Figure 1.</strong> Monthly average traffic" in page
+    real = replace(content(), calibration_html=None)
+    assert contents(real)[-1] == ("provenance", "Appendix A: Provenance")
+
+
+def test_an_item_not_placed_in_a_section_is_refused():
+    unplaced = replace(content(), sections=())
+    with pytest.raises(ValueError, match="placed once"):
+        render_report(unplaced)

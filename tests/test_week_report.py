@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from markupsafe import escape
 
+from dagster_project.report.outline import METHOD
 from dagster_project.report.pages import InputProvenance, Provenance, render_report
 from dagster_project.report.week_page import (
     PER_LINE_ACCOUNTING,
@@ -48,25 +49,33 @@ def both_services():
     return content()
 
 
-def test_every_item_is_drawn_once_per_service_with_data(both_services):
+def test_every_item_is_drawn_once_per_service_with_data_and_numbered_in_page_order(
+    both_services,
+):
     page = both_services
     assert [entry.name for entry, _ in page.figures] == [
         f"{name}_{service}"
         for name in (
+            "week_weekday_hourly",
             "week_usage_density",
             "week_user_scatter",
             "week_port_hours",
-            "week_weekday_hourly",
         )
         for service in ("broadband", "mobile")
+    ]
+    assert [entry.title for entry, _ in page.figures][:2] == [
+        "Figure 1: Hourly average traffic on weekdays (broadband)",
+        "Figure 2: Hourly average traffic on weekdays (mobile)",
     ]
     assert [entry.name for entry, _ in page.tables] == [
         "week_usage",
         "week_top_user_shares",
         "week_ports_broadband",
         "week_ports_mobile",
+        "week_peak_hours",
         "week_ipv6_share",
     ]
+    assert [entry.label for entry, _ in page.tables] == [f"Table {n}" for n in range(1, 7)]
     assert page.notes == ()
     assert all(png.startswith(b"\x89PNG") for _, png in page.figures)
 
@@ -120,21 +129,27 @@ def test_the_ipv6_table_shows_each_service_and_direction_of_the_week(both_servic
         ]
 
 
+def method_text(page) -> str:
+    """The method paragraphs of the page's 'About the data' section."""
+    (about,) = [section for section in page.sections if section.anchor == "data"]
+    return " ".join(passage.text for passage in about.passages if passage.kind == METHOD)
+
+
 def test_the_method_note_gives_each_services_bytes_between_subscribers(both_services):
     line = (
         "{}: {}% of the week's flow bytes went between two subscribers "
         "(counted once for each line)."
     )
-    assert both_services.method == (
-        PER_LINE_ACCOUNTING,
-        line.format("broadband", "10.0"),
-        line.format("mobile", "12.5"),
+    method = method_text(both_services)
+    assert method.endswith(
+        " ".join(
+            [PER_LINE_ACCOUNTING, line.format("broadband", "10.0"), line.format("mobile", "12.5")]
+        )
     )
     page = render_report(both_services)
     assert escape(PER_LINE_ACCOUNTING) in page and escape(line.format("mobile", "12.5")) in page
-    assert content(services=("broadband",)).method == (
-        PER_LINE_ACCOUNTING,
-        line.format("broadband", "10.0"),
+    assert method_text(content(services=("broadband",))).endswith(
+        f"{PER_LINE_ACCOUNTING} {line.format('broadband', '10.0')}"
     )
 
 

@@ -1,10 +1,14 @@
 """Every figure and table of the report: its asset name, title, caption and source marts.
 
 The figure/table assets, the report and docs/figures.md all read this list, so an item's
-caption and lineage are written once.
+caption and lineage are written once. The report's items are numbered in their titles; the
+items of a week's page are numbered by the page, in the order it shows them.
 """
 
+import re
 from dataclasses import dataclass
+
+NUMBERED = re.compile(r"(Figure|Table) \d+")
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,12 @@ class ReportItem:
         if self.kind == "figure":
             return f"figures/{self.name}.png"
         return f"tables/{self.name}.md, tables/{self.name}.html"
+
+    @property
+    def label(self) -> str | None:
+        """'Figure 3' or 'Table 5', as the text refers to it; None before a page numbers it."""
+        numbered = NUMBERED.match(self.title)
+        return numbered.group(0) if numbered else None
 
 
 FIGURES = (
@@ -160,22 +170,35 @@ TABLES = (
     ReportItem(
         "table_top_user_shares",
         "table",
-        "Share of traffic taken by the heaviest users",
-        "Share (%) of each direction's total volume taken by the top 1% and top 10% of users, "
-        "ranked separately per direction.",
+        "Table 5: Share of traffic taken by the heaviest users",
+        "Share (%) of each direction's total volume taken by the top 1% and top 10% of personal "
+        "users, ranked separately per direction (the published report gives these in its text).",
         ("top_user_shares",),
     ),
     ReportItem(
         "table_traffic_growth",
         "table",
-        "Traffic growth",
+        "Table 7: Traffic growth",
         "Year-on-year growth of monthly traffic per service and direction, the five-year growth "
         "factor with its annual rate, and the growth of the daily-usage modes.",
         ("traffic_growth", "mode_growth"),
     ),
 )
 
-ITEMS = FIGURES + TABLES
+# Tables drawn by the report page itself from the frames of its figures, not assets of their own.
+PAGE_TABLES = (
+    ReportItem(
+        "table_peak_hours",
+        "table",
+        "Table 6: Peak hour of traffic on weekdays and at weekends",
+        "The hour of day (analysis time zone) with the most traffic of all ports, on average over "
+        "Monday-Friday and over Saturday-Sunday of the week, from the hourly totals of Figures 7 "
+        "and 8 (the published report describes the peaks in words).",
+        ("hourly_port_traffic",),
+    ),
+)
+
+ITEMS = FIGURES + TABLES + PAGE_TABLES
 
 # The page of one analysis week (any week, real or synthetic): the single-week view of
 # Tables 1-4 (the week's own ports rather than the published rows) and Figures 2-8. Items
@@ -187,7 +210,7 @@ WEEK_TABLES = (
         "table",
         "Mean, median and mode of users' daily traffic volume",
         "Mean, median and mode of personal users' daily usage in MB (10^6 bytes), one row per "
-        "service (the week's view of Tables 1 and 2).",
+        "service (the week's view of the report's Tables 1 and 2).",
         ("usage_summary",),
     ),
     ReportItem(
@@ -218,6 +241,15 @@ WEEK_TABLES = (
         "statistics.",
         ("ipv6_share",),
     ),
+    ReportItem(
+        "week_peak_hours",
+        "table",
+        "Peak hour of traffic on weekdays and at weekends",
+        "The hour of day (analysis time zone) with the most traffic of all ports, on average over "
+        "Monday-Friday and over Saturday-Sunday of the week, from the hourly totals of the port "
+        "usage figures.",
+        ("hourly_port_traffic",),
+    ),
 )
 WEEK_FIGURES = (
     ReportItem(
@@ -225,7 +257,7 @@ WEEK_FIGURES = (
         "figure",
         "Daily user traffic volume distribution",
         "Probability density of personal users' daily usage on a log axis from 10^4 to 10^11 "
-        "bytes, IN (upload, dashed) and OUT (download, solid), as Figures 3 and 4.",
+        "bytes, IN (upload, dashed) and OUT (download, solid), as the report's Figures 3 and 4.",
         ("usage_distribution",),
     ),
     ReportItem(
@@ -233,7 +265,7 @@ WEEK_FIGURES = (
         "figure",
         "IN/OUT usage for each user",
         "Daily upload (IN) against download (OUT) of a reproducible random sample of personal "
-        "users, log-log; the diagonal marks IN = OUT (Figures 5 and 6).",
+        "users, log-log; the diagonal marks IN = OUT (the report's Figures 5 and 6).",
         ("user_sample",),
     ),
     ReportItem(
@@ -241,7 +273,7 @@ WEEK_FIGURES = (
         "figure",
         "Port usage over the week",
         "Hourly traffic by port bucket over the week, normalised so that the peak of the total "
-        "is 1 (Figures 7 and 8).",
+        "is 1 (the report's Figures 7 and 8).",
         ("hourly_port_traffic",),
     ),
     ReportItem(
@@ -249,7 +281,8 @@ WEEK_FIGURES = (
         "figure",
         "Hourly average traffic on weekdays",
         "Mean traffic by hour of day over Monday-Friday of the week; downloads (OUT) solid, "
-        "uploads (IN) dotted (Figures 2 and 9). Hourly detail comes from flow records.",
+        "uploads (IN) dotted (the report's Figures 2 and 9). Hourly detail comes from flow "
+        "records.",
         ("weekday_hourly_traffic",),
     ),
 )

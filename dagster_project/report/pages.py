@@ -1,18 +1,23 @@
-"""The weekly report: one self-contained HTML page with every figure, table and provenance.
+"""A report page: one self-contained HTML file with numbered sections of written findings,
+each followed by the figures and tables it discusses, and appendices on how the synthetic
+data compares with the published report and what the page was computed from.
 
 Images are inlined as base64 data URIs and the style sheet is embedded, so the file opens
-offline. Nothing time-dependent is written, so the same inputs give the same bytes. The
-markup is in the Jinja2 templates (report/templates/); this module gathers what they show.
+offline; its only links are to its own sections. Nothing time-dependent is written, so the
+same inputs give the same bytes. The markup is in the Jinja2 templates (report/templates/);
+this module gathers what they show.
 """
 
 import base64
 from collections import Counter
 from dataclasses import dataclass, field
+from string import ascii_uppercase
 from typing import NamedTuple
 
 from markupsafe import Markup
 
 from dagster_project.report.catalogue import ReportItem
+from dagster_project.report.outline import Section
 from dagster_project.report.templates import render
 from dagster_project.validation.verdicts import OUTCOMES, PASSED, Verdict
 
@@ -70,13 +75,15 @@ class Provenance:
 @dataclass(frozen=True)
 class ReportContent:
     week: str
+    title: str
+    subtitle: str
     figures: tuple[tuple[ReportItem, bytes], ...]
     tables: tuple[tuple[ReportItem, str], ...]  # each table as its HTML fragment
     provenance: Provenance
+    # The numbered sections; every figure and table is placed in exactly one of them.
+    sections: tuple[Section, ...] = ()
     calibration_html: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
-    # How the page's numbers are counted, where a reader could take them otherwise.
-    method: tuple[str, ...] = field(default_factory=tuple)
 
 
 class InputRow(NamedTuple):
@@ -158,24 +165,73 @@ def validation_headline(checks: tuple[Verdict, ...]) -> list[str]:
     total = sum(not_passed.values())
     return [
         f"{total} of {len(checks)} validations of the inputs did not pass ({kinds}): "
-        "see Validation below."
+        "see Validation in the Provenance appendix."
     ]
+
+
+# The appendices' anchors and headings, in page order; calibration only for synthetic data.
+APPENDICES = {"calibration": "Calibration of the synthetic data", "provenance": "Provenance"}
+
+
+class Shown(NamedTuple):
+    """A figure or table as the page shows it: its entry and its image or HTML."""
+
+    kind: str
+    entry: ReportItem
+    markup: Markup
+
+
+def _shown_items(content: ReportContent) -> dict[str, Shown]:
+    """Every figure and table by name; fails unless each is placed in exactly one section."""
+    shown = {
+        **{
+            entry.name: Shown("figure", entry, _png_data_uri(png)) for entry, png in content.figures
+        },
+        # The tables are HTML the report's own code rendered, every value escaped already.
+        **{entry.name: Shown("table", entry, Markup(html)) for entry, html in content.tables},
+    }
+    placed = [name for section in content.sections for name in section.items]
+    if sorted(placed) != sorted(shown):
+        raise ValueError(
+            f"every figure and table must be placed once: shown {sorted(shown)}, "
+            f"placed {sorted(placed)}"
+        )
+    return shown
+
+
+def contents(content: ReportContent) -> list[tuple[str, str]]:
+    """(anchor, heading) of the page's numbered sections, then of its lettered appendices."""
+    numbered = [
+        (section.anchor, f"{number} {section.heading}")
+        for number, section in enumerate(content.sections, 1)
+    ]
+    appendices = [
+        anchor
+        for anchor in APPENDICES
+        if anchor != "calibration" or content.calibration_html is not None
+    ]
+    lettered = [
+        (anchor, f"Appendix {letter}: {APPENDICES[anchor]}")
+        for letter, anchor in zip(ascii_uppercase, appendices, strict=False)
+    ]
+    return numbered + lettered
 
 
 def render_report(content: ReportContent) -> str:
     """The whole report page as one HTML string."""
+    headings = dict(contents(content))
     page = render(
         "report.html.j2",
-        title=f"Broadband Traffic Report, week of {content.week}",
+        title=content.title,
+        subtitle=content.subtitle,
         notes=[*validation_headline(content.provenance.checks), *content.notes],
-        figures=[(entry, _png_data_uri(png)) for entry, png in content.figures],
-        # The tables and the calibration section are HTML the report's own code rendered,
-        # every value in them escaped already.
-        tables=[(entry, Markup(table)) for entry, table in content.tables],
+        headings=headings,
+        sections=content.sections,
+        items=_shown_items(content),
+        # The calibration section is HTML the report's own code rendered, escaped already.
         calibration=(
             Markup(content.calibration_html) if content.calibration_html is not None else None
         ),
-        method=content.method,
         provenance=content.provenance,
         inputs=_grouped_inputs(content.provenance.inputs),
         check_counts=_check_counts(content.provenance.checks),

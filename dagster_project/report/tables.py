@@ -13,6 +13,17 @@ from dagster_project.report.templates import render
 
 DIRECTIONS = ("IN", "OUT")
 USAGE_STATISTICS = (("mean_mb", "Mean"), ("median_mb", "Median"), ("mode_mb", "Mode"))
+# What a table shows for a value the mart does not have.
+MISSING = "-"
+# The growth table's value columns, as the findings look them up.
+GROWTH_KEYS = (
+    "year_on_year_pct",
+    "year_earlier_pct",
+    "five_years",
+    "five_years_per_year",
+    "mode_year_on_year",
+    "mode_five_years",
+)
 
 
 @dataclass(frozen=True)
@@ -26,6 +37,20 @@ class ReportTable:
     footer: str = ""
     # (group label, number of columns it spans) over `columns`; empty for a one-row header.
     column_groups: tuple[tuple[str, int], ...] = ()
+    # What the written findings look a value up by: a key per value column (every column
+    # but the label) and per row (the row's label unless given, as for the port tables,
+    # where "443 (https)" is both a TCP and a UDP row).
+    keys: tuple[str, ...] = ()
+    row_keys: tuple[str, ...] = ()
+
+    def value(self, row: str, column: str) -> str | None:
+        """The cell shown in row `row` and column `column` (keys), None when the table has
+        no such row or column or shows the value as missing."""
+        row_keys = self.row_keys or tuple(cells[0] for cells in self.rows)
+        if row not in row_keys or column not in self.keys:
+            return None
+        cell = self.rows[row_keys.index(row)][1 + self.keys.index(column)]
+        return None if cell == MISSING else cell
 
     @property
     def header(self) -> tuple[str, ...]:
@@ -58,7 +83,7 @@ class ReportTable:
 def format_number(value: float, decimals: int) -> str:
     """Thousands separators off, as published; '-' for a value the mart does not have."""
     if pd.isna(value):
-        return "-"
+        return MISSING
     return f"{value:.{decimals}f}"
 
 
@@ -94,6 +119,9 @@ def usage_table(
         rows=tuple(rows),
         footer=footer,
         column_groups=(("", 1), ("IN (MB/day)", 3), ("OUT (MB/day)", 3)),
+        keys=tuple(
+            f"{direction} {column}" for direction in DIRECTIONS for column, _ in USAGE_STATISTICS
+        ),
     )
 
 
@@ -131,6 +159,7 @@ def top_share_table(
             ("", 1),
             *((f"top {format_number(top, 0)}% of users (% of volume)", 2) for top in top_percents),
         ),
+        keys=tuple(f"top{top:g} {direction}" for top in top_percents for direction in DIRECTIONS),
     )
 
 
@@ -178,6 +207,11 @@ def port_table(
         columns=("protocol port", *(f"{year} (%)" for year in shares.columns)),
         rows=rows,
         footer=footer,
+        keys=tuple(str(year) for year in shares.columns),
+        row_keys=tuple(
+            protocol if label == protocol else f"{protocol} {label}"
+            for protocol, label in published_rows
+        ),
     )
 
 
@@ -250,11 +284,12 @@ def growth_table(
             ("monthly traffic, five years", 2),
             ("mode of daily usage", 2),
         ),
+        keys=GROWTH_KEYS,
     )
 
 
 def _significant(value: float) -> str:
-    return "-" if pd.isna(value) else f"{value:.4g}"
+    return MISSING if pd.isna(value) else f"{value:.4g}"
 
 
 # How a calibration deviation or tolerance reads in each of its units.
@@ -267,7 +302,7 @@ CALIBRATION_UNITS = {
 
 def _in_unit(value: float, unit: str) -> str:
     if pd.isna(value):
-        return "-"
+        return MISSING
     return CALIBRATION_UNITS.get(unit, _significant)(value)
 
 

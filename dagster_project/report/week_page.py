@@ -1,22 +1,29 @@
-"""The page of one analysis week: its tables and figures, drawn from that week's marts.
+"""The page of one analysis week: its sections, tables and figures, drawn from that week's
+marts.
 
 Pure: the week's rows of each mart go in, the page content comes out. A service with no rows
 in the week (a real week of broadband flows only has no mobile) is named in a note instead of
-being drawn as an empty figure.
+being drawn as an empty figure. The page numbers its figures and tables in the order its
+sections show them (WEEK_OUTLINE).
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from typing import NamedTuple
 
 import pandas as pd
 
-from dagster_project.report import figures, tables
+from dagster_project.report import figures, outline, tables
+from dagster_project.report import week_findings as findings
 from dagster_project.report.catalogue import WEEK_ITEMS, ReportItem
 from dagster_project.report.exports import ExportItem, table_export
 from dagster_project.report.figures.port_charts import SERVICE_BUCKETS
 from dagster_project.report.figures.usage_charts import drawable_users
+from dagster_project.report.outline import METHOD, PassageSpec, SectionSpec
 from dagster_project.report.pages import Provenance, ReportContent
+from dagster_project.report.peak_hours import peak_hour_table
+from dagster_project.report.wording import capitalised
 
 SERVICES = ("broadband", "mobile")
 # The method note's share of the week's bytes between two subscribers, per service.
@@ -67,7 +74,9 @@ def _port_table(
         (_port_label(row), tables.format_number(row["share_pct"], 1))
         for _, row in rows.sort_values("row_order").iterrows()
     )
-    return tables.ReportTable(entry.name, entry.title, ("protocol port", "share (%)"), shown, note)
+    return tables.ReportTable(
+        entry.name, entry.title, ("protocol port", "share (%)"), shown, note, keys=("share_pct",)
+    )
 
 
 def _ipv6_table(
@@ -83,7 +92,14 @@ def _ipv6_table(
         for _, row in rows.sort_values(["service", "direction"]).iterrows()
     )
     columns = ("service direction", "IPv4 (GB)", "IPv6 (GB)", "IPv6 share (%)")
-    return tables.ReportTable(entry.name, entry.title, columns, shown, note)
+    keys = ("ipv4_gb", "ipv6_gb", "ipv6_share_pct")
+    return tables.ReportTable(entry.name, entry.title, columns, shown, note, keys=keys)
+
+
+def _peak_table(
+    entry: ReportItem, rows: pd.DataFrame, _: str | None, note: str
+) -> tables.ReportTable:
+    return peak_hour_table(entry.name, entry.title, rows, note, period=(WEEK_LABEL, "week"))
 
 
 def _density(entry: ReportItem, rows: pd.DataFrame, _: str | None, note: str) -> bytes:
@@ -143,8 +159,44 @@ SECTIONS = (
     WeekSection("week_top_user_shares", _top_share_table, per_service=False),
     WeekSection("week_ports", _port_table, per_service=True),
     WeekSection("week_ipv6_share", _ipv6_table, per_service=False),
+    WeekSection("week_peak_hours", _peak_table, per_service=False),
 )
 CATALOGUE = {entry.name: entry for entry in WEEK_ITEMS}
+
+# The page as the published report is organised, with what one week's data allows.
+WEEK_OUTLINE = (
+    SectionSpec(
+        "overview",
+        "Overview",
+        (PassageSpec(findings.overview, ("week_weekday_hourly",)),),
+    ),
+    SectionSpec(
+        "data",
+        "About the data",
+        (
+            PassageSpec(findings.about_the_data, kind=METHOD),
+            PassageSpec(findings.method, kind=METHOD),
+        ),
+    ),
+    SectionSpec(
+        "users",
+        "Users' daily traffic",
+        (
+            PassageSpec(findings.usage, ("week_usage", "week_usage_density")),
+            PassageSpec(findings.heavy_users, ("week_user_scatter", "week_top_user_shares")),
+        ),
+    ),
+    SectionSpec(
+        "ports",
+        "Usage by port",
+        (
+            PassageSpec(findings.ports, ("week_ports",)),
+            PassageSpec(findings.peak_hours, ("week_port_hours", "week_peak_hours")),
+            PassageSpec(findings.ipv6, ("week_ipv6_share",)),
+        ),
+    ),
+    SectionSpec("conclusion", "Conclusion", (PassageSpec(findings.conclusion),)),
+)
 
 
 def services_with_data(marts: dict[str, pd.DataFrame]) -> tuple[str, ...]:
@@ -154,7 +206,12 @@ def services_with_data(marts: dict[str, pd.DataFrame]) -> tuple[str, ...]:
 
 
 def for_service(entry: ReportItem, service: str) -> ReportItem:
-    return replace(entry, name=f"{entry.name}_{service}", title=f"{entry.title}: {service}")
+    return replace(
+        entry,
+        name=f"{entry.name}_{service}",
+        title=f"{entry.title} ({service})",
+        caption=f"{capitalised(service)}. {entry.caption}",
+    )
 
 
 def _targets(
@@ -189,8 +246,21 @@ class Shown(NamedTuple):
     service: str | None
 
 
+def _names(shown: list[Shown]) -> outline.Shown:
+    """The names of the items the page shows for a catalogue item, in order."""
+    return lambda template: [item.entry.name for item in shown if item.section.name == template]
+
+
+def _numbered(shown: list[Shown]) -> list[Shown]:
+    """The items in the order the page's sections show them, numbered in that order."""
+    by_name = {item.entry.name: item for item in shown}
+    order = outline.placed(WEEK_OUTLINE, _names(shown))
+    entries = outline.numbered([by_name[name].entry for name in order])
+    return [by_name[entry.name]._replace(entry=entry) for entry in entries]
+
+
 def _shown(week: str, marts: dict[str, pd.DataFrame]) -> tuple[list[Shown], list[str]]:
-    """Every item the page of `week` draws, and the notes on what it leaves out."""
+    """Every item the page of `week` draws, numbered, and the notes on what it leaves out."""
     labelled = {name: frame.assign(**{WEEK_LABEL: week}) for name, frame in marts.items()}
     services = services_with_data(labelled)
     notes = [
@@ -207,7 +277,13 @@ def _shown(week: str, marts: dict[str, pd.DataFrame]) -> tuple[list[Shown], list
                 shown.append(Shown(section, entry, section.frame(rows, service), service))
             else:
                 notes.append(f"{entry.title}: not drawn, {section.nothing_to_draw} ({mart}).")
-    return shown, notes
+    return _numbered(shown), notes
+
+
+def _subtitle(week: str, services: tuple[str, ...], time_zone: str) -> str:
+    sunday = date.fromisoformat(week) + timedelta(days=6)
+    traffic = f"{capitalised(outline.join_words(services))} traffic" if services else "Traffic"
+    return f"{traffic}, Monday {week} to Sunday {sunday.isoformat()} ({time_zone})"
 
 
 def week_content(
@@ -219,15 +295,23 @@ def week_content(
         (item.entry, item.section.render(item.entry, item.frame, item.service, footnote))
         for item in shown
     ]
+    shown_tables = [(entry, out) for entry, out in drawn if isinstance(out, tables.ReportTable)]
+    services = services_with_data(marts)
+    facts = outline.Facts(
+        tables={entry.name: table for entry, table in shown_tables},
+        labels={item.entry.name: item.entry.label for item in shown},
+        context={findings.WEEK: week, findings.TIME_ZONE: provenance.time_zone},
+        method=method_note(marts[PAIR_MART], services),
+    )
     return ReportContent(
         week=week,
+        title=f"Week of {week}",
+        subtitle=_subtitle(week, services, provenance.time_zone),
         figures=tuple((entry, out) for entry, out in drawn if isinstance(out, bytes)),
-        tables=tuple(
-            (entry, out.to_html()) for entry, out in drawn if isinstance(out, tables.ReportTable)
-        ),
+        tables=tuple((entry, table.to_html()) for entry, table in shown_tables),
         provenance=provenance,
         notes=tuple(notes),
-        method=method_note(marts[PAIR_MART], services_with_data(marts)),
+        sections=outline.sections(WEEK_OUTLINE, facts, _names(shown)),
     )
 
 
