@@ -7,6 +7,7 @@ import pytest
 
 from dagster_project.reference.seeds import published_port_rows
 from dagster_project.report import tables
+from dagster_project.report.peak_hours import peak_hour_table
 from dagster_project.weeks.reference_weeks import COMPARISON_WEEKS
 from tests import report_frames as frames
 from tests.html_tables import body_rows
@@ -111,6 +112,33 @@ def test_growth_table_shows_a_dash_for_a_month_the_mart_lacks():
         "growth", "Growth", growth, frames.mode_growth(), date(2024, 6, 1), (2019, 2024)
     )
     assert all(row[2] == "-" for row in table.rows)
+    # the findings find no number there
+    assert table.value("broadband IN", "year_earlier_pct") is None
+    assert table.value("broadband IN", "year_on_year_pct") == "15.0"
+
+
+def test_findings_look_a_cell_up_by_its_row_and_column_keys():
+    usage = frames.port_usage_by_year(COMPARISON_WEEKS)
+    mobile = usage[usage["service"] == "mobile"]
+    table = tables.port_table("table_4", "Table 4", mobile, published_port_rows("mobile"))
+    in_2024 = mobile[mobile["report_year"] == 2024].set_index("row_order")["share_pct"]
+    # "443 (https)" is a TCP and a UDP row: the key names the protocol
+    assert table.value("UDP 443 (https)", "2024") == f"{in_2024[13]:.1f}"
+    assert table.value("TCP", "2024") == table.rows[0][-1]
+    assert table.value("TCP", "2019") is None and table.value("QUIC", "2024") is None
+
+
+def test_peak_hours_are_the_fullest_hour_of_weekdays_and_of_the_weekend():
+    hourly = frames.hourly_port_traffic(weeks=(date(2024, 6, 3),)).assign(
+        service="broadband", report_year=2024
+    )
+    weekend_afternoon = (hourly["hour_of_week"] >= 5 * 24) & (hourly["hour_of_week"] % 24 == 14)
+    hourly.loc[weekend_afternoon, "traffic"] = 2.0
+    table = peak_hour_table("peaks", "Peak hours", hourly)
+    assert table.rows == (("broadband 2024", "21:00", "14:00"),)
+    assert table.value("broadband 2024", "weekend") == "14:00"
+    no_weekend = peak_hour_table("peaks", "Peak hours", hourly[hourly["hour_of_week"] < 120])
+    assert no_weekend.value("broadband 2024", "weekend") is None
 
 
 def test_missing_value_shows_as_a_dash():
