@@ -3,7 +3,9 @@ quiet: a line per run, Dagster's and dbt's output in a log file."""
 
 import argparse
 import os
+import re
 import subprocess
+import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -21,6 +23,7 @@ from dagster_project.run_console import (
     progress_prefix,
     strip_ansi,
 )
+from tests.support.run_processes import finish, logs_of, start_week
 
 
 def test_a_monday_from_the_first_week_on_is_an_analysis_week():
@@ -199,3 +202,16 @@ def test_a_failed_week_prints_no_page_path(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "Report:" not in out and "Warehouse:" not in out
     assert f"Log:       {tmp_path / 'w.log'}" in out
+
+
+def test_two_weeks_started_at_once_both_succeed_one_after_the_other(run_env):
+    """The second command waits for the warehouse, naming the run it waits for, then runs."""
+    first = start_week(run_env, "2024-06-03")
+    time.sleep(0.5)
+    second = start_week(run_env, "2023-05-29")
+    for command in (first, second):
+        assert "Done: 1 of 1 runs" in finish(command)
+    logs = "".join(path.read_text() for path in logs_of(run_env))
+    assert re.search(r"Waiting for the warehouse .*: held by run [0-9a-f-]{36} \(pid \d+", logs)
+    (waited,) = re.findall(r"Got the warehouse after ([\d.]+) s", logs)
+    print(f"the second week waited {waited} s for the first")

@@ -105,7 +105,8 @@ def test_a_week_killed_during_its_run_leaves_nothing_behind(run_env: dict[str, s
     kill_when(killed, lambda: reached(run_env), f"the {moment}")
     if moment == "raw load":
         assert not log_shows(run_env, 'Finished execution of step "raw_week"')
-    assert_nothing_left_behind(run_env)
+    ended = assert_nothing_left_behind(run_env)
+    print(f"killed during the {moment}: its processes were gone {ended:.2f} s after the kill")
     (dead,) = run_statuses(run_env)
 
     finish(start_week(run_env, WEEK))

@@ -1,8 +1,11 @@
-"""The instance's run queue never starts two runs that open the DuckDB warehouse together.
+"""The instance's run queue never starts two runs that open the DuckDB warehouse together,
+every run holds the warehouse's writer lock, and run monitoring ends stuck runs.
 
 dagster.yaml limits every concurrency pool to one run in progress (run granularity), and every
 step that opens the warehouse is in the pool `duckdb_warehouse` (tests/test_lineage.py), so a
-queued run that would open the warehouse waits for the one in progress.
+queued run that would open the warehouse waits for the one in progress. Runs that bypass the
+queue (command line, `dagster asset materialize`) wait for the writer lock instead
+(tests/test_writer_lock.py, tests/test_cli.py).
 """
 
 import shutil
@@ -11,8 +14,14 @@ from pathlib import Path
 import dagster as dg
 import yaml
 
+from dagster_project import settings
 from dagster_project.definitions import defs
-from dagster_project.defs.resources import WAREHOUSE_POOL
+from dagster_project.defs.resources import (
+    WAREHOUSE_POOL,
+    WarehouseDbtResource,
+    WarehouseResource,
+)
+from dagster_project.processes import dbt_guard
 from dagster_project.settings import PROJECT_ROOT
 
 
@@ -38,3 +47,24 @@ def test_both_jobs_hold_the_warehouse_pool():
         job = defs.resolve_job_def(job_name)
         pools = {node.definition.pool for node in job.graph.nodes}
         assert pools == {WAREHOUSE_POOL}, (job_name, pools)
+
+
+def test_every_run_holds_the_writer_lock_through_its_resources():
+    warehouse, dbt = defs.resources["warehouse"], defs.resources["dbt"]
+    assert isinstance(warehouse, WarehouseResource) and isinstance(dbt, WarehouseDbtResource)
+    assert dbt.warehouse_path == warehouse.path
+    assert Path(dbt.dbt_executable) == Path(dbt_guard.__file__)  # ends with its run
+    for job_name in ("weekly_report", "cross_week_report"):
+        job = defs.resolve_job_def(job_name)
+        assert job.required_resource_keys >= {"warehouse", "dbt"}, job_name
+
+
+def test_run_monitoring_ends_stuck_runs(tmp_path: Path):
+    shutil.copy(PROJECT_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert instance.run_monitoring_enabled
+        assert instance.run_monitoring_start_timeout_seconds <= 300
+        # The default run launcher cannot resume a run worker.
+        assert instance.run_monitoring_max_resume_run_attempts == 0
+        # A run that waits its whole bound for the warehouse is not taken for a hung one.
+        assert instance.run_monitoring_max_runtime_seconds > settings.warehouse_wait_seconds()

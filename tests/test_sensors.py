@@ -7,8 +7,15 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from dagster_project.defs.resources import SourcesResource
-from dagster_project.defs.sensors import cross_week_after_weekly, first_open_week, inbox_sensor
+from dagster_project.defs.resources import WORKER_TAG, SourcesResource
+from dagster_project.defs.sensors import (
+    cross_week_after_weekly,
+    dead_run_monitor,
+    first_open_week,
+    inbox_sensor,
+)
+from dagster_project.warehouse.holder import Worker
+from tests.support.run_processes import ended_worker
 
 
 @dg.op
@@ -41,12 +48,45 @@ def test_weekly_success_requests_the_cross_week_run():
     assert cross_week_after_weekly.job_name == "cross_week_report"
 
 
+def started_run(instance: dg.DagsterInstance, worker: Worker | None) -> dg.DagsterRun:
+    tags = {WORKER_TAG: worker.tag()} if worker else {}
+    return instance.create_run_for_job(
+        weekly_stand_in, status=dg.DagsterRunStatus.STARTED, tags=tags
+    )
+
+
 def test_cross_week_run_waits_for_unfinished_weekly_runs():
     with dg.instance_for_test() as instance:
-        instance.create_run_for_job(weekly_stand_in, status=dg.DagsterRunStatus.STARTED)
+        started_run(instance, Worker.current())
+        started_run(instance, None)  # launched elsewhere: nothing tells it is dead
         skipped, _ = evaluate_after_success(instance)
     assert isinstance(skipped, dg.SkipReason)
-    assert "1 weekly_report run(s)" in (skipped.skip_message or "")
+    assert "2 weekly_report run(s)" in (skipped.skip_message or "")
+
+
+def test_a_killed_weekly_run_is_marked_failed_not_waited_for():
+    """A run whose process was killed stays STARTED; the sensor would wait for it for ever."""
+    with dg.instance_for_test() as instance:
+        dead = started_run(instance, ended_worker())
+        request, _ = evaluate_after_success(instance)
+        run = instance.get_run_by_id(dead.run_id)
+    assert isinstance(request, dg.RunRequest)
+    assert run is not None and run.status == dg.DagsterRunStatus.FAILURE
+
+
+def test_runs_of_dead_processes_are_marked_failed_every_minute():
+    """Left STARTED, a killed run would hold the queue's warehouse pool for ever."""
+    with dg.instance_for_test() as instance:
+        dead = started_run(instance, ended_worker())
+        live = started_run(instance, Worker.current())
+        result = dead_run_monitor.evaluate_tick(dg.build_sensor_context(instance=instance))
+        statuses = {run.run_id: run.status for run in instance.get_runs()}
+    assert statuses == {
+        dead.run_id: dg.DagsterRunStatus.FAILURE,
+        live.run_id: dg.DagsterRunStatus.STARTED,
+    }
+    assert f"Run {dead.run_id} (weekly_report) marked failed" in (result.skip_message or "")
+    assert dead_run_monitor.minimum_interval_seconds == 60
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,7 @@ from dagster_project.warehouse.writer_lock import (
     lock_path,
     read_holder,
 )
+from tests.support.run_processes import ended_worker
 
 HOLD = """
 import sys, time
@@ -145,11 +146,8 @@ def test_a_run_holds_the_warehouse_through_its_resource(tmp_path: Path, monkeypa
 
 
 def test_worker_tags_name_a_process_until_it_ends():
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    ended = Worker(Worker.current().host, child.pid, 0)
-    child.wait()
     assert Worker.current().is_alive()
-    assert not ended.is_alive()
+    assert not ended_worker().is_alive()
     assert Worker.from_tag(Worker.current().tag()) == Worker.current()
     assert Worker.from_tag("no worker") is None
     assert Worker("another-host", 1, 1).is_alive()  # not ours to judge

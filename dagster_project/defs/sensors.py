@@ -1,4 +1,5 @@
-"""Sensors: the cross-week run after the weekly ones, and the inbox of new flow exports."""
+"""Sensors: the cross-week run after the weekly ones, the inbox of new flow exports, and the
+runs whose process died."""
 
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -49,6 +50,21 @@ def cross_week_after_weekly(context: dg.RunStatusSensorContext):
     if waiting:
         return dg.SkipReason(f"{waiting} weekly_report run(s) still queued or running")
     return dg.RunRequest(run_key=f"after-{context.dagster_run.run_id}")
+
+
+@dg.sensor(
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Every minute, marks failed the runs whose process on this host ended (killed, "
+    "crashed) without finishing them: runs of the command line and of `dagster asset "
+    "materialize`, which Dagster's run monitoring cannot check. Otherwise they stay STARTED, "
+    "and the run queue and cross_week_after_weekly wait for them for ever.",
+)
+def dead_run_monitor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+    notes = fail_dead_runs(context.instance)
+    for note in notes:
+        context.log.warning(note)
+    return dg.SkipReason("\n".join(notes) or "no run of a dead process")
 
 
 def first_open_week(now: datetime, tz: str) -> date:

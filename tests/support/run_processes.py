@@ -16,6 +16,7 @@ import dagster as dg
 import duckdb
 
 from dagster_project.settings import PROJECT_ROOT
+from dagster_project.warehouse.holder import Worker
 from dagster_project.warehouse.writer_lock import lock_path
 
 WAREHOUSE_VARIABLE = "TRAFFICREPORT_DUCKDB"
@@ -39,6 +40,13 @@ def finish(process: subprocess.Popen, timeout: float = 900) -> str:
     if process.returncode != 0:
         raise AssertionError(f"{process.args} exited with {process.returncode}:\n{output}")
     return output
+
+
+def ended_worker() -> Worker:
+    """A process of this host that has ended, as a run tag would name it."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return Worker(Worker.current().host, child.pid, 0)
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = 300) -> None:
@@ -75,10 +83,14 @@ def dbt_is_running(env: dict[str, str]) -> bool:
     )
 
 
+def logs_of(env: dict[str, str]) -> list[Path]:
+    """The log files of the commands run with the test's data dir."""
+    return sorted((Path(env["TRAFFICREPORT_DATA_DIR"]) / "logs").glob("*.log"))
+
+
 def log_shows(env: dict[str, str], text: str) -> bool:
-    """Whether a command's log file under the test's data dir contains `text`."""
-    logs = Path(env["TRAFFICREPORT_DATA_DIR"]) / "logs"
-    return any(text in path.read_text(errors="replace") for path in logs.glob("*.log"))
+    """Whether a command's log file contains `text`."""
+    return any(text in path.read_text(errors="replace") for path in logs_of(env))
 
 
 def warehouse_is_free(env: dict[str, str]) -> bool:
@@ -96,10 +108,13 @@ def warehouse_is_free(env: dict[str, str]) -> bool:
     return True
 
 
-def assert_nothing_left_behind(env: dict[str, str], timeout: float = 30) -> None:
-    """No process of the killed run remains (no dbt, no guard) and the warehouse is free."""
+def assert_nothing_left_behind(env: dict[str, str], timeout: float = 30) -> float:
+    """No process of the killed run remains (no dbt, no guard) and the warehouse is free;
+    returns how many seconds the processes took to end."""
+    started = time.monotonic()
     wait_for(lambda: not processes_of(env), "the run's processes to end", timeout)
     assert warehouse_is_free(env)
+    return time.monotonic() - started
 
 
 def run_statuses(env: dict[str, str]) -> dict[str, dg.DagsterRunStatus]:
