@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from dagster_project.reference.seeds import published_port_rows
-from dagster_project.report import pdf, tables
+from dagster_project.report import pdf, tables, wording
 from dagster_project.report.catalogue import FIGURES, PAGE_TABLES, TABLES, ReportItem
 from dagster_project.report.pages import ReportContent, render_report
 from dagster_project.report.peak_hours import peak_hour_table
@@ -169,3 +169,14 @@ def test_a_missing_browser_is_named(tmp_path, monkeypatch):
     html.write_text("<p>page</p>")
     with pytest.raises(pdf.PdfError, match="needs `chromium`"):
         pdf.write_pdf(html, tmp_path / "page.pdf", date(2024, 6, 3))
+
+
+def test_a_repeated_verb_is_said_once():
+    assert wording.changes((("grew", "14.0%"), "for IN"), (("grew", "12.0%"), "for OUT")) == (
+        "grew 14.0% for IN and 12.0% for OUT"
+    )
+    assert wording.changes(
+        (wording.growth("2.0"), "for IN"), (wording.growth("-1.5"), "for OUT")
+    ) == ("grew 2.0% for IN and fell 1.5% for OUT")
+    assert wording.said(wording.factor("1.00")) == "did not change"
+    assert wording.movement("224", "224", " MB") == "stayed at 224 MB"

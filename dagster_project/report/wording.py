@@ -32,22 +32,42 @@ def movement(before: str, after: str, unit: str = "", when: Sequence[str] = ("",
     return f"{verb} from {before}{unit}{earlier} to {after}{unit}{later}"
 
 
-def growth(percent: str) -> str:
-    """'grew 14.0%', 'fell 3.2%' or 'did not change' for a signed percentage cell."""
+# A change as a verb and what follows it: ("grew", "14.0%"), so that two changes in a row
+# can share the verb.
+Change = tuple[str, str]
+
+
+def growth(percent: str) -> Change:
+    """('grew', '14.0%'), ('fell', '3.2%') or ('did not change', '') for a signed percentage."""
     value = float(percent)
     if value == 0:
-        return "did not change"
-    return f"{'grew' if value > 0 else 'fell'} {percent.lstrip('-')}%"
+        return ("did not change", "")
+    return ("grew" if value > 0 else "fell", f"{percent.lstrip('-')}%")
 
 
-def factor(times: str) -> str:
-    """'grew by a factor of 1.72', 'fell to 0.95 times its level' or 'did not change'."""
+def factor(times: str) -> Change:
+    """('grew', 'by a factor of 1.72'), ('fell', 'to 0.95 times its level') or no change."""
     value = float(times)
     if value == 1:
-        return "did not change"
+        return ("did not change", "")
     if value > 1:
-        return f"grew by a factor of {times}"
-    return f"fell to {times} times its level"
+        return ("grew", f"by a factor of {times}")
+    return ("fell", f"to {times} times its level")
+
+
+def said(change: Change) -> str:
+    """'grew 14.0%'."""
+    return " ".join(word for word in change if word)
+
+
+def changes(*described: tuple[Change, str]) -> str:
+    """Changes and what each is of, the verb said once while it repeats: 'grew 14.0% for
+    uploads (IN) and 12.0% for downloads (OUT)', 'grew 2.0% for IN and fell 1.0% for OUT'."""
+    parts = []
+    for position, ((verb, amount), of) in enumerate(described):
+        repeated = position > 0 and described[position - 1][0][0] == verb
+        parts.append(" ".join(word for word in (None if repeated else verb, amount, of) if word))
+    return " and ".join(parts)
 
 
 def capitalised(words: str) -> str:

@@ -12,11 +12,14 @@ from dagster_project.report.outline import Facts, join_words
 from dagster_project.report.tables import DIRECTIONS, ReportTable
 from dagster_project.report.wording import (
     DIRECTION_WORDS,
+    Change,
     capitalised,
+    changes,
     factor,
     growth,
     known,
     movement,
+    said,
 )
 
 SERVICES = ("broadband", "mobile")
@@ -51,6 +54,10 @@ def _growth(facts: Facts, service: str, direction: str, key: str) -> str | None:
     return table.value(f"{service} {direction}", key) if table else None
 
 
+def _per_direction(up: Change, down: Change) -> str:
+    return changes((up, f"for {DIRECTION_WORDS['IN']}"), (down, f"for {DIRECTION_WORDS['OUT']}"))
+
+
 def _growth_cells(facts: Facts, service: str, keys: tuple[str, ...]) -> list[str] | None:
     """The growth table's cells of each key, IN then OUT; None unless it shows them all."""
     cells = [_growth(facts, service, direction, key) for key in keys for direction in DIRECTIONS]
@@ -66,9 +73,8 @@ def year_on_year_growth(facts: Facts) -> Iterator[str | None]:
             up, down, up_before, down_before = cells
             yield (
                 f"Over the year to {facts.context[TO_MONTH]}, {service} monthly traffic "
-                f"{growth(up)} for {DIRECTION_WORDS['IN']} and {growth(down)} for "
-                f"{DIRECTION_WORDS['OUT']}; in the year before, {up_before}% and "
-                f"{down_before}% ({facts.refer(GROWTH)})."
+                f"{_per_direction(growth(up), growth(down))}; in the year before, {up_before}% "
+                f"and {down_before}% ({facts.refer(GROWTH)})."
             )
 
 
@@ -244,13 +250,13 @@ def five_year_growth(facts: Facts) -> Iterator[str | None]:
             up, down, up_rate, down_rate = cells
             yield (
                 f"Over the five years to {facts.context[TO_MONTH]}, {service} monthly traffic "
-                f"{factor(up)} for {DIRECTION_WORDS['IN']} and {factor(down)} for "
-                f"{DIRECTION_WORDS['OUT']}, {up_rate}x and {down_rate}x a year "
-                f"({facts.refer(GROWTH)})."
+                f"{_per_direction(factor(up), factor(down))}, {up_rate}x and {down_rate}x a "
+                f"year ({facts.refer(GROWTH)})."
             )
 
 
-def _mode_growth(facts: Facts, service: str, direction: str) -> str | None:
+def _mode_growth(facts: Facts, service: str, direction: str) -> tuple[Change, str] | None:
+    """The mode's change from the first year to the last and what it is of."""
     table, shown = facts.table(USAGE_TABLES[service]), years(facts)
     if table is None or len(shown) < 2:
         return None
@@ -258,7 +264,7 @@ def _mode_growth(facts: Facts, service: str, direction: str) -> str | None:
     times = _growth(facts, service, direction, "mode_five_years")
     if not known(first, last, times):
         return None
-    return f"for {DIRECTION_WORDS[direction]} {factor(times)}, from {first} MB to {last} MB"
+    return factor(times), f"for {DIRECTION_WORDS[direction]}, from {first} MB to {last} MB"
 
 
 def five_year_modes(facts: Facts) -> Iterator[str | None]:
@@ -269,12 +275,12 @@ def five_year_modes(facts: Facts) -> Iterator[str | None]:
         "distributions of every report year."
     )
     for service in SERVICES:
-        clauses = [_mode_growth(facts, service, d) for d in reversed(DIRECTIONS)]
-        if all(clauses):
+        described = [_mode_growth(facts, service, d) for d in reversed(DIRECTIONS)]
+        if all(described):
             sources = facts.refer(USAGE_TABLES[service], GROWTH)
             yield (
                 f"From {shown[0]} to {shown[-1]}, the mode of {service} users' daily usage "
-                f"{'; '.join(clauses)} ({sources})."
+                f"{changes(*described)} ({sources})."
             )
 
 
@@ -308,12 +314,13 @@ def conclusion(facts: Facts) -> Iterator[str | None]:
     yearly = [_growth(facts, service, "OUT", "year_on_year_pct") for service in SERVICES]
     if known(*yearly):
         yield (
-            f"Over the year to {facts.context[TO_MONTH]}, broadband downloads {growth(yearly[0])} "
-            f"and mobile downloads {growth(yearly[1])} ({facts.refer(GROWTH)})."
+            f"Over the year to {facts.context[TO_MONTH]}, broadband downloads "
+            f"{said(growth(yearly[0]))} and mobile downloads {said(growth(yearly[1]))} "
+            f"({facts.refer(GROWTH)})."
         )
     five = _growth(facts, "broadband", "OUT", "five_years")
     if five is not None:
-        yield f"Over five years, broadband downloads {factor(five)}."
+        yield f"Over five years, broadband downloads {said(factor(five))}."
     shown = years(facts)
     for service in SERVICES:
         yield _largest_port(facts, service, shown[-1]) if shown else None
