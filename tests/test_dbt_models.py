@@ -242,3 +242,26 @@ def test_a_column_added_by_a_release_reaches_an_existing_warehouse(tmp_path, dbt
         "group by week_start order by week_start",
     )
     assert families == [(WEEK, False), (NEXT_WEEK, True)]
+
+
+def test_means_and_shares_are_exact_whatever_the_order_of_the_rows(built_week):
+    """Means and top-user shares divide exact integer sums, so they do not depend on the
+    order DuckDB's threads add rows in (a mean of doubles differed in its 16th digit between
+    two builds of the same inputs: regression)."""
+    users = query(
+        built_week,
+        "select service, direction, week_bytes from int_personal_daily_usage order by all",
+    )
+    summary = query(built_week, "select service, direction, users, mean_mb from usage_summary")
+    for service, direction, count, mean_mb in summary:
+        week_bytes = [b for s, d, b in users if (s, d) == (service, direction)]
+        assert count == len(week_bytes)
+        assert mean_mb == float(sum(week_bytes)) / count / 7 / 1e6  # equal, not approximate
+    shares = query(
+        built_week,
+        "select service, direction, top_bytes_week, total_bytes_week, share_pct "
+        "from top_user_shares",
+    )
+    for service, direction, top, total, share in shares:
+        assert total == float(sum(b for s, d, b in users if (s, d) == (service, direction)))
+        assert share == 100.0 * int(top) / int(total)

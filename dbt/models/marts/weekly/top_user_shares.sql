@@ -8,13 +8,14 @@ with ranked as (
         week_start,
         service,
         direction,
-        daily_bytes,
+        week_bytes,
         row_number() over (
             partition by week_start, service, direction
-            order by daily_bytes desc, access, subscriber_id
+            order by week_bytes desc, access, subscriber_id
         ) as user_rank,
         count(*) over (partition by week_start, service, direction) as users,
-        sum(daily_bytes) over (partition by week_start, service, direction) as total_daily_bytes
+        -- integer sums: exact, so the shares do not depend on the order rows are added in
+        sum(week_bytes) over (partition by week_start, service, direction) as total_bytes
     from {{ ref('int_personal_daily_usage') }}
 ),
 
@@ -26,10 +27,10 @@ top_groups as (
         tops.top_percent,
         ranked.users,
         ceil(ranked.users * tops.top_percent / 100.0)::bigint as top_users,
-        ranked.total_daily_bytes,
-        sum(ranked.daily_bytes) filter (
+        ranked.total_bytes,
+        sum(ranked.week_bytes) filter (
             where ranked.user_rank <= ceil(ranked.users * tops.top_percent / 100.0)
-        ) as top_daily_bytes
+        ) as top_bytes
     from ranked
     cross join (values (1), (10)) as tops (top_percent)
     group by all
@@ -42,7 +43,7 @@ select
     top_percent,
     users,
     top_users,
-    top_daily_bytes * 7 as top_bytes_week,
-    total_daily_bytes * 7 as total_bytes_week,
-    100.0 * top_daily_bytes / nullif(total_daily_bytes, 0) as share_pct
+    top_bytes::double as top_bytes_week,
+    total_bytes::double as total_bytes_week,
+    100.0 * top_bytes / nullif(total_bytes, 0) as share_pct
 from top_groups

@@ -17,7 +17,8 @@ stats as (
         direction,
         count(*) as users,
         count(*) filter (where daily_bytes > 0) as users_with_traffic,
-        avg(daily_bytes) / 1e6 as mean_mb,
+        -- exact integer sum first: the same mean whatever order the rows are added in
+        sum(week_bytes) / count(*) / 7 / 1e6 as mean_mb,
         median(daily_bytes) / 1e6 as median_mb
     from users
     group by week_start, service, direction
