@@ -10,6 +10,10 @@ import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# The pseudonym key of real-data tests (their inputs are fixtures, not subscribers); set for
+# the whole session so that subprocess runs inherit it.
+TEST_PSEUDONYM_KEY = "trafficreport test key, fixtures only"
+os.environ.setdefault("TRAFFICREPORT_PSEUDONYM_KEY", TEST_PSEUDONYM_KEY)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -42,6 +46,31 @@ def run_env(tmp_path: Path) -> dict[str, str]:
         "MPLBACKEND": "Agg",
         "PYTHONPATH": str(PROJECT_ROOT),
     }
+
+
+@pytest.fixture
+def hand_week_env(run_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """A run environment whose sources are the hand-built week (tests/fixtures/hand_week)."""
+    sources = tmp_path / "sources.yaml"
+    fixture = FIXTURES / "hand_week"
+    formats = {
+        "flows": "canonical_csv",
+        "assignments": "csv",
+        "usage_counters": "csv",
+        "monthly_totals": "csv",
+    }
+    sources.write_text(
+        "kind: files\n"
+        "files:\n"
+        + "".join(
+            f"  {table}:\n"
+            f"    - name: hand-{table}\n"
+            f"      format: {file_format}\n"
+            f"      path: {fixture / f'{table}.csv'}\n"
+            for table, file_format in formats.items()
+        )
+    )
+    return {**run_env, "TRAFFICREPORT_SOURCES": str(sources)}
 
 
 def dagster_materialize(env: dict[str, str], select: str, partition: str | None = None) -> str:

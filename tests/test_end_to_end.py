@@ -27,7 +27,7 @@ import sys
 import duckdb
 import pytest
 
-from tests.conftest import FIXTURES, PROJECT_ROOT, dagster_materialize
+from tests.conftest import PROJECT_ROOT, dagster_materialize
 
 # One week's run: the weekly assets (the cross-week ones cannot share a partitioned run).
 WEEKLY_ASSETS = "tag:partitioned=weekly"
@@ -46,30 +46,6 @@ EXPECTED_BROADBAND_SHARES = {
     ("ESP", "ESP"): 10.0,
 }
 PORT_TABLE_ROWS = 22
-
-
-@pytest.fixture
-def hand_week_env(run_env, tmp_path):
-    sources = tmp_path / "sources.yaml"
-    fixture = FIXTURES / "hand_week"
-    formats = {
-        "flows": "canonical_csv",
-        "assignments": "csv",
-        "usage_counters": "csv",
-        "monthly_totals": "csv",
-    }
-    sources.write_text(
-        "kind: files\n"
-        "files:\n"
-        + "".join(
-            f"  {table}:\n"
-            f"    - name: hand-{table}\n"
-            f"      format: {file_format}\n"
-            f"      path: {fixture / f'{table}.csv'}\n"
-            for table, file_format in formats.items()
-        )
-    )
-    return {**run_env, "TRAFFICREPORT_SOURCES": str(sources)}
 
 
 def port_shares(warehouse: str) -> dict[tuple[str, str], float]:

@@ -235,7 +235,7 @@ def test_real_nfcapd_week_shows_each_exporters_origin(tmp_path: Path) -> None:
             }
         )
         con = duckdb.connect()
-        load_week(con, week, config)
+        load_week(con, week, config, "test-run")
         batch = CHECK.fetch(con, week)
         verdicts[collector_rate, bool(exporter_sampling)] = (
             validate_batch(batch, CHECK.suite).success,

@@ -8,11 +8,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dagster_project.sources.pseudonyms import pseudonym
 from dagster_project.sources.readers import UnreadableFileError
 from dagster_project.sources.readers.table_files import BadRowError
 from dagster_project.sources.source_config import load_sources_config
 from dagster_project.sources.week_load import load_monthly_totals, load_week
 from dagster_project.weeks.analysis_week import AnalysisWeek
+from tests.conftest import TEST_PSEUDONYM_KEY
 from tests.support.flowtools import missing_programs, realdata_dir
 
 REALDATA = realdata_dir()
@@ -79,7 +81,7 @@ def sources_dir(tmp_path: Path) -> Path:
 def load(sources_dir: Path, warehouse: Path):
     config = load_sources_config(sources_dir / "sources.yaml")
     with duckdb.connect(str(warehouse)) as con:
-        return load_week(con, AnalysisWeek(WEEK), config)
+        return load_week(con, AnalysisWeek(WEEK), config, "test-run")
 
 
 def table(warehouse: Path, sql: str) -> list[tuple]:
@@ -99,10 +101,10 @@ def test_week_loads_good_records_and_quarantines_the_rest(sources_dir, tmp_path)
         (1500, 100, False),
         (500, 100, False),
     ]
-    assert table(warehouse, "select subscriber_id from raw.assignments order by 1") == [
-        ("sub-1",),
-        ("sub-2",),
-    ]
+    # subscriber ids are stored as pseudonyms under the key
+    assert table(warehouse, "select subscriber_id from raw.assignments order by 1") == sorted(
+        (pseudonym(TEST_PSEUDONYM_KEY.encode(), subscriber),) for subscriber in ("sub-1", "sub-2")
+    )
     goflow2 = str(sources_dir / "goflow2.json")
     assert table(
         warehouse,
@@ -126,8 +128,9 @@ def test_week_loads_good_records_and_quarantines_the_rest(sources_dir, tmp_path)
         "core (goflow2_json flows), radius (csv assignments), billing (csv usage_counters)"
     )
     assert report.provenance["files"] == "3"
+    # files are named relative to the source's folder, never with the machine's layout
     assert report.provenance["source/core"] == (
-        f"goflow2_json flows: 1 file(s), 2 rows, 3 quarantined [{goflow2}]"
+        "goflow2_json flows: 1 file(s), 2 rows, 3 quarantined [goflow2.json]"
     )
 
 

@@ -167,7 +167,7 @@ def test_platform_port_volumes_equal_nfdump_aggregation(collected, tmp_path, mon
     computed_packets: Counter[tuple[int, int | None]] = Counter()
     for week in sorted(weeks):
         with duckdb.connect(str(warehouse)) as con:
-            report = load_week(con, AnalysisWeek(week), config)
+            report = load_week(con, AnalysisWeek(week), config, "test-run")
         # Every record is in this week, or quarantined as belonging to another one or to none.
         assert set(report.quarantined) <= {
             "outside the partition week",

@@ -4,12 +4,15 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
+from dagster_project import settings
 from dagster_project.defs import check_history
 from dagster_project.defs.assets.dbt_assets import with_verdicts
 from dagster_project.report.pages import InputProvenance
 from dagster_project.validation import verdicts
+from dagster_project.warehouse import week_status
 
 GOOD_WEEK, BAD_WEEK, UNRUN_WEEK = date(2024, 5, 27), date(2024, 6, 3), date(2024, 6, 10)
 
@@ -21,12 +24,27 @@ DBT_TEST = min(
     if asset == MART and not check.startswith("gx_")
 )
 GX_SUITE = "gx_usage_summary"
+BUILT_WHOLE = check_history.WEEK_COMPLETENESS[1]
 
 
 @pytest.fixture(autouse=True)
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A data dir whose warehouse holds GOOD_WEEK and BAD_WEEK built whole; UNRUN_WEEK was
+    never loaded."""
     monkeypatch.setenv("TRAFFICREPORT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TRAFFICREPORT_DUCKDB", str(tmp_path / "warehouse.duckdb"))
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+        for week in (GOOD_WEEK, BAD_WEEK):
+            week_status.mark_loaded(con, week, "load-run")
+            before = week_status.begin_build(con, week, "build-run")
+            week_status.finish_build(con, week, "build-run", before, whole=True)
     return tmp_path
+
+
+def load_again(week: date) -> None:
+    """What a new load of the week does to its status (its verdicts are cleared apart)."""
+    with duckdb.connect(str(settings.warehouse_path())) as con:
+        week_status.mark_loaded(con, week, "new-load-run")
 
 
 def defined_on_mart() -> list[str]:
@@ -54,15 +72,33 @@ def test_each_week_gets_its_own_verdicts():
     by_week: dict[str | None, dict[str, str]] = {}
     for status in statuses:
         by_week.setdefault(status.week, {})[status.check] = status.status
-    checks = defined_on_mart()
+    checks = [*defined_on_mart(), BUILT_WHOLE]
     assert by_week["2024-05-27"] == {**dict.fromkeys(checks, "passed"), "drift": "warned"}
     assert by_week["2024-06-03"] == {
         **dict.fromkeys(checks, "passed"),
         DBT_TEST: "failed",
         "drift": "warned",
     }
-    # A week nobody validated: every defined check reads "not run".
+    # A week nobody loaded or validated: every defined check reads "not run".
     assert by_week["2024-06-10"] == dict.fromkeys(checks, "not run")
+
+
+def test_a_week_loaded_again_is_not_drawn_until_its_build_completes():
+    """A run killed between a week's load and the end of its dbt build leaves the week
+    marked incomplete: drawing from it is refused even though its old verdicts passed."""
+    record_weeks()
+    load_again(GOOD_WEEK)
+    statuses = check_history.check_statuses([MART], [GOOD_WEEK])
+    with pytest.raises(verdicts.UnvalidatedInputError, match=r"2024-05-27\] built_whole: not"):
+        verdicts.require_drawable(statuses)
+    with duckdb.connect(str(settings.warehouse_path())) as con:
+        before = week_status.begin_build(con, GOOD_WEEK, "next-run")
+        # a build of some of the week's models only does not complete a new load
+        week_status.finish_build(con, GOOD_WEEK, "next-run", before, whole=False)
+        assert not week_status.status_of(con, [GOOD_WEEK])[GOOD_WEEK].complete
+        before = week_status.begin_build(con, GOOD_WEEK, "next-run")
+        week_status.finish_build(con, GOOD_WEEK, "next-run", before, whole=True)
+    verdicts.require_drawable(check_history.check_statuses([MART], [GOOD_WEEK]))
 
 
 def test_drawing_is_refused_with_the_failing_week_named():
@@ -76,6 +112,7 @@ def test_drawing_is_refused_with_the_failing_week_named():
 def test_reloading_a_week_forgets_its_verdicts():
     record_weeks()
     verdicts.clear_week(GOOD_WEEK.isoformat())
+    load_again(GOOD_WEEK)
     statuses = check_history.check_statuses([MART], [GOOD_WEEK])
     assert {s.status for s in statuses} == {"not run"}
     assert verdicts.latest(MART, DBT_TEST, BAD_WEEK.isoformat()).status == "failed"

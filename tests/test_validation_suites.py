@@ -139,7 +139,7 @@ BROKEN: dict[str, tuple[Callable[[], dict[str, pd.DataFrame]], str, tuple[str, s
     "hostname as address": (
         lambda: {"flow_rows": changed(data.flows(), 0, src_addr="cdn.example.net")},
         "gx_raw_flows",
-        ("expect_column_values_to_match_regex", "src_addr"),
+        ("expect_column_values_to_be_in_set", "src_addr_is_address"),
     ),
     "overlapping assignments": (
         lambda: {"assignment_rows": changed(data.assignments(), 1, valid_from=data.at(47))},

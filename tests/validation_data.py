@@ -14,6 +14,7 @@ from dagster_project.sources.raw_tables import (
     ensure_raw_tables,
     replace_table,
     replace_weeks,
+    transaction,
     stage,
 )
 
@@ -124,7 +125,8 @@ def load(
     )
     for table, frame in weekly:
         stage(con, f"staged_{table.name}", frame)
-    replace_weeks(con, week, {table: f"staged_{table.name}" for table, _ in weekly})
+    with transaction(con):
+        replace_weeks(con, week, {table: f"staged_{table.name}" for table, _ in weekly})
     stage(con, "staged_monthly_totals", monthly_totals() if monthly_rows is None else monthly_rows)
     replace_table(con, MONTHLY_TOTALS, "staged_monthly_totals")
 

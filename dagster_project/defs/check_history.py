@@ -13,11 +13,14 @@ from functools import cache
 
 import dagster as dg
 
+from dagster_project import settings
 from dagster_project.defs.assets.dbt_assets import cross_week_dbt_models, weekly_dbt_models
 from dagster_project.defs.checks import suite_checks
 from dagster_project.defs.dbt_project import weekly_models
 from dagster_project.report.pages import InputProvenance
 from dagster_project.validation import verdicts
+from dagster_project.warehouse import week_status
+from dagster_project.warehouse.connection import connect
 
 # Raw assets whose materialization metadata carries `provenance/*` entries.
 WEEKLY_RAW_INPUTS = ("raw_flows", "raw_assignments", "raw_usage_counters")
@@ -25,6 +28,8 @@ WEEKLY_RAW_INPUTS = ("raw_flows", "raw_assignments", "raw_usage_counters")
 WEEKLY_RAW_ASSETS = (*WEEKLY_RAW_INPUTS, "raw_quarantine")
 MONTHLY_RAW_INPUT = "raw_monthly_totals"
 PROVENANCE_PREFIX = "provenance/"
+# (asset, check) of a week's completeness as the pages list it.
+WEEK_COMPLETENESS = ("week_tables", "built_whole")
 
 
 def input_provenance(
@@ -91,13 +96,37 @@ def is_weekly(asset: str) -> bool:
 
 def check_statuses(assets: Iterable[str], weeks: Iterable[date]) -> tuple[verdicts.Verdict, ...]:
     """The verdict of every check on the assets: per week read for weekly assets. Checks are
-    those the code location defines and any other that recorded a verdict."""
-    week_keys = [week.isoformat() for week in sorted(set(weeks))]
+    those the code location defines and any other that recorded a verdict. When weekly assets
+    are read, each week's completeness comes first."""
+    weeks = sorted(set(weeks))
+    week_keys = [week.isoformat() for week in weeks]
     weeks_of = {
         asset: week_keys if is_weekly(asset) else [verdicts.ALL_WEEKS] for asset in set(assets)
     }
     expected = [(asset, check) for asset, check in defined_checks() if asset in weeks_of]
-    return verdicts.verdicts_for(expected, weeks_of)
+    reads_weeks = any(is_weekly(asset) for asset in weeks_of)
+    completeness = week_completeness(weeks) if reads_weeks else ()
+    return (*completeness, *verdicts.verdicts_for(expected, weeks_of))
+
+
+def week_completeness(weeks: Iterable[date]) -> tuple[verdicts.Verdict, ...]:
+    """Per week, whether its tables are one complete build (`ops.week_status`), as a verdict:
+    passed, or not run while a load has no finished build."""
+    path = settings.warehouse_path()
+    if path.exists():
+        with connect(path, read_only=True) as con:
+            statuses = week_status.status_of(con, weeks)
+    else:
+        statuses = {week: week_status.WeekStatus(week, week_status.LOADED) for week in weeks}
+    return tuple(
+        verdicts.Verdict(
+            *WEEK_COMPLETENESS,
+            verdicts.PASSED if status.complete else verdicts.NOT_RUN,
+            week.isoformat(),
+            status.build_run_id or "",
+        )
+        for week, status in sorted(statuses.items())
+    )
 
 
 def week_statuses(week: date) -> tuple[verdicts.Verdict, ...]:

@@ -1,6 +1,7 @@
 """Writing raw tables into the DuckDB warehouse, one week at a time and atomically."""
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date
 
 import duckdb
@@ -22,51 +23,52 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
             )
 
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """All statements of the block take effect together or not at all."""
+    con.execute("begin transaction")
+    try:
+        yield
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
+
+
 def replace_weeks(
     con: duckdb.DuckDBPyConnection, week_start: date, relations: Mapping[RawTable, str]
 ) -> dict[str, int]:
-    """Replace one week of several tables in a single transaction: all of them or none.
+    """Replace one week of several tables; call it inside `transaction` so that a failed load
+    never leaves a half-written week behind.
 
     Each relation (a table, view or registered DataFrame) has its table's columns except
-    `week_start`. A failed load never leaves a half-written week behind. Returns the number
-    of rows written per table name.
+    `week_start`. Returns the number of rows written per table name.
     """
     counts: dict[str, int] = {}
-    con.execute("begin transaction")
-    try:
-        for table, relation_name in relations.items():
-            columns = ", ".join(name for name in table.column_names if name != "week_start")
-            con.execute(f"delete from {table.qualified_name} where week_start = ?", [week_start])
-            con.execute(
-                f"insert into {table.qualified_name} (week_start, {columns}) "
-                f"select ?::date, {columns} from {relation_name}",
-                [week_start],
-            )
-            counts[table.name] = con.execute(
-                f"select count(*) from {table.qualified_name} where week_start = ?", [week_start]
-            ).fetchone()[0]
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
+    for table, relation_name in relations.items():
+        columns = ", ".join(name for name in table.column_names if name != "week_start")
+        con.execute(f"delete from {table.qualified_name} where week_start = ?", [week_start])
+        con.execute(
+            f"insert into {table.qualified_name} (week_start, {columns}) "
+            f"select ?::date, {columns} from {relation_name}",
+            [week_start],
+        )
+        (counts[table.name],) = con.execute(
+            f"select count(*) from {table.qualified_name} where week_start = ?", [week_start]
+        ).fetchall()[0]
     return counts
 
 
 def replace_table(con: duckdb.DuckDBPyConnection, table: RawTable, relation_name: str) -> int:
     """Replace all rows of an unpartitioned raw table, in one transaction."""
     column_list = ", ".join(table.column_names)
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         con.execute(f"delete from {table.qualified_name}")
         con.execute(
             f"insert into {table.qualified_name} ({column_list}) "
             f"select {column_list} from {relation_name}"
         )
         count = con.execute(f"select count(*) from {table.qualified_name}").fetchone()[0]
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
     return int(count)
 
 

@@ -37,6 +37,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from dagster_project.settings import PROJECT_ROOT
+from dagster_project.sources import pseudonyms
 from dagster_project.sources.synthetic.synthetic_config import SyntheticConfig
 
 FlowFormat = Literal[
@@ -93,11 +94,15 @@ class _FileSource(BaseModel):
     @field_validator("path")
     @classmethod
     def _relative_to_the_config_file(cls, path: str, info: ValidationInfo) -> str:
-        base_dir = (info.context or {}).get(BASE_DIR)
-        if base_dir is None:
-            return path
-        expanded = Path(path).expanduser()
-        return str(expanded if expanded.is_absolute() else Path(base_dir) / expanded)
+        return _relative_to_config_file(path, info)
+
+
+def _relative_to_config_file(path: str, info: ValidationInfo) -> str:
+    """A path of sources.yaml: `~` expanded, a relative one taken from the file's folder."""
+    base_dir = (info.context or {}).get(BASE_DIR)
+    if base_dir is None:
+        return path
+    return str(Path(base_dir) / Path(path).expanduser())
 
 
 def _exporter_key(key: str) -> str:
@@ -194,6 +199,24 @@ class FileSources(BaseModel):
         return self
 
 
+class PrivacySettings(BaseModel):
+    """The `privacy:` section: the pseudonym key's file and how long raw addresses stay."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # A file outside the repository holding the secret key of the subscriber pseudonyms;
+    # TRAFFICREPORT_PSEUDONYM_KEY overrides it. Not needed for the synthetic source.
+    key_file: str | None = None
+    # Days the week's raw addresses (flow ends, assignments, rejected record text) are kept
+    # after the week is attributed; then they are cut to their /24 or /48 network.
+    keep_raw_addresses_days: int = Field(default=0, ge=0)
+
+    @field_validator("key_file")
+    @classmethod
+    def _relative_to_the_config_file(cls, path: str | None, info: ValidationInfo) -> str | None:
+        return None if path is None else _relative_to_config_file(path, info)
+
+
 class SourcesConfig(BaseModel):
     """The whole sources.yaml."""
 
@@ -202,11 +225,19 @@ class SourcesConfig(BaseModel):
     kind: Literal["synthetic", "files"]
     synthetic: SyntheticConfig = Field(default_factory=SyntheticConfig)
     files: FileSources | None = Field(default=None, validate_default=True)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
 
-    @field_validator("synthetic", mode="before")
+    @field_validator("synthetic", "privacy", mode="before")
     @classmethod
-    def _empty_synthetic_section(cls, value: Any) -> Any:
+    def _empty_section(cls, value: Any) -> Any:
         return {} if value is None else value
+
+    def pseudonym_key(self) -> bytes:
+        """The key of the subscriber pseudonyms (PseudonymKeyError when real data has none)."""
+        if self.kind == "synthetic":
+            return pseudonyms.SYNTHETIC_DEMO_KEY
+        key_file = self.privacy.key_file
+        return pseudonyms.read_key(Path(key_file) if key_file else None)
 
     @field_validator("files")
     @classmethod

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from dagster_project.sources import readers, synthetic
+from dagster_project.sources.pseudonyms import pseudonymize_column
 from dagster_project.sources.raw_schema import (
     ASSIGNMENTS,
     FLOWS,
@@ -18,8 +19,10 @@ from dagster_project.sources.raw_tables import (
     replace_table,
     replace_weeks,
     stage,
+    transaction,
 )
 from dagster_project.sources.source_config import FileSources, SourcesConfig
+from dagster_project.warehouse import week_status
 from dagster_project.weeks.analysis_week import AnalysisWeek
 
 
@@ -66,25 +69,32 @@ def _stage_synthetic_week(
 
 
 def load_week(
-    con: duckdb.DuckDBPyConnection, week: AnalysisWeek, config: SourcesConfig
+    con: duckdb.DuckDBPyConnection, week: AnalysisWeek, config: SourcesConfig, run_id: str
 ) -> LoadReport:
-    """Replace one week of raw.flows, raw.assignments, raw.usage_counters and raw.quarantine."""
+    """Replace one week of raw.flows, raw.assignments, raw.usage_counters and raw.quarantine,
+    with subscriber ids replaced by their pseudonyms, and mark the week `loaded` (its models
+    are now older than its raw tables) in the same transaction."""
     ensure_raw_tables(con)
+    key = config.pseudonym_key()  # before reading: a missing key fails fast
     if config.kind == "synthetic":
         _stage_synthetic_week(con, week, config.synthetic)
         provenance = synthetic_provenance(config.synthetic)
     else:
         provenance = readers.provenance(readers.stage_week(con, week, _file_sources(config)))
     report = LoadReport(provenance=provenance)
-    # All four tables of the week change together or not at all.
-    report.rows = replace_weeks(
-        con,
-        week.start,
-        {
-            table: f"staged_{table.name}"
-            for table in (FLOWS, ASSIGNMENTS, USAGE_COUNTERS, QUARANTINE)
-        },
-    )
+    for table in (ASSIGNMENTS, USAGE_COUNTERS):
+        pseudonymize_column(con, f"staged_{table.name}", "subscriber_id", key)
+    # All four tables of the week and its status change together or not at all.
+    with transaction(con):
+        report.rows = replace_weeks(
+            con,
+            week.start,
+            {
+                table: f"staged_{table.name}"
+                for table in (FLOWS, ASSIGNMENTS, USAGE_COUNTERS, QUARANTINE)
+            },
+        )
+        week_status.mark_loaded(con, week.start, run_id)
     reasons = con.execute(
         "select reason, count(*) from raw.quarantine where week_start = ? group by reason",
         [week.start],

@@ -35,6 +35,17 @@ def _week_parameters(week: AnalysisWeek) -> dict[str, object]:
     }
 
 
+# IPv4 or IPv6 text, as the raw suites accept it (a cut address keeps this form too).
+ADDRESS_TEXT = r"(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f.]{0,15}){2,7})"
+
+
+def is_address_sql(column: str, prefix_allowed: bool = False) -> str:
+    """SQL: whether the column reads as an address (or a prefix). The suites see this flag
+    instead of the address, so no address reaches check results, metadata or Data Docs."""
+    prefix = r"(?:/[0-9]{1,3})?" if prefix_allowed else r"(?:/(?:24|48))?"
+    return f"coalesce(regexp_full_match({column}, '{ADDRESS_TEXT}{prefix}'), false)"
+
+
 def count_rows(con: duckdb.DuckDBPyConnection, sql: str, parameters: list[object]) -> int:
     return int(con.execute(sql, parameters).fetchone()[0])
 
@@ -50,9 +61,11 @@ def flow_sample(
 ) -> ValidationBatch:
     """Flow records of the week, a deterministic hash-ordered sample of at most max_rows."""
     frame = con.execute(
-        """
+        f"""
         select
-            * exclude (week_start),
+            * exclude (week_start, src_addr, dst_addr),
+            {is_address_sql("src_addr")} as src_addr_is_address,
+            {is_address_sql("dst_addr")} as dst_addr_is_address,
             packets * 20 as min_ip_bytes,
             packets * 65535 as max_ip_bytes
         from raw.flows
@@ -105,10 +118,11 @@ def assignment_rows(
 ) -> ValidationBatch:
     """Assignments of the week, each flagged when it overlaps an earlier one of its address.
 
-    Flagged rows come first, so a capped frame still holds every overlap it can.
+    Flagged rows come first, so a capped frame still holds every overlap it can. The frame
+    says whether each address reads as an address or prefix, never the address itself.
     """
     frame = con.execute(
-        """
+        f"""
         with week_assignments as (
             select * exclude (week_start)
             from raw.assignments
@@ -129,7 +143,9 @@ def assignment_rows(
             from week_assignments
         )
 
-        select *
+        select
+            * exclude (address),
+            {is_address_sql("address", prefix_allowed=True)} as address_is_address
         from flagged
         order by overlaps_earlier_interval desc, hash(address, valid_from, subscriber_id)
         limit ?

@@ -9,8 +9,9 @@ from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 
 from dagster_project.defs.dbt_project import dbt_project, translator
 from dagster_project.defs.partitions import ONE_WEEK_PER_RUN, partition_week, weekly_partitions
-from dagster_project.defs.resources import WAREHOUSE_POOL
+from dagster_project.defs.resources import WAREHOUSE_POOL, SourcesResource, WarehouseResource
 from dagster_project.validation import verdicts
+from dagster_project.warehouse import address_retention, week_status
 
 
 def with_verdicts(events: Iterator[Any], week: str, run_id: str) -> Iterator[Any]:
@@ -63,10 +64,33 @@ def release_adapter(invocation: DbtCliInvocation) -> None:
     name="weekly_dbt_models",
     pool=WAREHOUSE_POOL,
 )
-def weekly_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """Build and test the weekly models for the partition's week (delete+insert of that week)."""
-    dbt_vars = json.dumps(partition_week(context).dbt_vars())
-    yield from build_and_describe(context, dbt, ["--vars", dbt_vars])
+def weekly_dbt_models(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    sources: SourcesResource,
+):
+    """Build and test the weekly models for the partition's week (delete+insert of that week).
+
+    The week is marked `building` first and `complete` only after every model and test
+    succeeded; then the raw addresses of the weeks past their retention are cut.
+    """
+    week = partition_week(context)
+    run_id = context.run.run_id
+    with warehouse.connect() as con:
+        before = week_status.begin_build(con, week.start, run_id)
+    yield from build_and_describe(context, dbt, ["--vars", json.dumps(week.dbt_vars())])
+    whole = context.selected_asset_keys == context.assets_def.keys
+    keep_days = sources.read().privacy.keep_raw_addresses_days
+    with warehouse.connect() as con:
+        status = week_status.finish_build(con, week.start, run_id, before, whole)
+        cut = address_retention.cut_due_weeks(con, keep_days)
+    context.log.info(status.describe())
+    if cut:
+        context.log.info(
+            f"Raw addresses cut to networks ({keep_days} day(s) after attribution) for weeks: "
+            + ", ".join(str(week_start) for week_start in cut)
+        )
 
 
 @dbt_assets(

@@ -66,7 +66,7 @@ def raw_week(
     # The week is being replaced: its earlier verdicts no longer describe its data.
     verdicts.clear_week(week.key)
     with warehouse.connect() as con:
-        report = load_week(con, week, sources.read())
+        report = load_week(con, week, sources.read(), context.run.run_id)
     context.log.info(f"Loaded week {week}: {report.rows}, quarantined {report.quarantined}")
     for table in WEEKLY_RAW_TABLES:
         yield dg.MaterializeResult(

@@ -82,6 +82,8 @@ class SourceLoad:
     unfinished: list[str] = field(default_factory=list)
     # Whether the source says that identical files are expected (allow_duplicate_files).
     duplicates_allowed: bool = False
+    # The folder the source's glob starts from: pages name files relative to it.
+    root: Path = Path()
 
     def add(self, counts: FileCounts) -> None:
         self.files.append(counts.path)
@@ -169,7 +171,7 @@ def _planned(
             len(matched.unfinished),
             ", ".join(str(path) for path in matched.unfinished),
         )
-    load = SourceLoad(name=name, table=table, format=file_format)
+    load = SourceLoad(name=name, table=table, format=file_format, root=source_root(pattern))
     load.unfinished = [str(path) for path in matched.unfinished]
     load.duplicates_allowed = duplicates_allowed
     for path in matched.files:
@@ -288,8 +290,26 @@ def stage_monthly_totals(con: duckdb.DuckDBPyConnection, sources: FileSources) -
     return loads
 
 
-def _file_list(files: list[str]) -> str:
+def source_root(pattern: str) -> Path:
+    """The folder a source's glob starts from: its leading folders without a wildcard or
+    `{week_start}`."""
+    fixed: list[str] = []
+    for part in Path(pattern).parts[:-1]:
+        if any(mark in part for mark in "*?[{"):
+            break
+        fixed.append(part)
+    return Path(*fixed) if fixed else Path()
+
+
+def _relative(path: str, root: Path) -> str:
+    """A file as pages show it: relative to its source's root, never the machine's layout."""
+    file = Path(path)
+    return str(file.relative_to(root)) if file.is_relative_to(root) else file.name
+
+
+def _file_list(paths: list[str], root: Path) -> str:
     """Every file of a small load; the first and last ones of a long one."""
+    files = [_relative(path, root) for path in paths]
     if len(files) <= MAX_LISTED_FILES:
         return ", ".join(files)
     shown = files[: MAX_LISTED_FILES - 1]
@@ -310,7 +330,7 @@ def provenance(loads: list[SourceLoad]) -> dict[str, str]:
         f"source/{load.name}": (
             f"{load.format} {load.table}: {len(load.files)} file(s), {load.rows} rows"
             + (f", {sum(load.quarantined.values())} quarantined" if load.quarantined else "")
-            + f" [{_file_list(load.files)}]"
+            + f" [{_file_list(load.files, load.root)}]"
         )
         for load in loads
     }
@@ -319,7 +339,7 @@ def provenance(loads: list[SourceLoad]) -> dict[str, str]:
         if load.unfinished:
             described[f"unfinished/{load.name}"] = (
                 f"{len(load.unfinished)} file(s) skipped, still being written: "
-                + _file_list(load.unfinished)
+                + _file_list(load.unfinished, load.root)
             )
     return {
         "source": "real",

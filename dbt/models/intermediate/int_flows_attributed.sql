@@ -7,6 +7,10 @@
   within [valid_from, valid_to). Assignments never nest or overlap in time (a data test on
   stg_assignments), so a flow end has at most one holder.
 
+  Stored once per week (incremental, the week replaced), so the aggregates and tests read it
+  instead of repeating the joins, and without the addresses: past attribution only the
+  subscriber pseudonym says whose traffic it is.
+
   Output: one row per attributed flow end, so a flow between two subscribers is one
   subscriber's upload and the other's download (two rows, both marked between_subscribers);
   a flow that matches no subscriber is kept as one row with direction 'unattributed'.
@@ -61,8 +65,6 @@ select
     protocol_name,
     flow_port,
     address_family,
-    src_addr,
-    dst_addr,
     bytes,
     packets,
     case

@@ -10,5 +10,6 @@ select
     count(*) filter (where direction = 'IN') as flows_in,
     count(*) filter (where direction = 'OUT') as flows_out
 from {{ ref('int_flows_attributed') }}
-where direction in ('IN', 'OUT')
+where week_start = {{ analysis_week_start() }}
+    and direction in ('IN', 'OUT')
 group by week_start, service, access, customer_class, subscriber_id

@@ -25,4 +25,5 @@ select
     count(*) as flows
 from {{ ref('int_flows_attributed') }} as attributed_flows
 left join named_ports on named_ports.port = attributed_flows.flow_port
+where attributed_flows.week_start = {{ analysis_week_start() }}
 group by all

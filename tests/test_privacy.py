@@ -1,0 +1,190 @@
+"""Pseudonymous subscribers and addresses kept no longer than attribution needs them."""
+
+import csv
+import re
+import subprocess
+import sys
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.sources import pseudonyms
+from dagster_project.sources.source_config import SourcesConfig
+from dagster_project.warehouse import address_retention, week_status
+from tests.conftest import FIXTURES, PROJECT_ROOT
+
+WEEK = date(2024, 6, 3)
+KEY = b"0123456789abcdef-test-key"
+
+
+def test_pseudonyms_are_stable_for_a_key_and_differ_between_keys():
+    con = duckdb.connect()
+    ids = ["sub-a", "090-1234-5678", "ü-ñ", "x" * 300]
+    for key in (KEY, KEY + b"!", b"k" * 100):  # a key longer than SHA-256's block too
+        con.execute("create or replace table ids as select unnest(?) as subscriber_id", [ids])
+        pseudonyms.pseudonymize_column(con, "ids", "subscriber_id", key)
+        hashed = [row[0] for row in con.execute("select subscriber_id from ids").fetchall()]
+        # the SQL form is HMAC-SHA256 (the Python reference), and stable run to run
+        assert hashed == [pseudonyms.pseudonym(key, subscriber) for subscriber in ids]
+        assert all(re.fullmatch(r"sub_[0-9a-f]{20}", value) for value in hashed)
+    assert pseudonyms.pseudonym(KEY, "sub-a") != pseudonyms.pseudonym(KEY + b"!", "sub-a")
+
+
+def test_real_data_without_a_usable_key_is_refused(tmp_path, monkeypatch):
+    monkeypatch.delenv(pseudonyms.KEY_ENV, raising=False)
+    files = {"flows": [{"name": "f", "format": "canonical_csv", "path": "x.csv"}]}
+    with pytest.raises(pseudonyms.PseudonymKeyError, match="TRAFFICREPORT_PSEUDONYM_KEY"):
+        SourcesConfig(kind="files", files=files).pseudonym_key()
+    short = tmp_path / "short.key"
+    short.write_text("too short")
+    config = SourcesConfig(kind="files", files=files, privacy={"key_file": str(short)})
+    with pytest.raises(pseudonyms.PseudonymKeyError, match="at least 16"):
+        config.pseudonym_key()
+    inside = SourcesConfig(
+        kind="files", files=files, privacy={"key_file": str(PROJECT_ROOT / "sources.yaml")}
+    )
+    with pytest.raises(pseudonyms.PseudonymKeyError, match="inside the repository"):
+        inside.pseudonym_key()
+    good = tmp_path / "good.key"
+    good.write_text("a-secret-of-thirty-two-characters\n")
+    assert SourcesConfig(
+        kind="files", files=files, privacy={"key_file": str(good)}
+    ).pseudonym_key() == (b"a-secret-of-thirty-two-characters")
+    assert SourcesConfig(kind="synthetic").pseudonym_key() == pseudonyms.SYNTHETIC_DEMO_KEY
+
+
+@pytest.mark.parametrize(
+    ("address", "network"),
+    [
+        ("10.1.2.3", "10.1.2.0/24"),
+        (" 10.0.0.4", "10.0.0.0/24"),
+        ("192.0.2.0/28", "192.0.2.0/24"),
+        ("2001:db8:1:2::5", "2001:db8:1::/48"),
+        ("2001:db8::1", "2001:db8:0::/48"),
+        ("2001:DB8:1:1ff::5", "2001:DB8:1::/48"),
+        ("::1", "0:0:0::/48"),
+        ("2001:db8:1:2::/64", "2001:db8:1::/48"),
+        ("10.0.0.0/24", "10.0.0.0/24"),  # cutting twice changes nothing
+        ("alice@example", "unreadable"),  # not an address: could be anything personal
+    ],
+)
+def test_addresses_are_cut_to_their_network(address, network):
+    sql = address_retention.network_sql("address")
+    cut = duckdb.connect().execute(f"select {sql} from (select ? as address)", [address])
+    assert cut.fetchone()[0] == network
+
+
+def complete_week(con: duckdb.DuckDBPyConnection, week: date) -> None:
+    week_status.mark_loaded(con, week, "load")
+    before = week_status.begin_build(con, week, "build")
+    week_status.finish_build(con, week, "build", before, whole=True)
+
+
+def test_addresses_are_kept_the_configured_days_after_attribution():
+    con = duckdb.connect()
+    complete_week(con, WEEK)
+    now = datetime.now().astimezone()
+    assert address_retention.weeks_due(con, keep_days=0, now=now) == [WEEK]
+    assert address_retention.weeks_due(con, keep_days=3, now=now) == []
+    assert address_retention.weeks_due(con, keep_days=3, now=now + timedelta(days=4)) == [WEEK]
+
+
+def test_a_week_with_cut_addresses_is_not_rebuilt_from_them():
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    con.execute("create table raw.flows (week_start date, src_addr varchar, dst_addr varchar)")
+    con.execute("create table raw.assignments (week_start date, address varchar)")
+    con.execute("create table raw.quarantine (week_start date, record varchar)")
+    con.execute("insert into raw.flows values (?, '10.0.0.1', '2001:db8:5:6::1')", [WEEK])
+    con.execute("insert into raw.assignments values (?, '10.0.0.1')", [WEEK])
+    con.execute("insert into raw.quarantine values (?, '10.0.0.9,sub-x,oops')", [WEEK])
+    complete_week(con, WEEK)
+    assert address_retention.cut_due_weeks(con, keep_days=0) == [WEEK]
+    assert con.execute("select src_addr, dst_addr from raw.flows").fetchall() == [
+        ("10.0.0.0/24", "2001:db8:5::/48")
+    ]
+    assert con.execute("select address from raw.assignments").fetchall() == [("10.0.0.0/24",)]
+    assert con.execute("select record from raw.quarantine").fetchall() == [(None,)]
+    with pytest.raises(week_status.AddressesCutError, match="Materialize the whole week"):
+        week_status.begin_build(con, WEEK, "models-only")
+    # a new load of the week makes it buildable again
+    week_status.mark_loaded(con, WEEK, "reload")
+    week_status.begin_build(con, WEEK, "build-again")
+
+
+def hand_week_personal_data() -> tuple[set[str], set[str]]:
+    """The subscriber ids and the addresses (full, as written) of the hand-built week."""
+
+    def column(table: str, name: str) -> set[str]:
+        with (FIXTURES / "hand_week" / f"{table}.csv").open() as handle:
+            return {row[name].strip() for row in csv.DictReader(handle) if row[name].strip()}
+
+    ids = column("assignments", "subscriber_id") | column("usage_counters", "subscriber_id")
+    addresses = (
+        column("flows", "src_addr") | column("flows", "dst_addr") | column("assignments", "address")
+    )
+    return ids, addresses
+
+
+def personal_pattern(ids: set[str], addresses: set[str]) -> re.Pattern[str]:
+    """Any of the values as a whole token (10.0.0.1 must not match inside 10.0.0.10)."""
+    tokens = sorted(ids | {address.split("/")[0] for address in addresses}, key=len, reverse=True)
+    alternatives = "|".join(re.escape(token) for token in tokens)
+    return re.compile(rf"(?<![0-9A-Za-z_.:-])(?:{alternatives})(?![0-9A-Za-z_:-]|\.[0-9])")
+
+
+def text_hits(root: Path, pattern: re.Pattern[str], skip: set[Path]) -> list[str]:
+    hits = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p not in skip):
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        hits += [f"{path.relative_to(root)}: {m.group(0)}" for m in pattern.finditer(text)]
+    return hits
+
+
+def warehouse_hits(warehouse: Path, pattern: re.Pattern[str]) -> list[str]:
+    hits = []
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        columns = con.execute(
+            "select schema_name, table_name, column_name from duckdb_columns() "
+            "where data_type = 'VARCHAR' and not internal"
+        ).fetchall()
+        for schema, table, column in columns:
+            values = con.execute(f'select distinct "{column}" from "{schema}"."{table}"')
+            hits += [
+                f"{schema}.{table}.{column}: {value}"
+                for (value,) in values.fetchall()
+                if value is not None and pattern.search(value)
+            ]
+    return hits
+
+
+def test_an_attributed_week_keeps_no_raw_subscriber_id_or_address(hand_week_env, tmp_path):
+    """After the week is attributed, nothing the platform wrote (warehouse, Dagster's event
+    log and compute logs, logs, Data Docs, verdicts, figures, tables, pages, exports) holds a
+    subscriber id or an address of the input."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "dagster_project.cli", "week", WEEK.isoformat()],
+        cwd=PROJECT_ROOT,
+        env=hand_week_env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    ids, addresses = hand_week_personal_data()
+    pattern = personal_pattern(ids, addresses)
+    assert pattern.search("flow from 10.0.0.1 by sub-a") and not pattern.search("10.0.0.10")
+    assert text_hits(FIXTURES / "hand_week", pattern, set())  # the scan finds the inputs' own
+
+    warehouse = Path(hand_week_env["TRAFFICREPORT_DUCKDB"])
+    assert warehouse_hits(warehouse, pattern) == []
+    skip = {warehouse, warehouse.with_name(warehouse.name + ".wal")}
+    for root in (tmp_path / "data", tmp_path / "dagster_home", tmp_path / "assets"):
+        assert text_hits(root, pattern, skip) == [], root
+    assert pattern.search(completed.stdout) is None
+    # the week's pseudonyms are what the marts know users by
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        users = {row[0] for row in con.sql("select subscriber_id from user_daily_usage").fetchall()}
+    assert users and all(user.startswith(pseudonyms.PREFIX) for user in users)
