@@ -114,6 +114,11 @@ def numbered(entries: Sequence[ReportItem]) -> tuple[ReportItem, ...]:
     return tuple(result)
 
 
+def labels(entries: Iterable[ReportItem]) -> dict[str, str]:
+    """Item name -> 'Figure 3', for the numbered entries."""
+    return {entry.name: entry.label for entry in entries if entry.label}
+
+
 def sentences(written: Iterable[str | None]) -> str:
     """A paragraph of the sentences the page has numbers for ('' when none)."""
     return " ".join(sentence for sentence in written if sentence)

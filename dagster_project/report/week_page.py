@@ -299,7 +299,7 @@ def week_content(
     services = services_with_data(marts)
     facts = outline.Facts(
         tables={entry.name: table for entry, table in shown_tables},
-        labels={item.entry.name: item.entry.label for item in shown},
+        labels=outline.labels(item.entry for item in shown),
         context={findings.WEEK: week, findings.TIME_ZONE: provenance.time_zone},
         method=method_note(marts[PAIR_MART], services),
     )

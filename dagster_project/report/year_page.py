@@ -111,7 +111,7 @@ def year_content(
     entries = [entry for entry, _ in (*figures, *tables)]
     facts = Facts(
         tables={entry.name: table for entry, table in tables},
-        labels={entry.name: entry.label for entry in entries if entry.label},
+        labels=outline.labels(entries),
         context={
             WEEK: page.week.isoformat(),
             FIRST_WEEK: page.first_week.isoformat(),
