@@ -27,7 +27,7 @@ from tests.report_reading import (
     texts,
 )
 from tests.test_week_report import content as week_page_content
-from tests.test_week_report import provenance
+from tests.test_week_report import provenance, week_marts
 
 PAGE = YearPage(date(2024, 6, 3), date(2019, 5, 27), date(2024, 6, 1), "Asia/Tokyo")
 CATALOGUE = {entry.name: entry for entry in (*TABLES, *PAGE_TABLES)}
@@ -146,10 +146,19 @@ def test_a_sentence_without_its_numbers_is_left_out():
     assert "Over the five years to Jun 2024, broadband monthly traffic" in text
 
 
-def test_week_findings_name_only_the_services_with_data(tmp_path):
+def test_week_findings_name_only_the_services_with_data():
     page = render_report(week_page_content(services=("broadband",)))
     text = " ".join(findings(page))
     assert "broadband" in text.lower() and "mobile" not in text.lower()
+    assert text.startswith("Figure 1 shows the mean traffic by hour of day")
+
+
+def test_a_figure_not_drawn_is_not_introduced():
+    marts = week_marts(("broadband",))
+    marts["user_sample"] = marts["user_sample"].assign(daily_bytes_in=0.0)
+    page = render_report(week_page_content(marts=marts))
+    assert "sampled user" not in " ".join(findings(page))
+    assert all(paragraph[0].isupper() for paragraph in findings(page))
 
 
 def test_the_pdf_is_a4_dated_by_its_week_and_the_same_on_every_run(week, tmp_path):

@@ -38,6 +38,14 @@ class Facts:
         """'Figure 3 and Figure 4': the items of `names` that the page shows."""
         return join_words([self.labels[name] for name in names if name in self.labels])
 
+    def lead(self, names: Sequence[str], verb: tuple[str, str], rest: str) -> str | None:
+        """'Figure 3 and Figure 4 show <rest>', the verb given as (singular, plural), for the
+        items of `names` the page shows; None when it shows none of them."""
+        shown = [name for name in names if name in self.labels]
+        if not shown:
+            return None
+        return f"{self.refer(*shown)} {verb[len(shown) > 1]} {rest}"
+
 
 # Writer(facts) -> the sentences of a passage; None for one whose numbers the page lacks.
 Writer = Callable[[Facts], Iterable[str | None]]

@@ -8,7 +8,14 @@ from collections.abc import Iterator
 
 from dagster_project.report.outline import Facts, join_words
 from dagster_project.report.tables import DIRECTIONS
-from dagster_project.report.wording import DATA_RULES, DIRECTION_WORDS, capitalised, known
+from dagster_project.report.wording import (
+    DATA_RULES,
+    DIRECTION_WORDS,
+    PLOT,
+    SHOW,
+    capitalised,
+    known,
+)
 
 USAGE = "week_usage"
 TOP_SHARES = "week_top_user_shares"
@@ -56,9 +63,11 @@ def method(facts: Facts) -> Iterator[str]:
 
 def overview(facts: Facts) -> Iterator[str | None]:
     """Each service's mean daily usage and weekday peak hour."""
-    yield (
-        f"{facts.refer(*per_service(facts, 'week_weekday_hourly'))} show the mean traffic by "
-        "hour of day over Monday to Friday, downloads solid and uploads dotted."
+    yield facts.lead(
+        per_service(facts, "week_weekday_hourly"),
+        SHOW,
+        "the mean traffic by hour of day over Monday to Friday, downloads solid and uploads "
+        "dotted.",
     )
     for service in services(facts):
         down, up = (_value(facts, USAGE, service, f"{d} mean_mb") for d in ("OUT", "IN"))
@@ -77,9 +86,10 @@ def overview(facts: Facts) -> Iterator[str | None]:
 
 def usage(facts: Facts) -> Iterator[str | None]:
     """Mean, median and mode of daily usage per service and direction."""
-    yield (
-        f"{facts.refer(*per_service(facts, 'week_usage_density'))} show the distribution of "
-        "users' daily usage on a log axis."
+    yield facts.lead(
+        per_service(facts, "week_usage_density"),
+        SHOW,
+        "the distribution of users' daily usage on a log axis.",
     )
     for service in services(facts):
         for direction in reversed(DIRECTIONS):
@@ -97,9 +107,10 @@ def usage(facts: Facts) -> Iterator[str | None]:
 
 def heavy_users(facts: Facts) -> Iterator[str | None]:
     """How much of the week's volume the top 10% and 1% of users take."""
-    yield (
-        f"{facts.refer(*per_service(facts, 'week_user_scatter'))} plot each sampled user's "
-        "upload against their download."
+    yield facts.lead(
+        per_service(facts, "week_user_scatter"),
+        PLOT,
+        "each sampled user's upload against their download.",
     )
     for service in services(facts):
         row = f"{service} {facts.context[WEEK]}"
@@ -145,9 +156,8 @@ def ports(facts: Facts) -> Iterator[str | None]:
 
 def peak_hours(facts: Facts) -> Iterator[str | None]:
     """Where each service's traffic peaks on weekdays and at weekends."""
-    yield (
-        f"{facts.refer(*per_service(facts, 'week_port_hours'))} show the week's hourly traffic "
-        "by port."
+    yield facts.lead(
+        per_service(facts, "week_port_hours"), SHOW, "the week's hourly traffic by port."
     )
     for service in services(facts):
         weekdays, weekend = (_peak(facts, service, part) for part in ("weekdays", "weekend"))

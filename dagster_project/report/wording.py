@@ -8,6 +8,9 @@ quote a number the tables do not hold.
 from collections.abc import Sequence
 
 DIRECTION_WORDS = {"IN": "uploads (IN)", "OUT": "downloads (OUT)"}
+# Verbs of the sentences that introduce figures, as (one figure, several).
+SHOW = ("shows", "show")
+PLOT = ("plots", "plot")
 
 
 def known(*cells: str | None) -> bool:

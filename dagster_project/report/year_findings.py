@@ -12,6 +12,8 @@ from dagster_project.report.outline import Facts, join_words
 from dagster_project.report.tables import DIRECTIONS, ReportTable
 from dagster_project.report.wording import (
     DIRECTION_WORDS,
+    PLOT,
+    SHOW,
     Change,
     capitalised,
     changes,
@@ -66,7 +68,7 @@ def _growth_cells(facts: Facts, service: str, keys: tuple[str, ...]) -> list[str
 
 def year_on_year_growth(facts: Facts) -> Iterator[str | None]:
     """Overview: each service's monthly traffic over the last year and the year before."""
-    yield f"{facts.refer('figure_01_monthly_traffic')} plots each service's monthly traffic."
+    yield facts.lead(("figure_01_monthly_traffic",), PLOT, "each service's monthly traffic.")
     for service in SERVICES:
         cells = _growth_cells(facts, service, ("year_on_year_pct", "year_earlier_pct"))
         if cells:
@@ -78,20 +80,22 @@ def year_on_year_growth(facts: Facts) -> Iterator[str | None]:
             )
 
 
-def weekday_hours(facts: Facts) -> Iterator[str]:
-    yield (
-        f"{facts.refer('figure_02_weekday_hourly_recent')} shows broadband traffic by hour of "
-        "day on weekdays in weeks of the past year, downloads solid and uploads dotted."
+def weekday_hours(facts: Facts) -> Iterator[str | None]:
+    yield facts.lead(
+        ("figure_02_weekday_hourly_recent",),
+        SHOW,
+        "broadband traffic by hour of day on weekdays in weeks of the past year, downloads "
+        "solid and uploads dotted.",
     )
 
 
 def distributions(facts: Facts) -> Iterator[str | None]:
     pair = _last_two(facts)
     if pair:
-        figures = facts.refer("figure_03_usage_density_broadband", "figure_04_usage_density_mobile")
-        yield (
-            f"{figures} compare the distributions of broadband and mobile users' daily usage "
-            f"in {pair[0]} and {pair[1]} on a log axis."
+        yield facts.lead(
+            ("figure_03_usage_density_broadband", "figure_04_usage_density_mobile"),
+            ("compares", "compare"),
+            f"the distributions of users' daily usage in {pair[0]} and {pair[1]} on a log axis.",
         )
 
 
@@ -130,9 +134,10 @@ def _top_shares(table: ReportTable, row: str) -> list[str | None]:
 
 def heavy_users(facts: Facts) -> Iterator[str | None]:
     """How much of the volume the top 10% and 1% of users take, this year and last."""
-    yield (
-        f"{facts.refer('figure_05_user_scatter_broadband', 'figure_06_user_scatter_mobile')} "
-        "plot each sampled user's upload against their download."
+    yield facts.lead(
+        ("figure_05_user_scatter_broadband", "figure_06_user_scatter_mobile"),
+        PLOT,
+        "each sampled user's upload against their download.",
     )
     table, pair = facts.table(TOP_SHARES), _last_two(facts)
     if table is None or pair is None:
@@ -213,9 +218,10 @@ def _peak_part(now: str, before: str | None, words: str, last_year: str) -> str:
 
 def peak_hours(facts: Facts) -> Iterator[str | None]:
     """Where the peak hour falls on weekdays and at weekends, and how it moved."""
-    yield (
-        f"{facts.refer('figure_07_port_week_broadband', 'figure_08_port_week_mobile')} show "
-        "the hourly traffic of each analysis week by port, last year's week on top."
+    yield facts.lead(
+        ("figure_07_port_week_broadband", "figure_08_port_week_mobile"),
+        SHOW,
+        "the hourly traffic of each analysis week by port, last year's week on top.",
     )
     table, pair = facts.table(PEAK_HOURS), _last_two(facts)
     if table is None or pair is None:
@@ -234,12 +240,14 @@ def peak_hours(facts: Facts) -> Iterator[str | None]:
             )
 
 
-def five_year_hours(facts: Facts) -> Iterator[str]:
-    yield (
-        f"{facts.refer('figure_09_weekday_hourly_five_years')} shows weekday broadband traffic "
-        "by hour of day in a week before the pandemic and in each year's comparison week "
-        f"since; {facts.refer('figure_10_weekday_uploads_five_years')} shows the uploads alone."
+def five_year_hours(facts: Facts) -> Iterator[str | None]:
+    yield facts.lead(
+        ("figure_09_weekday_hourly_five_years",),
+        SHOW,
+        "weekday broadband traffic by hour of day in a week before the pandemic and in each "
+        "year's comparison week since.",
     )
+    yield facts.lead(("figure_10_weekday_uploads_five_years",), SHOW, "the uploads alone.")
 
 
 def five_year_growth(facts: Facts) -> Iterator[str | None]:
@@ -270,9 +278,10 @@ def _mode_growth(facts: Facts, service: str, direction: str) -> tuple[Change, st
 def five_year_modes(facts: Facts) -> Iterator[str | None]:
     """How far the mode of daily usage moved from the first report year to this one."""
     shown = years(facts)
-    yield (
-        f"{facts.refer('figure_11_usage_density_five_years')} shows the broadband "
-        "distributions of every report year."
+    yield facts.lead(
+        ("figure_11_usage_density_five_years",),
+        SHOW,
+        "the broadband distributions of every report year.",
     )
     for service in SERVICES:
         described = [_mode_growth(facts, service, d) for d in reversed(DIRECTIONS)]
@@ -284,10 +293,12 @@ def five_year_modes(facts: Facts) -> Iterator[str | None]:
             )
 
 
-def ipv6(facts: Facts) -> Iterator[str]:
-    yield (
-        f"{facts.refer('figure_12_ipv6_share')}, not in the published report, follows the "
-        "share of each service's bytes carried over IPv6 through every week in the warehouse."
+def ipv6(facts: Facts) -> Iterator[str | None]:
+    yield facts.lead(
+        ("figure_12_ipv6_share",),
+        ("follows", "follow"),
+        "the share of each service's bytes carried over IPv6 through every week in the "
+        "warehouse (not in the published report).",
     )
 
 
