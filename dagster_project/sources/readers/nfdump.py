@@ -7,8 +7,10 @@ for exporters whose sampling nfcapd did not learn; for those the source's
 `sampling_interval` supplies the interval and the counts are marked unscaled
 (`counts_scaled` false) so that staging multiplies them.
 
-- nfcapd files: `nfdump -r FILE -o json` (nfdump 1.7.x) gives numeric protocols,
-  millisecond times and the per-record `sampled` flag, which decides `counts_scaled`.
+- nfcapd files: `nfdump -r FILE -o pipe` streamed into DuckDB (`nfcapd_pipe.py`) where
+  the file tells every record's exporter and sampling; otherwise `nfdump -o json` (nfdump
+  1.7.x), which gives numeric protocols, millisecond times and the per-record `sampled`
+  flag, which decides `counts_scaled`.
 - nfdump CSV, layout of 1.7.0-1.7.4 (`-o csv`): 48 columns, local time to the second,
   protocol as nfdump's short name, a trailing `Summary` block unless `-q`. The CSV carries
   no sampled flag, so the source must say `counts_scaled` (true: nfcapd scaled them).
@@ -17,14 +19,24 @@ for exporters whose sampling nfcapd did not learn; for those the source's
 """
 
 import os
-import re
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
 import duckdb
 
+from dagster_project.sources.readers.nfcapd_exporters import (
+    NfdumpError,
+    applied_intervals,
+    nfcapd_exporters,
+    nfdump_program,
+    one_exporter,
+)
+from dagster_project.sources.readers.nfcapd_pipe import (
+    has_json_only_records,
+    ported_sql,
+    stage_pipe,
+)
 from dagster_project.sources.readers.protocol_names import (
     NFDUMP_PROTOCOL_TABLE,
     protocol_lookup_sql,
@@ -35,7 +47,6 @@ from dagster_project.sources.readers.text_sql import (
     integer_sql,
     lines_sql,
     literal_path_sql,
-    port_sql,
     sql_string,
     timestamp_sql,
 )
@@ -46,18 +57,6 @@ LEGACY_CSV_FIELDS = 48
 LEGACY_CSV_HEADER = "ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt"
 CSV_FIELDS = 10
 CSV_HEADER = "firstSeen,duration,proto,srcAddr,srcPort,dstAddr,dstPort,packets,bytes,flows"
-# Protocols whose flows carry transport ports; other protocols get port 0.
-PORTED_PROTOCOLS = "(6, 17, 33, 132, 136)"
-
-
-# `nfdump -E` lists each exporter ("SysID: 1, IP: ...") and under it the samplers nfcapd
-# applied ("... packet interval: 1, packet space: 3" = one packet in every 4).
-EXPORTER_LINE = re.compile(r"^SysID:\s*(\d+),")
-SAMPLER_LINE = re.compile(r"packet interval:\s*(\d+),\s*packet space:\s*(\d+)")
-
-
-class NfdumpError(RuntimeError):
-    """nfdump could not read an nfcapd file."""
 
 
 def _scaling_sql(source: FlowSource, exporter: str) -> tuple[str, str, str]:
@@ -96,10 +95,6 @@ def _local_time(index: int, source: FlowSource) -> str:
     return timestamp_sql(_field(index), source.timezone)
 
 
-def _ports_sql(field: str, protocol: str) -> str:
-    return f"case when {protocol} in {PORTED_PROTOCOLS} then {port_sql(field)} else 0 end"
-
-
 def legacy_csv_sql(source: FlowSource, path: Path) -> str:
     """Parsed flows of an nfdump 1.7.0-1.7.4 `-o csv` file."""
     exporter = f"coalesce(nullif({_field(45)}, ''), {sql_string(source.name)})"
@@ -126,8 +121,8 @@ def legacy_csv_sql(source: FlowSource, path: Path) -> str:
             {_local_time(2, source)} as flow_end,
             {_field(4)} as src_addr,
             {_field(5)} as dst_addr,
-            {_ports_sql(_field(6), "protocol_number")} as src_port,
-            {_ports_sql(_field(7), "protocol_number")} as dst_port,
+            {ported_sql(_field(6), "protocol_number")} as src_port,
+            {ported_sql(_field(7), "protocol_number")} as dst_port,
             protocol_number as protocol,
             {integer_sql(_field(13))} as bytes,
             {integer_sql(_field(12))} as packets,
@@ -161,8 +156,8 @@ def csv_sql(source: FlowSource, path: Path) -> str:
             start_utc + to_milliseconds(round(duration_seconds * 1000)::bigint) as flow_end,
             {_field(4)} as src_addr,
             {_field(6)} as dst_addr,
-            {_ports_sql(_field(5), "protocol_number")} as src_port,
-            {_ports_sql(_field(7), "protocol_number")} as dst_port,
+            {ported_sql(_field(5), "protocol_number")} as src_port,
+            {ported_sql(_field(7), "protocol_number")} as dst_port,
             protocol_number as protocol,
             {integer_sql(_field(9))} as bytes,
             {integer_sql(_field(8))} as packets,
@@ -263,8 +258,8 @@ def nfcapd_json_sql(
                      try_cast(first as timestamp)) as flow_end,
             coalesce(src4_addr, src6_addr) as src_addr,
             coalesce(dst4_addr, dst6_addr) as dst_addr,
-            {_ports_sql("src_port", "protocol_number")} as src_port,
-            {_ports_sql("dst_port", "protocol_number")} as dst_port,
+            {ported_sql("src_port", "protocol_number")} as src_port,
+            {ported_sql("dst_port", "protocol_number")} as dst_port,
             protocol_number as protocol,
             try_cast(in_bytes as bigint) as bytes,
             try_cast(in_packets as bigint) as packets,
@@ -277,15 +272,6 @@ def nfcapd_json_sql(
             {exporter} as exporter
         from typed
     """
-
-
-def nfdump_program() -> str:
-    program = shutil.which("nfdump")
-    if program is None:
-        raise NfdumpError(
-            "the nfdump program is not installed (scripts/install_system_packages.sh installs it)"
-        )
-    return program
 
 
 def dump_nfcapd_json(nfcapd_path: Path, json_path: Path) -> bool:
@@ -313,31 +299,30 @@ def dump_nfcapd_json(nfcapd_path: Path, json_path: Path) -> bool:
 
 
 def exporter_sampling_intervals(nfcapd_path: Path) -> dict[int, int]:
-    """Per exporter SysID, the 1:N interval nfcapd applied to its sampled records.
-
-    Only the first sampler of an exporter is taken: nfdump 1.7 records do not say which
-    sampler they came from.
-    """
-    completed = subprocess.run(
-        [nfdump_program(), "-E", str(nfcapd_path)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    intervals: dict[int, int] = {}
-    exporter = None
-    for line in completed.stdout.splitlines():
-        if match := EXPORTER_LINE.match(line.strip()):
-            exporter = int(match.group(1))
-        elif (match := SAMPLER_LINE.search(line)) and exporter is not None:
-            intervals.setdefault(exporter, int(match.group(1)) + int(match.group(2)))
-    return intervals
+    """Per exporter SysID, the 1:N interval nfcapd applied to its sampled records."""
+    return applied_intervals(nfcapd_exporters(nfcapd_path))
 
 
-def read_nfcapd_file(
+def read_nfcapd_json(
     con: duckdb.DuckDBPyConnection, source: FlowSource, path: Path, week: AnalysisWeek
 ) -> FileCounts:
+    """Any nfcapd file, through nfdump's JSON output (a temporary file)."""
     with tempfile.TemporaryDirectory(prefix="trafficreport-nfdump-") as scratch:
         json_path = Path(scratch) / "flows.json"
         if not dump_nfcapd_json(path, json_path):
             return FileCounts(path=str(path))
         parsed = nfcapd_json_sql(source, path, json_path, exporter_sampling_intervals(path))
         return stage_parsed_flows(con, parsed, week, str(path))
+
+
+def read_nfcapd_file(
+    con: duckdb.DuckDBPyConnection, source: FlowSource, path: Path, week: AnalysisWeek
+) -> FileCounts:
+    """An nfcapd file through nfdump's pipe output when the file allows (`nfcapd_pipe.py`),
+    else through its JSON output."""
+    exporter = one_exporter(nfcapd_exporters(path))
+    if exporter is not None and not has_json_only_records(path):
+        counts = stage_pipe(con, source, path, week, exporter)
+        if counts is not None:
+            return counts
+    return read_nfcapd_json(con, source, path, week)
