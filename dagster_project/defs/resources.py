@@ -58,7 +58,7 @@ def fail_dead_runs(instance: dg.DagsterInstance) -> list[str]:
     for record in instance.get_run_records(dg.RunsFilter(statuses=RUNNING_STATUSES)):
         run = record.dagster_run
         worker = Worker.from_tag(run.tags.get(WORKER_TAG, ""))
-        if worker is None or worker.is_alive():
+        if worker is None or worker.is_alive() or _finished_meanwhile(instance, run.run_id):
             continue
         note = (
             f"Run {run.run_id} ({run.job_name}) marked failed: its process ({worker.describe()}) "
@@ -69,9 +69,17 @@ def fail_dead_runs(instance: dg.DagsterInstance) -> list[str]:
     return notes
 
 
+def _finished_meanwhile(instance: dg.DagsterInstance, run_id: str) -> bool:
+    """Whether the run has ended since it was listed (the code server of a launched run, or
+    another sweep, may have marked it failed already)."""
+    run = instance.get_run_by_id(run_id)
+    return run is None or run.is_finished
+
+
 @contextmanager
 def hold_for_run(context: dg.InitResourceContext, warehouse: Path) -> Iterator[None]:
-    """The run's hold on the warehouse, after marking failed the runs that died holding it."""
+    """The run's hold on the warehouse, taken after marking failed the runs whose process died
+    (one of them may be what the queue or the cross-week sensor waits for)."""
     log = context.log.info if context.log else dg.get_dagster_logger().info
     run = context.dagster_run
     if context.instance is not None and run is not None:

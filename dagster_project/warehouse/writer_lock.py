@@ -19,7 +19,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -107,18 +107,16 @@ def hold_warehouse(
     Raises WarehouseBusyError, naming the holder, when the wait passes its bound.
     """
     lock = lock_path(warehouse.resolve())
-    if not _HOLDS.join(lock):
-        with _exclusive(lock, warehouse, run_id, _Waiter(warehouse, wait_seconds, log)):
+    with ExitStack() as stack:
+        if not _HOLDS.join(lock):
+            stack.enter_context(
+                _exclusive(lock, warehouse, run_id, _Waiter(warehouse, wait_seconds, log))
+            )
             _HOLDS.add(lock)
-            try:
-                yield
-            finally:
-                _HOLDS.leave(lock)
-        return
-    try:
-        yield
-    finally:
-        _HOLDS.leave(lock)
+        try:
+            yield
+        finally:
+            _HOLDS.leave(lock)
 
 
 @contextmanager
