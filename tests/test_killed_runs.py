@@ -9,12 +9,15 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from dagster_project.processes import dbt_guard
+from dagster_project.warehouse import week_status
 from dagster_project.warehouse.holder import process_start_ticks
 from tests.support.run_processes import (
     assert_nothing_left_behind,
@@ -108,9 +111,23 @@ def test_a_week_killed_during_its_run_leaves_nothing_behind(run_env: dict[str, s
     ended = assert_nothing_left_behind(run_env)
     print(f"killed during the {moment}: its processes were gone {ended:.2f} s after the kill")
     (dead,) = run_statuses(run_env)
+    # whatever the killed run changed, the week is not marked complete: nothing is drawn
+    assert not week_complete(run_env)
 
     finish(start_week(run_env, WEEK))
     statuses = run_statuses(run_env)
     assert statuses.pop(dead) == dg.DagsterRunStatus.FAILURE
     assert list(statuses.values()) == [dg.DagsterRunStatus.SUCCESS]
     assert_nothing_left_behind(run_env)
+    assert week_complete(run_env)
+
+
+def week_complete(env: dict[str, str]) -> bool:
+    """Whether the warehouse marks the week complete (a warehouse not yet written: no)."""
+    warehouse = Path(env["TRAFFICREPORT_DUCKDB"])
+    if not warehouse.exists():
+        return False
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return week_status.status_of(con, [date.fromisoformat(WEEK)])[
+            date.fromisoformat(WEEK)
+        ].complete
