@@ -1,0 +1,172 @@
+"""A benchmark week as what a deployment reads: input files and the sources.yaml for them.
+
+- `synthetic`: no files, the built-in source generates the week inside the run;
+- `parquet`: flows as canonical Parquet files, assignments and counters as Parquet;
+- `nfcapd`: flows as nfcapd files, one folder per service, written by a real nfcapd that
+  receives them as NetFlow v9 (bench_netflow.py); assignments and counters as Parquet.
+
+The files hold the synthetic week of bench_support.synthetic_config; a folder that already
+holds a complete week of the same configuration is reused (`week.json` says which).
+Raw addresses are kept after attribution (privacy.keep_raw_addresses_days), so that the
+reference query can attribute the same flows after the run.
+"""
+
+import json
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+from bench_netflow import write_nfcapd_file
+from bench_support import bench_week, with_address_int_sql
+
+from dagster_project.sources import synthetic
+from dagster_project.sources.synthetic import SyntheticConfig
+
+SOURCES = ("synthetic", "parquet", "nfcapd")
+KEEP_ADDRESSES_DAYS = 36_500
+NOT_FILE_COLUMNS = ["source_file", "source_row"]
+LOW_64_BITS = 2**64 - 1
+EXPORT_ATTEMPTS = 3
+# The exporter's clock starts a day before the week, so every flow time is after it.
+BOOT_BEFORE_WEEK = timedelta(days=1)
+
+
+def sources_yaml(directory: Path, config: SyntheticConfig, source: str) -> Path:
+    """Write the sources.yaml of the week's files (or of the synthetic source)."""
+    privacy = {"keep_raw_addresses_days": KEEP_ADDRESSES_DAYS}
+    if source == "synthetic":
+        content = {"kind": "synthetic", "synthetic": config.model_dump(mode="json"),
+                   "privacy": privacy}  # fmt: skip
+    else:
+        tables = {
+            table: [{"name": f"bench-{table}", "format": "parquet",
+                     "path": str(directory / f"{table}.parquet")}]
+            for table in ("assignments", "usage_counters")
+        }  # fmt: skip
+        content = {"kind": "files", "privacy": privacy,
+                   "files": {"flows": flow_sources(directory, source), **tables}}  # fmt: skip
+    path = directory / "sources.yaml"
+    path.write_text(yaml.safe_dump(content, sort_keys=False))
+    return path
+
+
+def flow_sources(directory: Path, source: str) -> list[dict[str, object]]:
+    if source == "parquet":
+        return [{"name": "bench-flows", "format": "canonical_parquet",
+                 "path": str(directory / "flows" / "*.parquet")}]  # fmt: skip
+    return [
+        {"name": f"bench-{service}", "format": "nfcapd", "service": service,
+         "path": str(directory / "flows" / service / "nfcapd.*")}
+        for service in ("broadband", "mobile")
+    ]  # fmt: skip
+
+
+def _write_tables(directory: Path, config: SyntheticConfig) -> None:
+    week = bench_week()
+    for name, frame in (
+        ("assignments", synthetic.assignments(week, config)),
+        ("usage_counters", synthetic.usage_counters(week, config)),
+    ):
+        frame.drop(columns="source_file").to_parquet(directory / f"{name}.parquet", index=False)
+
+
+def _write_parquet_flows(folder: Path, config: SyntheticConfig, file_flows: int) -> int:
+    """The week's flows as canonical Parquet files of about `file_flows` records each."""
+    written, writer, in_file = 0, None, 0
+    for batch in synthetic.flow_batches(bench_week(), config):
+        table = batch.drop_columns(NOT_FILE_COLUMNS)
+        if writer is None or in_file >= file_flows:
+            if writer is not None:
+                writer.close()
+            writer = pq.ParquetWriter(folder / f"flows-{written:012d}.parquet", table.schema)
+            in_file = 0
+        writer.write_table(table)
+        in_file += table.num_rows
+        written += table.num_rows
+    if writer is not None:
+        writer.close()
+    return written
+
+
+def _numbered_flows(con: duckdb.DuckDBPyConnection, config: SyntheticConfig) -> int:
+    """The week's flows in the table `flows`, numbered from 0 in `seq`."""
+    con.execute("create or replace table flows (seq bigint, flow_start timestamp, "
+                "flow_end timestamp, src_addr varchar, dst_addr varchar, src_port integer, "
+                "dst_port integer, protocol smallint, bytes bigint, packets bigint, "
+                "service varchar)")  # fmt: skip
+    first = 0
+    for batch in synthetic.flow_batches(bench_week(), config):
+        seq = pa.array(np.arange(first, first + batch.num_rows, dtype=np.int64))
+        con.register("batch", batch.append_column("seq", seq))
+        con.execute("insert into flows by name select * exclude (sampling_interval, "
+                    "counts_scaled, sampling_origin, exporter, source_file, source_row) "
+                    "from batch")  # fmt: skip
+        con.unregister("batch")
+        first += batch.num_rows
+    return first
+
+
+def netflow_sql(boot: str, where: str) -> str:
+    """The flows of `where` in the columns that bench_netflow.write_nfcapd_file reads."""
+    source_ints = with_address_int_sql(f"select * from flows where {where}", "src_addr", "src_int")
+    return f"""
+        select
+            (epoch_ms(flow_start) - epoch_ms(timestamp '{boot}'))::uinteger as first_ms,
+            (epoch_ms(flow_end) - epoch_ms(timestamp '{boot}'))::uinteger as last_ms,
+            contains(src_addr, ':') as ipv6,
+            (src_int >> 64)::ubigint as src_hi, (src_int & {LOW_64_BITS}::uhugeint)::ubigint
+                as src_lo,
+            (dst_int >> 64)::ubigint as dst_hi, (dst_int & {LOW_64_BITS}::uhugeint)::ubigint
+                as dst_lo,
+            src_port::usmallint as src_port, dst_port::usmallint as dst_port,
+            protocol::utinyint as protocol, packets::ubigint as packets, bytes::ubigint as bytes
+        from ({with_address_int_sql(source_ints, "dst_addr", "dst_int")})
+    """
+
+
+def _write_nfcapd_flows(folder: Path, config: SyntheticConfig, file_flows: int) -> int:
+    """The week's flows exported through nfcapd, a folder per service, files of about
+    `file_flows` records (nfcapd scales the counts: it runs with `-s N`)."""
+    boot = bench_week().utc_start - BOOT_BEFORE_WEEK
+    with duckdb.connect(str(folder / "flows.duckdb")) as con:
+        flows = _numbered_flows(con, config)
+        for service in ("broadband", "mobile"):
+            (folder / service).mkdir(parents=True, exist_ok=True)
+            for number, first in enumerate(range(0, flows, file_flows)):
+                where = f"service = '{service}' and seq >= {first} and seq < {first + file_flows}"
+                target = folder / service / f"nfcapd.{number:06d}"
+                _export(con, where, target, boot, config.sampling_interval)
+    (folder / "flows.duckdb").unlink()
+    return flows
+
+
+def _export(
+    con: duckdb.DuckDBPyConnection, where: str, target: Path, boot: datetime, interval: int
+) -> None:
+    """One nfcapd file of the flows of `where`, exported again if datagrams were lost."""
+    (expected,) = con.execute(f"select count(*) from flows where {where}").fetchone() or (0,)
+    sql = netflow_sql(boot.isoformat(sep=" "), where)
+    for _attempt in range(EXPORT_ATTEMPTS):
+        if write_nfcapd_file(con, sql, target, boot, interval) == expected:
+            return
+    raise RuntimeError(f"{target}: nfcapd kept fewer than the {expected} flows sent")
+
+
+def write_week(directory: Path, config: SyntheticConfig, source: str, file_flows: int) -> Path:
+    """The week's files for `source` in `directory` (reused when complete); its sources.yaml."""
+    stamp = {"source": source, "config": config.model_dump(mode="json"), "file_flows": file_flows}
+    marker = directory / "week.json"
+    if source != "synthetic" and not (marker.exists() and json.loads(marker.read_text()) == stamp):
+        shutil.rmtree(directory, ignore_errors=True)
+        (directory / "flows").mkdir(parents=True)
+        _write_tables(directory, config)
+        write_flows = _write_parquet_flows if source == "parquet" else _write_nfcapd_flows
+        write_flows(directory / "flows", config, file_flows)
+        marker.write_text(json.dumps(stamp))
+    directory.mkdir(parents=True, exist_ok=True)
+    return sources_yaml(directory, config, source)

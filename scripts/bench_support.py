@@ -1,0 +1,193 @@
+"""What the benchmarks share: a synthetic week of a given size, address numbers in SQL, the
+memory and CPU time of a process tree, the machine's load, one JSON line per measurement.
+
+The week is the built-in synthetic week (dagster_project/sources/synthetic) with every user
+count scaled so that it holds about the wanted number of flow records: the same calibrated
+volumes, rhythms, ports and address reassignments at every size.
+"""
+
+import bisect
+import json
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass, field, fields
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_ROOT))
+
+from dagster_project.sources.synthetic import SyntheticConfig  # noqa: E402
+from dagster_project.weeks.analysis_week import AnalysisWeek  # noqa: E402
+
+WEEK = date(2024, 6, 3)
+# Flow records of the synthetic week 2024-06-03 with the default SyntheticConfig; flows
+# grow in proportion to the users, so this sets the scale for a wanted number of flows.
+DEFAULT_CONFIG_FLOWS = 284_874
+SCALED_USERS = ("pppoe_users", "ipoe_users", "mobile_users", "mobile_flow_users")
+SAMPLE_SECONDS = 0.1
+PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
+
+
+def bench_week() -> AnalysisWeek:
+    return AnalysisWeek(WEEK)
+
+
+def synthetic_config(flows: int) -> SyntheticConfig:
+    """The default synthetic configuration with its users scaled to about `flows` records."""
+    default = SyntheticConfig()
+    scale = flows / DEFAULT_CONFIG_FLOWS
+    return default.model_copy(
+        update={name: max(1, round(getattr(default, name) * scale)) for name in SCALED_USERS}
+    )
+
+
+def with_address_int_sql(relation: str, column: str, name: str) -> str:
+    """`relation` with the address text `column` as a 128-bit number `name` (NULL unless it
+    is dotted IPv4 or IPv6 hex groups): IPv6 groups before and after '::' with zero groups
+    between them. Built in steps, a column each, so no step repeats the one before."""
+    steps = (
+        f"lower(trim({column})) as {name}_text",
+        f"string_split({name}_text, '::') as {name}_halves, "
+        f"string_split({name}_text, '.') as {name}_octets",
+        f"list_filter(string_split({name}_halves[1], ':'), lambda g: g <> '') as {name}_head, "
+        f"list_filter(string_split(coalesce({name}_halves[2], ''), ':'), lambda g: g <> '') "
+        f"as {name}_tail",
+        f"case when len({name}_halves) = 1 then {name}_head else {name}_head || "
+        f"list_transform(range(8 - len({name}_head) - len({name}_tail)), lambda z: '0') || "
+        f"{name}_tail end as {name}_groups",
+    )
+    for step in steps:
+        relation = f"select *, {step} from ({relation})"
+    ipv6 = " + ".join(
+        f"(try_cast('0x' || {name}_groups[{i + 1}] as usmallint)::uhugeint << {112 - 16 * i})"
+        for i in range(8)
+    )
+    ipv4 = " + ".join(
+        f"(try_cast({name}_octets[{i + 1}] as utinyint)::uhugeint << {24 - 8 * i})"
+        for i in range(4)
+    )
+    steps_made = ", ".join(f"{name}_{part}" for part in ("text", "halves", "octets", "head",
+                                                          "tail", "groups"))  # fmt: skip
+    return f"""
+        select * exclude ({steps_made}), case
+            when not contains({name}_text, ':')
+                then case when len({name}_octets) = 4 then {ipv4} end
+            when len({name}_halves) <= 2 and len({name}_groups) = 8 then {ipv6}
+        end as {name}
+        from ({relation})
+    """
+
+
+def process_tree(root: int) -> list[int]:
+    """`root` and every process below it."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:  # ended meanwhile
+                continue
+            parent = int(stat[stat.rindex(")") + 2 :].split()[1])
+            parents.setdefault(parent, []).append(int(entry.name))
+    tree, pending = [], [root]
+    while pending:
+        pid = pending.pop()
+        tree.append(pid)
+        pending.extend(parents.get(pid, []))
+    return tree
+
+
+TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
+
+
+def resident_and_cpu(pids: list[int]) -> tuple[int, float]:
+    """Resident bytes and CPU seconds of the processes; the CPU of each includes that of its
+    children that have ended (cutime, cstime), so the sum over a tree only grows."""
+    rss, ticks = 0, 0
+    for pid in pids:
+        try:
+            rss += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_BYTES
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:  # ended meanwhile
+            continue
+        times = stat[stat.rindex(")") + 2 :].split()[11:15]  # utime stime cutime cstime
+        ticks += sum(int(value) for value in times)
+    return rss, ticks / TICKS_PER_SECOND
+
+
+class TreeSampler:
+    """Resident memory and CPU time of a process and all its descendants, sampled in the
+    background, so that any time window (a step of a run) can be read afterwards."""
+
+    def __init__(self, root: int) -> None:
+        self.root = root
+        self.samples: list[tuple[float, int, float]] = []  # (unix time, bytes, CPU seconds)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append((time.time(), *resident_and_cpu(process_tree(self.root))))
+            self._stop.wait(SAMPLE_SECONDS)
+
+    def __enter__(self) -> "TreeSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _window(self, start: float, end: float) -> list[tuple[float, int, float]]:
+        """The samples from the last one at or before `start` to the first one at or after
+        `end` (unix times): a window shorter than the sampling period has none inside."""
+        times = [sample[0] for sample in self.samples]
+        first = max(bisect.bisect_right(times, start) - 1, 0)
+        last = min(bisect.bisect_left(times, end), len(times) - 1)
+        return self.samples[first : last + 1]
+
+    def peak_mib(self, start: float = 0.0, end: float = float("inf")) -> float:
+        return max((rss for _, rss, _ in self._window(start, end)), default=0) / 2**20
+
+    def cpu_seconds(self, start: float = 0.0, end: float = float("inf")) -> float:
+        window = self._window(start, end)
+        return window[-1][2] - window[0][2] if window else 0.0
+
+
+def load_average() -> tuple[float, float, float]:
+    return os.getloadavg()
+
+
+@dataclass
+class Measurement:
+    """One line of a benchmark's output: a step, its wall and CPU time and peak memory."""
+
+    step: str
+    seconds: float
+    peak_rss_mib: float | None = None
+    cpu_seconds: float | None = None
+    ratio_to_reference: float | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def sampled(cls, step: str, seconds: float, sampler: "TreeSampler", start: float = 0.0,
+                end: float = float("inf")) -> "Measurement":  # fmt: skip
+        """A step whose memory and CPU are those of `sampler` from `start` to `end`."""
+        return cls(step, seconds, sampler.peak_mib(start, end), sampler.cpu_seconds(start, end))
+
+    def json(self) -> str:
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "details"}
+        rounded = {name: round(value, 3) if isinstance(value, float) else value
+                   for name, value in values.items()}  # fmt: skip
+        return json.dumps({**rounded, **self.details})
+
+
+def clocked(function: Any, *arguments: Any) -> tuple[Any, tuple[float, float]]:
+    """What `function` returns, and when it started and ended (unix times)."""
+    started = time.time()
+    result = function(*arguments)
+    return result, (started, time.time())
