@@ -1,99 +1,144 @@
-"""Reader throughput on a large generated nfdump CSV (1.7.0-1.7.4 layout, 48 columns).
+"""Reading speed of the flow readers, each format on the same synthetic week.
 
-    python scripts/bench_ingest.py --rows 2000000
+    python scripts/bench_ingest.py --rows 5000000 [--format nfcapd ...] [--file-flows 1000000]
 
-Generates the file with DuckDB (random addresses, ports, protocols and times inside the
-week of 2024-06-03, plus a trailing Summary block), then times the nfdump CSV reader from
-text to staged canonical rows and quarantine, and prints rows per second.
+The week (bench_inputs.py) is written as nfcapd files by a real nfcapd, as nfdump CSV (what
+`nfdump -o csv` prints of those files: the 48-column layout of nfdump 1.7.0-1.7.4) and as
+canonical Parquet. Each reader then reads every file of its format into the staging tables
+of one DuckDB connection, as a week's load does (checks and quarantine included), and one
+JSON line gives its records per second of wall time and per CPU second (nfdump's included)
+and the peak resident memory. For the nfcapd files it also times the JSON reader (every
+file through `nfdump -o json`) and `nfdump -s port/bytes` on the same files: how fast nfdump
+itself reads them.
 """
 
 import argparse
-import tempfile
-import time
-from datetime import date
+import os
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
+from bench_inputs import SERVICES, write_week
+from bench_support import (
+    PROJECT_ROOT,
+    Measurement,
+    TreeSampler,
+    bench_week,
+    clocked,
+    synthetic_config,
+)
 
+from dagster_project import settings
 from dagster_project.sources.raw_tables import ensure_raw_tables
-from dagster_project.sources.readers import FLOW_READERS, prepare_staging
+from dagster_project.sources.readers import FLOW_READERS, nfdump, prepare_staging
+from dagster_project.sources.readers.quarantine import FileCounts
 from dagster_project.sources.source_config import FlowSource
-from dagster_project.warehouse.connection import connect
-from dagster_project.weeks.analysis_week import AnalysisWeek
 
-WEEK = date(2024, 6, 3)
-HEADER = (
-    "ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt,in,out,sas,das,smk,dmk,dtos,dir,"
-    "nh,nhb,svln,dvln,ismc,odmc,idmc,osmc,mpls1,mpls2,mpls3,mpls4,mpls5,mpls6,mpls7,mpls8,"
-    "mpls9,mpls10,cl,sl,al,ra,eng,exid,tr"
-)
-# Everything after the byte counters, as nfdump prints it for a unidirectional record.
-TAIL = (
-    ",0,0,1,2,0,0,0,0,0,0,0.0.0.0,0.0.0.0,0,0"
-    + ",00:00:00:00:00:00" * 4
-    + ",0-0-0" * 10
-    + ",    0.000,    0.000,    0.000,192.0.2.1,0/0,1,2024-06-04 12:00:00.000"
-)
+FORMATS = ("nfcapd", "nfcapd_json", "nfdump_csv", "canonical_parquet")
+
+Reader = Callable[..., FileCounts]
 
 
-def generate(path: Path, rows: int) -> None:
-    """Write `rows` flow lines in the legacy layout with DuckDB."""
+def csv_files(nfcapd_folder: Path, csv_folder: Path) -> list[Path]:
+    """nfdump's CSV of every nfcapd file (written once), times in UTC."""
+    made = []
+    for nfcapd_file in sorted(nfcapd_folder.glob("*/nfcapd.*")):
+        target = csv_folder / nfcapd_file.parent.name / f"{nfcapd_file.name}.csv"
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            command = ["nfdump", "-r", str(nfcapd_file), "-q", "-o", "csv"]
+            with target.with_suffix(".part").open("w") as output:
+                subprocess.run(command, stdout=output, env={**os.environ, "TZ": "UTC"}, check=True)
+            target.with_suffix(".part").rename(target)
+        made.append(target)
+    return made
+
+
+def read_all(reader: Reader, files: list[Path], source_of: Callable[[Path], FlowSource]) -> int:
+    """Every file through `reader` into one connection's staging tables; records read."""
     with duckdb.connect() as con:
-        con.execute(
-            f"""
-            copy (
-                select {HEADER!r} as line
-                union all (
-                    select strftime(start, '%Y-%m-%d %H:%M:%S') || ','
-                        || strftime(start + interval 3 second, '%Y-%m-%d %H:%M:%S') || ',3.000,'
-                        || '10.' || (i % 250) || '.' || (i // 250 % 250) || '.' || (i % 97) || ','
-                        || '203.0.113.' || (i % 200) || ','
-                        || (1024 + i % 60000) || ',' || (array[443, 80, 443, 22, 53])[i % 5 + 1]
-                        || ',' || (array['TCP', 'TCP', 'UDP', 'TCP', 'UDP'])[i % 5 + 1]
-                        || ',........,0,0,' || (1 + i % 40) || ',' || (64 + i % 40 * 1400)
-                        || {TAIL!r} as line
-                    from (
-                        select range as i,
-                            timestamp '2024-06-03 00:00:00' + to_seconds(range % 604000) as start
-                        from range({rows})
-                    )
-                )
-                union all select 'Summary'
-                union all select 'flows,bytes,packets,avg_bps,avg_pps,avg_bpp'
-                union all select '{rows},0,0,0,0,0'
-            ) to '{path}' (format csv, header false, quote '', delimiter '\x1f')
-            """
-        )
+        con.execute(f"set memory_limit = '{settings.duckdb_memory_limit()}'")
+        ensure_raw_tables(con)
+        prepare_staging(con)
+        records = 0
+        for path in files:
+            counts = reader(con, source_of(path), path, bench_week())
+            records += counts.rows + sum(counts.quarantined.values())
+    return records
+
+
+def measured(step: str, work: Callable[[], int]) -> Measurement:
+    """`work` with this process tree's CPU and memory; its records per second."""
+    with TreeSampler(os.getpid()) as sampler:
+        records, (start, end) = clocked(work)
+    line = Measurement.sampled(step, end - start, sampler, start, end)
+    line.details = {
+        "records": records,
+        "records_per_second": round(records / line.seconds),
+        "records_per_cpu_second": round(records / line.cpu_seconds) if line.cpu_seconds else None,
+    }
+    return line
+
+
+def nfcapd_source(path: Path) -> FlowSource:
+    return FlowSource(name=f"bench-{path.parent.name}", format="nfcapd", path="",
+                      service=path.parent.name)  # fmt: skip
+
+
+def csv_source(path: Path) -> FlowSource:
+    return FlowSource(name=f"bench-{path.parent.name}", format="nfdump_csv", path="",
+                      service=path.parent.name, counts_scaled=True)  # fmt: skip
+
+
+def nfdump_statistics(folder: Path) -> int:
+    """`nfdump -s port/bytes` over each service's files; the records nfdump counted."""
+    records = 0
+    for service in SERVICES:
+        summary = subprocess.run(
+            ["nfdump", "-R", str(folder / service), "-s", "port/bytes", "-n", "5"],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        processed = [line for line in summary.splitlines() if "Total flows processed" in line]
+        records += int(processed[0].split(":")[1].split(",")[0])
+    return records
+
+
+def benchmark(rows: int, formats: list[str], workdir: Path, file_flows: int) -> None:
+    config = synthetic_config(rows)
+    nfcapd_folder = write_week(workdir / f"nfcapd-{rows}", config, "nfcapd", file_flows).parent
+    nfcapd = sorted((nfcapd_folder / "flows").glob("*/nfcapd.*"))
+    runs: dict[str, Callable[[], int]] = {
+        "nfcapd": lambda: read_all(FLOW_READERS["nfcapd"], nfcapd, nfcapd_source),
+        "nfcapd_json": lambda: read_all(nfdump.read_nfcapd_json, nfcapd, nfcapd_source),
+        "nfdump_csv": lambda: read_all(
+            FLOW_READERS["nfdump_csv"],
+            csv_files(nfcapd_folder / "flows", workdir / f"csv-{rows}"),
+            csv_source,
+        ),
+        "canonical_parquet": lambda: read_all(
+            FLOW_READERS["canonical_parquet"],
+            sorted((write_week(workdir / f"parquet-{rows}", config, "parquet", file_flows).parent
+                    / "flows").glob("*.parquet")),
+            lambda _path: FlowSource(name="bench", format="canonical_parquet", path=""),
+        ),
+    }  # fmt: skip
+    if "nfcapd" in formats or "nfcapd_json" in formats:
+        print(measured("nfdump -s port/bytes (nfcapd files)",
+                       lambda: nfdump_statistics(nfcapd_folder / "flows")).json())  # fmt: skip
+    for name in formats:
+        print(measured(f"reader {name}", runs[name]).json())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=2_000_000)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rows", type=int, default=5_000_000, help="flow records of the week")
+    parser.add_argument("--format", action="append", choices=FORMATS,
+                        help="repeatable; default: every format")  # fmt: skip
+    parser.add_argument("--file-flows", type=int, default=1_000_000)
+    parser.add_argument("--workdir", type=Path, default=PROJECT_ROOT / "data" / "bench-ingest")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as scratch:
-        path = Path(scratch) / "flows.csv"
-        started = time.perf_counter()
-        generate(path, args.rows)
-        print(
-            f"generated {args.rows:,} rows ({path.stat().st_size / 1e6:.0f} MB) "
-            f"in {time.perf_counter() - started:.1f} s"
-        )
-        with connect(Path(scratch) / "bench.duckdb") as con:
-            con.execute(f"set threads = {args.threads}")
-            ensure_raw_tables(con)
-            prepare_staging(con)
-            source = FlowSource(
-                name="bench", format="nfdump_csv", path=str(path), counts_scaled=True
-            )
-            started = time.perf_counter()
-            counts = FLOW_READERS["nfdump_csv"](con, source, path, AnalysisWeek(WEEK, "UTC"))
-            elapsed = time.perf_counter() - started
-    total = counts.rows + sum(counts.quarantined.values())
-    print(
-        f"read {total:,} records ({counts.rows:,} staged, quarantined {counts.quarantined}) "
-        f"in {elapsed:.1f} s: {total / elapsed:,.0f} rows/s on {args.threads} threads"
-    )
+    benchmark(args.rows, args.format or list(FORMATS), args.workdir.resolve(), args.file_flows)
 
 
 if __name__ == "__main__":

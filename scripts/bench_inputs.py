@@ -7,8 +7,6 @@
 
 The files hold the synthetic week of bench_support.synthetic_config; a folder that already
 holds a complete week of the same configuration is reused (`week.json` says which).
-Raw addresses are kept after attribution (privacy.keep_raw_addresses_days), so that the
-reference query can attribute the same flows after the run.
 """
 
 import json
@@ -22,13 +20,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 from bench_netflow import write_nfcapd_file
-from bench_support import bench_week, with_address_int_sql
+from bench_support import KEEP_ADDRESSES_DAYS, bench_week, with_address_int_sql
 
 from dagster_project.sources import synthetic
 from dagster_project.sources.synthetic import SyntheticConfig
 
 SOURCES = ("synthetic", "parquet", "nfcapd")
-KEEP_ADDRESSES_DAYS = 36_500
+SERVICES = ("broadband", "mobile")
 NOT_FILE_COLUMNS = ["source_file", "source_row"]
 LOW_64_BITS = 2**64 - 1
 EXPORT_ATTEMPTS = 3
@@ -40,8 +38,8 @@ def sources_yaml(directory: Path, config: SyntheticConfig, source: str) -> Path:
     """Write the sources.yaml of the week's files (or of the synthetic source)."""
     privacy = {"keep_raw_addresses_days": KEEP_ADDRESSES_DAYS}
     if source == "synthetic":
-        content = {"kind": "synthetic", "synthetic": config.model_dump(mode="json"),
-                   "privacy": privacy}  # fmt: skip
+        scale = config.model_dump(mode="json", exclude_defaults=True)
+        content = {"kind": "synthetic", "synthetic": scale, "privacy": privacy}
     else:
         tables = {
             table: [{"name": f"bench-{table}", "format": "parquet",
@@ -62,7 +60,7 @@ def flow_sources(directory: Path, source: str) -> list[dict[str, object]]:
     return [
         {"name": f"bench-{service}", "format": "nfcapd", "service": service,
          "path": str(directory / "flows" / service / "nfcapd.*")}
-        for service in ("broadband", "mobile")
+        for service in SERVICES
     ]  # fmt: skip
 
 
@@ -93,22 +91,27 @@ def _write_parquet_flows(folder: Path, config: SyntheticConfig, file_flows: int)
     return written
 
 
-def _numbered_flows(con: duckdb.DuckDBPyConnection, config: SyntheticConfig) -> int:
-    """The week's flows in the table `flows`, numbered from 0 in `seq`."""
+def _numbered_flows(con: duckdb.DuckDBPyConnection, config: SyntheticConfig) -> dict[str, int]:
+    """The week's flows in the table `flows`, numbered from 0 within their service in `seq`;
+    how many each service has."""
     con.execute("create or replace table flows (seq bigint, flow_start timestamp, "
                 "flow_end timestamp, src_addr varchar, dst_addr varchar, src_port integer, "
                 "dst_port integer, protocol smallint, bytes bigint, packets bigint, "
                 "service varchar)")  # fmt: skip
-    first = 0
+    counts = dict.fromkeys(SERVICES, 0)
     for batch in synthetic.flow_batches(bench_week(), config):
-        seq = pa.array(np.arange(first, first + batch.num_rows, dtype=np.int64))
-        con.register("batch", batch.append_column("seq", seq))
+        services = batch.column("service").to_numpy(zero_copy_only=False)
+        seq = np.zeros(batch.num_rows, dtype=np.int64)
+        for service in SERVICES:
+            mine = services == service
+            seq[mine] = counts[service] + np.arange(int(mine.sum()))
+            counts[service] += int(mine.sum())
+        con.register("batch", batch.append_column("seq", pa.array(seq)))
         con.execute("insert into flows by name select * exclude (sampling_interval, "
                     "counts_scaled, sampling_origin, exporter, source_file, source_row) "
                     "from batch")  # fmt: skip
         con.unregister("batch")
-        first += batch.num_rows
-    return first
+    return counts
 
 
 def netflow_sql(boot: str, where: str) -> str:
@@ -135,14 +138,14 @@ def _write_nfcapd_flows(folder: Path, config: SyntheticConfig, file_flows: int) 
     boot = bench_week().utc_start - BOOT_BEFORE_WEEK
     with duckdb.connect(str(folder / "flows.duckdb")) as con:
         flows = _numbered_flows(con, config)
-        for service in ("broadband", "mobile"):
+        for service in SERVICES:
             (folder / service).mkdir(parents=True, exist_ok=True)
-            for number, first in enumerate(range(0, flows, file_flows)):
+            for number, first in enumerate(range(0, flows[service], file_flows)):
                 where = f"service = '{service}' and seq >= {first} and seq < {first + file_flows}"
                 target = folder / service / f"nfcapd.{number:06d}"
                 _export(con, where, target, boot, config.sampling_interval)
     (folder / "flows.duckdb").unlink()
-    return flows
+    return sum(flows.values())
 
 
 def _export(

@@ -9,6 +9,7 @@ volumes, rhythms, ports and address reassignments at every size.
 import bisect
 import json
 import os
+import resource
 import sys
 import threading
 import time
@@ -20,7 +21,11 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
+import duckdb  # noqa: E402
+
+from dagster_project.sources.source_config import PrivacySettings, SourcesConfig  # noqa: E402
 from dagster_project.sources.synthetic import SyntheticConfig  # noqa: E402
+from dagster_project.sources.week_load import LoadReport, load_week  # noqa: E402
 from dagster_project.weeks.analysis_week import AnalysisWeek  # noqa: E402
 
 WEEK = date(2024, 6, 3)
@@ -28,6 +33,9 @@ WEEK = date(2024, 6, 3)
 # grow in proportion to the users, so this sets the scale for a wanted number of flows.
 DEFAULT_CONFIG_FLOWS = 284_874
 SCALED_USERS = ("pppoe_users", "ipoe_users", "mobile_users", "mobile_flow_users")
+# Raw addresses are kept after attribution (privacy.keep_raw_addresses_days), so that the
+# reference query can attribute the same flows after the run.
+KEEP_ADDRESSES_DAYS = 36_500
 SAMPLE_SECONDS = 0.1
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 
@@ -158,6 +166,27 @@ class TreeSampler:
         return window[-1][2] - window[0][2] if window else 0.0
 
 
+def synthetic_sources(flows: int) -> SourcesConfig:
+    """The built-in source with the week of about `flows` records, addresses kept."""
+    return SourcesConfig(
+        kind="synthetic",
+        synthetic=synthetic_config(flows),
+        privacy=PrivacySettings(keep_raw_addresses_days=KEEP_ADDRESSES_DAYS),
+    )
+
+
+def load_synthetic_week(warehouse: Path, flows: int) -> LoadReport:
+    """The week of about `flows` records loaded into the raw tables of `warehouse`, the way
+    the raw asset loads it."""
+    with duckdb.connect(str(warehouse)) as con:
+        return load_week(con, bench_week(), synthetic_sources(flows), "benchmark")
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def load_average() -> tuple[float, float, float]:
     return os.getloadavg()
 
@@ -182,7 +211,7 @@ class Measurement:
     def json(self) -> str:
         values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "details"}
         rounded = {name: round(value, 3) if isinstance(value, float) else value
-                   for name, value in values.items()}  # fmt: skip
+                   for name, value in values.items() if value is not None}  # fmt: skip
         return json.dumps({**rounded, **self.details})
 
 

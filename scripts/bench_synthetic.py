@@ -9,26 +9,22 @@ that of the largest batch plus the week's per-user state. Timings on a shared ma
 """
 
 import argparse
-import resource
-import sys
 import time
 from datetime import date
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench_support import WEEK, peak_rss_mib
 
 from dagster_project.sources import synthetic
 from dagster_project.sources.synthetic import SyntheticConfig
-
-
-def peak_memory_gb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+from dagster_project.weeks.analysis_week import AnalysisWeek
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=1_000_000)
-    parser.add_argument("--week", type=date.fromisoformat, default=date(2024, 6, 3))
+    parser.add_argument(
+        "--week", type=lambda text: AnalysisWeek(date.fromisoformat(text)), default=WEEK.isoformat()
+    )
     parser.add_argument("--sampling-interval", type=int, default=1000)
     args = parser.parse_args()
     mobile = args.subscribers // 5
@@ -62,7 +58,7 @@ def main() -> None:
     print(f"flow throughput        {rows / flow_seconds:,.0f} records/s (wall clock)")
     # On a shared machine the wall clock includes waiting for a core; CPU time does not.
     print(f"                       {rows / flow_cpu_seconds:,.0f} records per CPU second")
-    print(f"peak memory (RSS)      {peak_memory_gb():.2f} GB")
+    print(f"peak memory (RSS)      {peak_rss_mib() / 1024:.2f} GiB")
 
 
 if __name__ == "__main__":

@@ -111,6 +111,15 @@ def test_current_nfdump_csv_reads_milliseconds_and_numeric_protocols(con, tmp_pa
     assert quarantined(con) == [(3, "invalid port")]
 
 
+def test_nfdump_csv_of_an_empty_nfcapd_file_has_no_records(con, tmp_path: Path):
+    """`nfdump -q -o csv` prints this line instead of records for a file without flows."""
+    path = tmp_path / "flows.csv"
+    path.write_text("No matching flows\n")
+    source = FlowSource(name="bras", format="nfdump_csv", path="", counts_scaled=True)
+    counts = FLOW_READERS["nfdump_csv"](con, source, path, WEEK)
+    assert (counts.rows, counts.quarantined, quarantined(con)) == (0, {}, [])
+
+
 def test_goflow2_counts_are_unscaled_and_rate_zero_is_explicit(con, tmp_path: Path):
     path = tmp_path / "goflow2.json"
     start = 1717502400 * 10**9  # 2024-06-04 12:00 UTC

@@ -33,6 +33,7 @@ from dagster_project.sources.readers.nfcapd_exporters import (
     one_exporter,
 )
 from dagster_project.sources.readers.nfcapd_pipe import (
+    NO_FLOWS,
     has_json_only_records,
     ported_sql,
     stage_pipe,
@@ -70,7 +71,8 @@ def _scaling_sql(source: FlowSource, exporter: str) -> tuple[str, str, str]:
 
 
 def _csv_records_sql(path: Path, header_prefix: str) -> str:
-    """Data lines of an nfdump CSV as untrimmed field lists `f`: no header, no Summary block."""
+    """Data lines of an nfdump CSV as untrimmed field lists `f`: no header, no Summary block,
+    not the line nfdump prints instead of records when a file has none."""
     return f"""
         with lines as materialized ({lines_sql(path)}),
         trailer as (
@@ -82,6 +84,7 @@ def _csv_records_sql(path: Path, header_prefix: str) -> str:
         where line_number < trailer.first_line
           and line is not null
           and not starts_with(line, {sql_string(header_prefix)})
+          and line <> {sql_string(NO_FLOWS)}
     """
 
 
@@ -175,7 +178,7 @@ def csv_layout(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     first = con.execute(
         f"select line from ({lines_sql(path)}) where line is not null order by line_number limit 1"
     ).fetchone()
-    if first is None:
+    if first is None or first[0] == NO_FLOWS:
         return "legacy"  # an empty export: either layout reads it as no records
     fields = first[0].split(",")
     if first[0].startswith("ts,te,td,") or len(fields) == LEGACY_CSV_FIELDS:
@@ -295,7 +298,7 @@ def dump_nfcapd_json(nfcapd_path: Path, json_path: Path) -> bool:
         raise NfdumpError(f"nfdump cannot read {nfcapd_path}: {problem or completed.returncode}")
     with json_path.open() as output:
         head = output.read(64)
-    return "No matching flows" not in head
+    return NO_FLOWS not in head
 
 
 def exporter_sampling_intervals(nfcapd_path: Path) -> dict[int, int]:
