@@ -14,8 +14,8 @@ from dagster_project.sources.raw_tables import (
     ensure_raw_tables,
     replace_table,
     replace_weeks,
-    transaction,
     stage,
+    transaction,
 )
 
 WEEK = date(2024, 6, 3)
