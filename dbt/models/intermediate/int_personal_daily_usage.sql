@@ -5,7 +5,8 @@
 with personal_users as (
     select *
     from {{ ref('int_user_week_totals') }}
-    where customer_class = 'personal'
+    where week_start = {{ analysis_week_start() }}
+        and customer_class = 'personal'
 )
 
 select

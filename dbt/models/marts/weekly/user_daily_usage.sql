@@ -12,3 +12,4 @@ select
     bytes_in / 7.0 as daily_bytes_in,
     bytes_out / 7.0 as daily_bytes_out
 from {{ ref('int_user_week_totals') }}
+where week_start = {{ analysis_week_start() }}

@@ -7,7 +7,8 @@
 with candidates as (
     select *
     from {{ ref('int_user_week_totals') }}
-    where customer_class = 'personal'
+    where week_start = {{ analysis_week_start() }}
+        and customer_class = 'personal'
         and bytes_in > 0
         and bytes_out > 0
 ),
