@@ -14,7 +14,7 @@ from dagster_project.defs.assets import (
 from dagster_project.defs.jobs import cross_week_job, weekly_report_job
 from dagster_project.defs.resources import build_resources
 from dagster_project.defs.schedules import weekly_report_schedule
-from dagster_project.defs.sensors import cross_week_after_weekly, inbox_sensor
+from dagster_project.defs.sensors import cross_week_after_weekly, dead_run_monitor, inbox_sensor
 
 asset_modules = [
     raw_assets,
@@ -30,7 +30,7 @@ defs = dg.Definitions(
     asset_checks=dg.load_asset_checks_from_modules([checks]),
     jobs=[weekly_report_job, cross_week_job],
     schedules=[weekly_report_schedule],
-    sensors=[cross_week_after_weekly, inbox_sensor],
+    sensors=[cross_week_after_weekly, inbox_sensor, dead_run_monitor],
     resources=build_resources(),
     # Every step writes or reads the one DuckDB file: run steps one after another.
     executor=dg.in_process_executor,

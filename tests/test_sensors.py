@@ -7,6 +7,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from dagster_project import definitions
 from dagster_project.defs.resources import WORKER_TAG, SourcesResource
 from dagster_project.defs.sensors import (
     cross_week_after_weekly,
@@ -197,3 +198,8 @@ def test_default_inbox_is_under_the_data_dir(monkeypatch: pytest.MonkeyPatch, tm
     monkeypatch.delenv("TRAFFICREPORT_INBOX", raising=False)
     monkeypatch.setenv("TRAFFICREPORT_DATA_DIR", str(tmp_path))
     assert settings.inbox_dir() == tmp_path.resolve() / "inbox"
+
+
+def test_the_code_location_runs_the_dead_run_monitor():
+    sensors = {sensor.name for sensor in definitions.defs.sensors}
+    assert "dead_run_monitor" in sensors

@@ -169,7 +169,11 @@ def test_graphql_serves_the_lineage_schedule_and_sensors(webserver: str, expecte
     assert (weekly["cronSchedule"], weekly["executionTimezone"]) == ("0 3 * * 1", "Asia/Tokyo")
     assert weekly["scheduleState"]["status"] == "RUNNING"
     sensors = {s["name"]: s["sensorState"]["status"] for s in repository["sensors"]}
-    assert sensors == {"cross_week_after_weekly": "RUNNING", "inbox_sensor": "RUNNING"}
+    assert sensors == {
+        "cross_week_after_weekly": "RUNNING",
+        "inbox_sensor": "RUNNING",
+        "dead_run_monitor": "RUNNING",
+    }
 
 
 def shown_as(asset: str, label: str) -> bool:
