@@ -107,18 +107,20 @@ def applied_intervals(exporters: list[Exporter]) -> dict[int, int]:
 
 
 def uniform_sampling(exporter: Exporter) -> UniformSampling | None:
-    """The sampling of all of the exporter's records, or None when it can differ per record."""
+    """The sampling of all of the exporter's records, or None when it can differ per record
+    or the exporter is no NetFlow/IPFIX one (sfcapd marks every sFlow record sampled)."""
     kinds = [sampler.kind for sampler in exporter.samplers]
+    if exporter.version not in (*NETFLOW_V5, *NETFLOW_V9):
+        return None
     if not kinds:
         return UniformSampling(None)
     if exporter.version in NETFLOW_V5:
         first = exporter.samplers[0]
         return UniformSampling(first.interval if first.packet_space > 1 else None)
-    if exporter.version in NETFLOW_V9:
-        if "Static overwrite" in kinds:  # applies whatever else is known
-            return UniformSampling(exporter.samplers[kinds.index("Static overwrite")].interval)
-        if kinds == ["Static default"]:  # applies when no announced sampler does
-            return UniformSampling(exporter.samplers[0].interval)
+    if "Static overwrite" in kinds:  # applies whatever else is known
+        return UniformSampling(exporter.samplers[kinds.index("Static overwrite")].interval)
+    if kinds == ["Static default"]:  # applies when no announced sampler does
+        return UniformSampling(exporter.samplers[0].interval)
     return None
 
 
