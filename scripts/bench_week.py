@@ -39,6 +39,7 @@ from bench_support import (
 )
 from bench_week_run import dbt_measurements, step_measurements
 
+from dagster_project import settings
 from dagster_project.warehouse.address_retention import cut_week
 
 PSEUDONYM_KEY = "benchmark key, not for real data"
@@ -142,7 +143,7 @@ def benchmark(flows: int, source: str, workdir: Path, file_flows: int) -> None:
         "step": "summary", "source": source, "flows": week_flows(workdir / "warehouse.duckdb"),
         "reference_seconds": round(reference.seconds, 3), "agree": checked["disagreements"] == 0,
         **checked, "load_average_before": load_before, "load_average_after": load_average(),
-        "cpus": os.cpu_count(),
+        "cpus": os.cpu_count(), "duckdb_memory_limit": settings.duckdb_memory_limit(),
     }))  # fmt: skip
 
 
