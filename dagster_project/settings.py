@@ -38,14 +38,15 @@ def analysis_timezone() -> str:
     return os.environ.get("TRAFFICREPORT_TZ", "Asia/Tokyo")
 
 
-# Half the machine's memory (DuckDB reads a percentage of the physical memory it detects):
-# the rest stays for the Python process around it, pandas frames and the page cache.
-DEFAULT_DUCKDB_MEMORY_LIMIT = "50%"
+# A quarter of the machine's memory (DuckDB reads a percentage of the physical memory it
+# detects): a run's whole process tree (Python, pandas frames, the dbt process and DuckDB)
+# then peaks at about a third of the machine; larger intermediates spill to disk.
+DEFAULT_DUCKDB_MEMORY_LIMIT = "25%"
 
 
 def duckdb_memory_limit() -> str:
     """DuckDB's memory limit for every warehouse connection and for dbt (dbt/profiles.yml
-    reads the same variable): a size (`8GB`) or a share of the machine (`50%`, the default);
+    reads the same variable): a size (`8GB`) or a share of the machine (`25%`, the default);
     larger intermediates spill to a temporary directory."""
     return os.environ.get("TRAFFICREPORT_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT
 
