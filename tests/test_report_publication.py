@@ -43,9 +43,13 @@ def _of(frame, service: str):
     return frame[frame["service"] == service]
 
 
-def year_tables(traffic_growth=None) -> tuple[tuple[ReportItem, tables.ReportTable], ...]:
+def year_tables(
+    traffic_growth=None, usage_summary=None
+) -> tuple[tuple[ReportItem, tables.ReportTable], ...]:
     """The report's tables, built by the table functions from the hand-built marts."""
-    summary = frames.usage_summary_by_year(COMPARISON_WEEKS)
+    summary = (
+        frames.usage_summary_by_year(COMPARISON_WEEKS) if usage_summary is None else usage_summary
+    )
     ports = frames.port_usage_by_year(COMPARISON_WEEKS)
     marts = frames.hand_built_marts(COMPARISON_WEEKS, [])
     shares = frames.with_report_year(marts["top_user_shares"], COMPARISON_WEEKS)
@@ -144,6 +148,20 @@ def test_a_sentence_without_its_numbers_is_left_out():
     text = " ".join(findings(render_report(year_page(traffic_growth=without_last_year))))
     assert "in the year before" not in text
     assert "Over the five years to Jun 2024, broadband monthly traffic" in text
+
+
+def test_a_mode_that_stayed_in_its_bin_is_given_no_factor():
+    """'the mode stayed at 224 MB, a factor of 1.00' said it twice (regression)."""
+    summary = frames.usage_summary_by_year(COMPARISON_WEEKS)
+    downloads = (summary["service"] == "broadband") & (summary["direction"] == "OUT")
+    for column in ("mode_bin", "mode_mb"):
+        last_year = summary.loc[downloads & (summary["report_year"] == 2023), column].item()
+        summary.loc[downloads & (summary["report_year"] == 2024), column] = last_year
+    text = " ".join(findings(render_report(year_page(usage_summary=summary))))
+    assert re.search(r"Broadband downloads \(OUT\):[^()]* the mode stayed at [0-9.,]+ MB \(", text)
+    assert not re.search(
+        r"Broadband downloads \(OUT\):[^()]* stayed at [0-9.,]+ MB, a factor", text
+    )
 
 
 def test_week_findings_name_only_the_services_with_data():

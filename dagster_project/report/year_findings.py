@@ -109,7 +109,9 @@ def _usage_sentence(facts: Facts, service: str, direction: str) -> str | None:
     )
     if not known(*mean, *median, *mode):
         return None
-    times = _growth(facts, service, direction, "mode_year_on_year")
+    # A mode that stayed in its bin gets no factor: it would only repeat "stayed" as 1.00.
+    stayed = mode[0] == mode[1]
+    times = None if stayed else _growth(facts, service, direction, "mode_year_on_year")
     of_mode = f", a factor of {times}" if times else ""
     sources = facts.refer(USAGE_TABLES[service], *([GROWTH] if times else []))
     return (
