@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.settings import PROJECT_ROOT
+from dagster_project.sources.raw_tables import rewrite_values
 
 KEY_ENV = "TRAFFICREPORT_PSEUDONYM_KEY"
 # Public on purpose: it only ever hashes generated ids.
@@ -85,29 +86,17 @@ def pseudonymize_column(
 ) -> None:
     """Replace every value of `table.column` by its pseudonym, inside DuckDB.
 
-    HMAC is written out with DuckDB's sha256, each distinct id hashed once (a subscriber
-    has many rows: three times faster than hashing every row) and the table updated by a
-    join. The key material is bound as parameters, never written into the SQL text.
+    HMAC is written out with DuckDB's sha256, each distinct id hashed once. The key
+    material is bound as parameters, never written into the SQL text.
     """
     inner, outer = _pads(key)
-    con.execute(
-        f"""
-        create or replace temp table pseudonym_of as
-        select
-            original,
-            '{PREFIX}' || left(
-                sha256($outer::blob || unhex(sha256($inner::blob || encode(original)))),
-                {HEX_DIGITS}
-            ) as pseudonym
-        from (select distinct {column} as original from {table} where {column} is not null)
-        """,
+    rewrite_values(
+        con,
+        table,
+        [column],
+        f"""'{PREFIX}' || left(
+            sha256($outer::blob || unhex(sha256($inner::blob || encode(original)))),
+            {HEX_DIGITS}
+        )""",
         {"inner": inner, "outer": outer},
     )
-    con.execute(
-        f"""
-        update {table} set {column} = pseudonym_of.pseudonym
-        from pseudonym_of
-        where pseudonym_of.original = {table}.{column}
-        """
-    )
-    con.execute("drop table pseudonym_of")
