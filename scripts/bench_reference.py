@@ -24,7 +24,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import duckdb
-from bench_support import with_address_int_sql
 
 from dagster_project.weeks.analysis_week import AnalysisWeek
 
@@ -34,42 +33,38 @@ HOURLY_KEYS = ("service", "direction", "access", "customer_class", "hour_start",
 PORT_KEYS = ("service", "protocol_name", "protocol", "port")
 SUMMARY_KEYS = ("service", "direction")
 
+# Addresses are 128-bit numbers in two signed halves (IPv4 in ::ffff:0:0/96, so an IPv4 /p
+# is a /(96 + p)); a prefix's key is its top bits, shifted down in the half they fall in.
 HOLDERS_SQL = """
 create or replace temp table ref_holders as
 with addresses as (
-    select src_addr as flow_address from raw.flows where week_start = $week
+    select src_addr_hi as hi, src_addr_lo as lo from raw.flows where week_start = $week
     union
-    select dst_addr from raw.flows where week_start = $week
-),
-parsed as (
-    select *, contains(flow_address, ':') as v6
-    from ({flow_int})
+    select dst_addr_hi, dst_addr_lo from raw.flows where week_start = $week
 ),
 assignments as (
-    select *, network_int >> ((case when v6 then 128 else 32 end) - prefix_len)::uhugeint
-        as network_key
+    select subscriber_id, access, customer_class, valid_from,
+        coalesce(valid_to, '9999-12-31'::timestamp) as valid_to, v4,
+        prefix_len + case when v4 then 96 else 0 end as bits,
+        case when bits <= 64 then network_hi >> (64 - bits) else network_hi end as key_hi,
+        case when bits <= 64 then 0 else network_lo >> (128 - bits) end as key_lo
     from (
-        select subscriber_id, access, customer_class, valid_from,
-            coalesce(valid_to, '9999-12-31'::timestamp) as valid_to, contains(address, ':') as v6,
-            coalesce(try_cast(nullif(trim(split_part(address, '/', 2)), '') as integer),
-                     case when contains(address, ':') then 128 else 32 end) as prefix_len,
-            network_int
-        from ({assigned_int})
+        select *, network_hi = 0 and network_lo >> 32 = 65535 as v4
+        from raw.assignments where week_start = $week
     )
-    where prefix_len between 1 and case when v6 then 128 else 32 end
 ),
-prefixes as (select distinct v6, prefix_len from assignments),
+prefixes as (select distinct v4, bits from assignments),
 address_keys as (
-    select flow_address, v6, prefix_len,
-        address_int >> ((case when v6 then 128 else 32 end) - prefix_len)::uhugeint
-            as network_key
-    from parsed
-    join prefixes using (v6)
+    select hi, lo, bits, v4,
+        case when bits <= 64 then hi >> (64 - bits) else hi end as key_hi,
+        case when bits <= 64 then 0 else lo >> (128 - bits) end as key_lo
+    from (select *, hi = 0 and lo >> 32 = 65535 as v4 from addresses)
+    join prefixes using (v4)
 )
-select address_keys.flow_address, assignments.subscriber_id, assignments.access,
+select address_keys.hi, address_keys.lo, assignments.subscriber_id, assignments.access,
     assignments.customer_class, assignments.valid_from, assignments.valid_to
 from address_keys
-join assignments using (v6, prefix_len, network_key)
+join assignments using (v4, bits, key_hi, key_lo)
 """
 
 # The local hour of a flow's start, converted once per quarter hour of the week rather than
@@ -89,7 +84,8 @@ flows as (
     select
         flows.service,
         quarters.hour_start,
-        case when contains(flows.src_addr, ':') then 'ipv6' else 'ipv4' end as address_family,
+        case when flows.src_addr_hi = 0 and flows.src_addr_lo >> 32 = 65535 then 'ipv4'
+            else 'ipv6' end as address_family,
         coalesce(names.protocol_name, 'other') as protocol_name,
         case when names.protocol_name is null then flows.protocol end as other_protocol,
         case when flows.protocol in (6, 17) then least(flows.src_port, flows.dst_port) end
@@ -101,9 +97,9 @@ flows as (
     from raw.flows as flows
     left join main.report_protocols as names on names.protocol = flows.protocol
     join quarters on quarters.quarter = time_bucket(interval 15 minute, flows.flow_start)
-    left join ref_holders as src on src.flow_address = flows.src_addr
+    left join ref_holders as src on src.hi = flows.src_addr_hi and src.lo = flows.src_addr_lo
         and flows.flow_start >= src.valid_from and flows.flow_start < src.valid_to
-    left join ref_holders as dst on dst.flow_address = flows.dst_addr
+    left join ref_holders as dst on dst.hi = flows.dst_addr_hi and dst.lo = flows.dst_addr_lo
         and flows.flow_start >= dst.valid_from and flows.flow_start < dst.valid_to
     where flows.week_start = $week
 ),
@@ -205,15 +201,8 @@ group by all
 
 def run_reference(con: duckdb.DuckDBPyConnection, week: AnalysisWeek) -> None:
     """Compute the reference tables of the week (temp tables ref_*)."""
-    assignments = "select *, split_part(address, '/', 1) as network_text from raw.assignments"
-    holders = HOLDERS_SQL.format(
-        flow_int=with_address_int_sql("select * from addresses", "flow_address", "address_int"),
-        assigned_int=with_address_int_sql(
-            f"{assignments} where week_start = $week", "network_text", "network_int"
-        ),
-    )
     parameters = {"week": week.start}
-    con.execute(holders, parameters)
+    con.execute(HOLDERS_SQL, parameters)
     con.execute(AGGREGATES_SQL, {**parameters, "timezone": week.timezone})
     con.execute(SUMMARY_SQL, parameters)
     con.execute(PORTS_SQL)

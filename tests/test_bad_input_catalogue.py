@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.sources.raw_schema import ASSIGNMENTS, USAGE_COUNTERS
+from dagster_project.sources.raw_schema import ASSIGNMENT_RECORDS, USAGE_COUNTERS
 from dagster_project.sources.raw_tables import ensure_raw_tables
 from dagster_project.sources.readers import FLOW_READERS, prepare_staging, table_files
 from dagster_project.sources.readers.encoding import NOT_UTF8
@@ -25,7 +25,7 @@ from dagster_project.weeks.analysis_week import AnalysisWeek
 
 WEEK_START = date(2024, 6, 3)
 WEEK_TIMEZONE = "Asia/Tokyo"
-TABLES = {"assignments": ASSIGNMENTS, "usage_counters": USAGE_COUNTERS}
+TABLES = {"assignments": ASSIGNMENT_RECORDS, "usage_counters": USAGE_COUNTERS}
 NOON = "2024-06-04 12:00:00"  # inside the week, in UTC
 NOON_NS = 1717502400 * 10**9
 NOT_UTF8_MARK = "<not utf-8>"  # written as the Latin-1 byte of 'é'

@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dagster_project.sources.address_numbers import halves_of, network_of
 from dagster_project.sources.raw_tables import ensure_raw_tables
 from dagster_project.weeks.analysis_week import AnalysisWeek
 
@@ -76,16 +77,16 @@ def load_week(warehouse: Path, week_start: date, flows=FLOWS) -> None:
         for row, (start, src, dst, sport, dport, proto, size, service) in enumerate(flows):
             con.execute(
                 "insert into raw.flows values "
-                "(?, ?::timestamp + ?, ?::timestamp + ? + interval 1 minute, ?, ?, ?, ?, ?, ?, 1,"
-                " 10, false, 'record', ?, 'router-1', 'hand_week', ?)",
-                [week_start, start, shift, start, shift, src, dst, sport, dport, proto, size,
-                 service, row],
+                "(?, ?::timestamp + ?, ?::timestamp + ? + interval 1 minute, ?, ?, ?, ?, ?, ?, ?,"
+                " ?, 1, 10, false, 'record', ?, 'router-1', 'hand_week', ?)",
+                [week_start, start, shift, start, shift, *halves_of(src), *halves_of(dst), sport,
+                 dport, proto, size, service, row],
             )  # fmt: skip
         for subscriber, service, access, customer_class, address in ASSIGNMENTS:
             con.execute(
                 "insert into raw.assignments values "
-                "(?, ?, ?, ?, ?, ?, '2024-01-01 00:00:00', null, 'hand_week')",
-                [week_start, subscriber, service, access, customer_class, address],
+                "(?, ?, ?, ?, ?, ?, ?, ?, '2024-01-01 00:00:00', null, 'hand_week')",
+                [week_start, subscriber, service, access, customer_class, *network_of(address)],
             )
         for subscriber, service, access, bytes_in, bytes_out in COUNTERS:
             con.execute(

@@ -11,6 +11,8 @@ import duckdb
 import pytest
 
 from dagster_project.sources import pseudonyms
+from dagster_project.sources.address_numbers import halves_of, network_of
+from dagster_project.sources.raw_tables import ensure_raw_tables
 from dagster_project.sources.source_config import SourcesConfig
 from dagster_project.warehouse import address_retention, week_status
 from tests.conftest import FIXTURES, PROJECT_ROOT
@@ -58,22 +60,24 @@ def test_real_data_without_a_usable_key_is_refused(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     ("address", "network"),
     [
-        ("10.1.2.3", "10.1.2.0/24"),
-        (" 10.0.0.4", "10.0.0.0/24"),
-        ("192.0.2.0/28", "192.0.2.0/24"),
-        ("2001:db8:1:2::5", "2001:db8:1::/48"),
-        ("2001:db8::1", "2001:db8:0::/48"),
-        ("2001:DB8:1:1ff::5", "2001:DB8:1::/48"),
-        ("::1", "0:0:0::/48"),
-        ("2001:db8:1:2::/64", "2001:db8:1::/48"),
-        ("10.0.0.0/24", "10.0.0.0/24"),  # cutting twice changes nothing
-        ("alice@example", "unreadable"),  # not an address: could be anything personal
+        ("10.1.2.3", "10.1.2.0"),
+        ("192.0.2.255", "192.0.2.0"),
+        ("2001:db8:1:2::5", "2001:db8:1::"),
+        ("2001:db8::1", "2001:db8::"),
+        ("fd12:3456:789a:ffff::1", "fd12:3456:789a::"),  # a negative high half
+        ("::1", "::"),
+        ("10.0.0.0", "10.0.0.0"),  # cutting twice changes nothing
+        ("2001:db8:1::", "2001:db8:1::"),
     ],
 )
 def test_addresses_are_cut_to_their_network(address, network):
-    sql = address_retention.network_sql("address")
-    cut = duckdb.connect().execute(f"select {sql} from (select ? as address)", [address])
-    assert cut.fetchone()[0] == network
+    sql = address_retention.network_assignments_sql("hi", "lo")
+    con = duckdb.connect()
+    con.execute(
+        "create table numbers as select ?::bigint as hi, ?::bigint as lo", halves_of(address)
+    )
+    con.execute(f"update numbers set {sql}")
+    assert con.execute("select hi, lo from numbers").fetchall() == [halves_of(network)]
 
 
 def complete_week(con: duckdb.DuckDBPyConnection, week: date) -> None:
@@ -93,19 +97,32 @@ def test_addresses_are_kept_the_configured_days_after_attribution():
 
 def test_a_week_with_cut_addresses_is_not_rebuilt_from_them():
     con = duckdb.connect()
-    con.execute("create schema raw")
-    con.execute("create table raw.flows (week_start date, src_addr varchar, dst_addr varchar)")
-    con.execute("create table raw.assignments (week_start date, address varchar)")
-    con.execute("create table raw.quarantine (week_start date, record varchar)")
-    con.execute("insert into raw.flows values (?, '10.0.0.1', '2001:db8:5:6::1')", [WEEK])
-    con.execute("insert into raw.assignments values (?, '10.0.0.1')", [WEEK])
-    con.execute("insert into raw.quarantine values (?, '10.0.0.9,sub-x,oops')", [WEEK])
+    ensure_raw_tables(con)
+    flow_ends = [*halves_of("10.0.0.1"), *halves_of("2001:db8:5:6::1")]
+    con.execute(
+        "insert into raw.flows values (?, '2024-06-03 01:00', '2024-06-03 01:01', ?, ?, ?, ?,"
+        " 1, 2, 6, 100, 1, 1, false, 'record', 'broadband', 'r', 'f', 1)",
+        [WEEK, *flow_ends],
+    )
+    for network in ("10.0.0.1", "2001:db8:1:100::/56"):
+        con.execute(
+            "insert into raw.assignments values (?, 's', 'broadband', 'pppoe', 'personal', ?, ?,"
+            " ?, '2024-06-01', null, 'f')",
+            [WEEK, *network_of(network)],
+        )
+    con.execute(
+        "insert into raw.quarantine values (?, 'flows', 'f', 2, 'oops', '10.0.0.9,sub-x')", [WEEK]
+    )
     complete_week(con, WEEK)
     assert address_retention.cut_due_weeks(con, keep_days=0) == [WEEK]
-    assert con.execute("select src_addr, dst_addr from raw.flows").fetchall() == [
-        ("10.0.0.0/24", "2001:db8:5::/48")
+    assert con.execute(
+        "select src_addr_hi, src_addr_lo, dst_addr_hi, dst_addr_lo from raw.flows"
+    ).fetchall() == [(*halves_of("10.0.0.0"), *halves_of("2001:db8:5::"))]
+    networks = "select network_hi, network_lo, prefix_len from raw.assignments order by prefix_len"
+    assert con.execute(networks).fetchall() == [
+        (*halves_of("10.0.0.0"), 24),
+        (*halves_of("2001:db8:1::"), 48),
     ]
-    assert con.execute("select address from raw.assignments").fetchall() == [("10.0.0.0/24",)]
     assert con.execute("select record from raw.quarantine").fetchall() == [(None,)]
     with pytest.raises(week_status.AddressesCutError, match="Materialize the whole week"):
         week_status.begin_build(con, WEEK, "models-only")
@@ -143,14 +160,45 @@ def text_hits(root: Path, pattern: re.Pattern[str], skip: set[Path]) -> list[str
     return hits
 
 
+def host_numbers(addresses: set[str]) -> set[int]:
+    """The halves that give a host away: an IPv4 address's low half when it is no /24
+    network, an IPv6 address's high half when it has bits below its /48."""
+    numbers = set()
+    for address in addresses:
+        hi, lo = network_of(address)[:2]
+        if ":" not in address and lo % 256:
+            numbers.add(lo)
+        elif ":" in address and hi % 65536:
+            numbers.add(hi)
+    return numbers
+
+
+def columns_of_types(con: duckdb.DuckDBPyConnection, types: tuple[str, ...]) -> list[tuple]:
+    """(schema, table, column) of every warehouse column of one of the types."""
+    return con.execute(
+        "select schema_name, table_name, column_name from duckdb_columns() "
+        "where data_type in (select unnest(?::varchar[])) and not internal",
+        [list(types)],
+    ).fetchall()
+
+
+def warehouse_number_hits(warehouse: Path, numbers: set[int]) -> list[str]:
+    hits = []
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for schema, table, column in columns_of_types(con, ("BIGINT", "HUGEINT")):
+            found = con.execute(
+                f'select distinct "{column}" from "{schema}"."{table}" '
+                f'where "{column}" in (select unnest(?::hugeint[]))',
+                [sorted(numbers)],
+            ).fetchall()
+            hits += [f"{schema}.{table}.{column}: {value}" for (value,) in found]
+    return hits
+
+
 def warehouse_hits(warehouse: Path, pattern: re.Pattern[str]) -> list[str]:
     hits = []
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        columns = con.execute(
-            "select schema_name, table_name, column_name from duckdb_columns() "
-            "where data_type = 'VARCHAR' and not internal"
-        ).fetchall()
-        for schema, table, column in columns:
+        for schema, table, column in columns_of_types(con, ("VARCHAR",)):
             values = con.execute(f'select distinct "{column}" from "{schema}"."{table}"')
             hits += [
                 f"{schema}.{table}.{column}: {value}"
@@ -180,6 +228,9 @@ def test_an_attributed_week_keeps_no_raw_subscriber_id_or_address(hand_week_env,
 
     warehouse = Path(hand_week_env["TRAFFICREPORT_DUCKDB"])
     assert warehouse_hits(warehouse, pattern) == []
+    # addresses are numbers in the warehouse: no host's number is left, only networks
+    numbers = host_numbers(addresses)
+    assert numbers and warehouse_number_hits(warehouse, numbers) == []
     skip = {warehouse, warehouse.with_name(warehouse.name + ".wal")}
     for root in (tmp_path / "data", tmp_path / "dagster_home", tmp_path / "assets"):
         assert text_hits(root, pattern, skip) == [], root

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.sources.raw_schema import ASSIGNMENTS, USAGE_COUNTERS
+from dagster_project.sources.raw_schema import ASSIGNMENT_RECORDS, USAGE_COUNTERS
 from dagster_project.sources.raw_tables import ensure_raw_tables
 from dagster_project.sources.readers import FLOW_READERS, canonical, prepare_staging, table_files
 from dagster_project.sources.readers.encoding import NOT_UTF8
@@ -165,7 +165,7 @@ def test_readers_do_not_depend_on_duckdb_session_time_zone(session_zone: str, tm
         "s1,broadband,pppoe,personal,10.0.0.1,2024-06-01 09:00:00,\n"
     )
     table_source = TableSource(name="radius", format="csv", path="", timezone="Asia/Tokyo")
-    table_files.stage_week_table(con, ASSIGNMENTS, table_source, assignments, WEEK)
+    table_files.stage_week_table(con, ASSIGNMENT_RECORDS, table_source, assignments, WEEK)
     assert con.execute("select flow_start from staged_flows order by source_file").fetchall() == [
         (datetime(2024, 6, 4, 3),),  # canonical 12:00 Tokyo
         (datetime(2024, 6, 4, 12),),  # GoFlow2 21:00 Tokyo
@@ -274,7 +274,7 @@ def test_a_line_that_is_not_utf8_is_quarantined_and_the_rest_loads(
     path.write_bytes(path.read_bytes().replace(b"BAD", b"caf\xe9"))  # latin-1, not UTF-8
     if reader == "assignments":
         table_source = TableSource(name="radius", format="csv", path="")
-        counts = table_files.stage_week_table(con, ASSIGNMENTS, table_source, path, WEEK)
+        counts = table_files.stage_week_table(con, ASSIGNMENT_RECORDS, table_source, path, WEEK)
     else:
         counts = FLOW_READERS[source.format](con, source, path, WEEK)
     assert counts == FileCounts(str(path), rows=3, quarantined={NOT_UTF8: 1})

@@ -10,7 +10,12 @@ import pytest
 
 from dagster_project.reference import load_published
 from dagster_project.sources import synthetic
-from dagster_project.sources.raw_schema import ASSIGNMENTS, FLOWS, MONTHLY_TOTALS, USAGE_COUNTERS
+from dagster_project.sources.raw_schema import (
+    ASSIGNMENT_RECORDS,
+    FLOW_RECORDS,
+    MONTHLY_TOTALS,
+    USAGE_COUNTERS,
+)
 from dagster_project.sources.synthetic import SyntheticConfig, split_over_days
 from dagster_project.sources.synthetic.distribution import VolumeDistribution, flank_dip
 from dagster_project.sources.synthetic.fit import MAX_FLANK_DIP, FitTarget, fit_distribution
@@ -38,8 +43,8 @@ def week() -> dict[str, pd.DataFrame]:
 
 
 def test_outputs_have_the_canonical_columns(week):
-    assert list(week["flows"].columns) == canonical(FLOWS)
-    assert list(week["assignments"].columns) == canonical(ASSIGNMENTS)
+    assert list(week["flows"].columns) == canonical(FLOW_RECORDS)
+    assert list(week["assignments"].columns) == canonical(ASSIGNMENT_RECORDS)
     assert list(week["counters"].columns) == canonical(USAGE_COUNTERS)
     assert list(synthetic.monthly_totals(SMALL).columns) == MONTHLY_TOTALS.column_names
 

@@ -136,10 +136,15 @@ BROKEN: dict[str, tuple[Callable[[], dict[str, pd.DataFrame]], str, tuple[str, s
         "gx_raw_flows_profile",
         (BETWEEN, "min_sampling_interval"),
     ),
-    "hostname as address": (
-        lambda: {"flow_rows": changed(data.flows(), 0, src_addr="cdn.example.net")},
+    "IPv6 source, IPv4 destination": (
+        lambda: {"flow_rows": changed(data.flows(), 0, src_addr="2001:db8::7")},
         "gx_raw_flows",
-        ("expect_column_values_to_be_in_set", "src_addr_is_address"),
+        ("expect_column_values_to_be_in_set", "ends_share_family"),
+    ),
+    "IPv4 /33": (
+        lambda: {"assignment_rows": changed(data.assignments(), 3, address="100.64.0.9/33")},
+        "gx_raw_assignments",
+        ("expect_column_values_to_be_in_set", "prefix_fits_family"),
     ),
     "overlapping assignments": (
         lambda: {"assignment_rows": changed(data.assignments(), 1, valid_from=data.at(47))},

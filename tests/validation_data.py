@@ -9,6 +9,11 @@ from datetime import date, datetime, timedelta
 import duckdb
 import pandas as pd
 
+from dagster_project.sources.address_numbers import (
+    NUMBERED_ASSIGNMENTS,
+    NUMBERED_FLOWS,
+    number_staged_addresses,
+)
 from dagster_project.sources.raw_schema import ASSIGNMENTS, FLOWS, MONTHLY_TOTALS, USAGE_COUNTERS
 from dagster_project.sources.raw_tables import (
     ensure_raw_tables,
@@ -116,7 +121,8 @@ def load(
     counter_rows: pd.DataFrame | None = None,
     monthly_rows: pd.DataFrame | None = None,
 ) -> None:
-    """Write the given (default: clean) frames as one week of the raw tables."""
+    """Write the given (default: clean) frames as one week of the raw tables, their
+    addresses numbered as the load numbers them."""
     ensure_raw_tables(con)
     weekly = (
         (FLOWS, flows() if flow_rows is None else flow_rows),
@@ -125,8 +131,14 @@ def load(
     )
     for table, frame in weekly:
         stage(con, f"staged_{table.name}", frame)
+    number_staged_addresses(con)
+    relations = {
+        FLOWS: NUMBERED_FLOWS,
+        ASSIGNMENTS: NUMBERED_ASSIGNMENTS,
+        USAGE_COUNTERS: f"staged_{USAGE_COUNTERS.name}",
+    }
     with transaction(con):
-        replace_weeks(con, week, {table: f"staged_{table.name}" for table, _ in weekly})
+        replace_weeks(con, week, relations)
     stage(con, "staged_monthly_totals", monthly_totals() if monthly_rows is None else monthly_rows)
     replace_table(con, MONTHLY_TOTALS, "staged_monthly_totals")
 

@@ -39,13 +39,20 @@ class RawTable:
         return [column.name for column in self.columns]
 
     def create_sql(self) -> str:
-        body = ",\n    ".join(f"{c.name} {c.sql_type}" for c in self.columns)
-        return f"create table if not exists {self.qualified_name} (\n    {body}\n)"
+        return f"create table if not exists {self.qualified_name} (\n    {self._body()}\n)"
+
+    def create_staging_sql(self, name: str) -> str:
+        """An empty temp table `name` with this table's columns except `week_start`."""
+        body = ",\n    ".join(f"{c.name} {c.sql_type}" for c in self.columns if c is not WEEK_START)
+        return f"create or replace temp table {name} (\n    {body}\n)"
+
+    def _body(self) -> str:
+        return ",\n    ".join(f"{c.name} {c.sql_type}" for c in self.columns)
 
 
 WEEK_START = Column("week_start", "date not null", "Analysis week (Monday, analysis time zone).")
 
-FLOWS = RawTable(
+FLOW_RECORDS = RawTable(
     name="flows",
     description="Sampled NetFlow/IPFIX flow records from the routers terminating customers.",
     columns=(
@@ -79,7 +86,7 @@ FLOWS = RawTable(
     ),
 )
 
-ASSIGNMENTS = RawTable(
+ASSIGNMENT_RECORDS = RawTable(
     name="assignments",
     description="Which subscriber held which address or prefix when (RADIUS/DHCP logs).",
     columns=(
@@ -136,6 +143,51 @@ QUARANTINE = RawTable(
         Column("reason", "varchar not null", "Why the record was rejected."),
         Column("record", "varchar", "The rejected record, as text."),
     ),
+)
+
+
+def _halves(name: str, what: str) -> tuple[Column, Column]:
+    return (
+        Column(
+            f"{name}_hi",
+            "bigint not null",
+            f"{what}: high 64 bits of its 128-bit number (IPv4 as ::ffff:a.b.c.d), "
+            "two's complement.",
+        ),
+        Column(f"{name}_lo", "bigint not null", f"{what}: low 64 bits, two's complement."),
+    )
+
+
+def _with_numbers(records: RawTable, numbers: dict[str, tuple[Column, ...]]) -> RawTable:
+    """The stored table of a record shape: each address text replaced by its numbers."""
+    columns: list[Column] = []
+    for column in records.columns:
+        columns.extend(numbers.get(column.name, (column,)))
+    return RawTable(name=records.name, description=records.description, columns=tuple(columns))
+
+
+# What the readers and the generator deliver (addresses as text) and what the warehouse
+# keeps: addresses become numbers at load (sources/address_numbers.py) and the text goes.
+FLOWS = _with_numbers(
+    FLOW_RECORDS,
+    {
+        "src_addr": _halves("src_addr", "Source address"),
+        "dst_addr": _halves("dst_addr", "Destination address"),
+    },
+)
+ASSIGNMENTS = _with_numbers(
+    ASSIGNMENT_RECORDS,
+    {
+        "address": (
+            *_halves("network", "Assigned address or prefix"),
+            Column(
+                "prefix_len",
+                "smallint not null",
+                "Prefix length as written (IPv4 /1-32, IPv6 /1-128); a single address is /32 "
+                "or /128.",
+            ),
+        )
+    },
 )
 
 RAW_TABLES: tuple[RawTable, ...] = (FLOWS, ASSIGNMENTS, USAGE_COUNTERS, MONTHLY_TOTALS, QUARANTINE)

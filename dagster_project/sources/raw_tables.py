@@ -6,6 +6,7 @@ from datetime import date
 
 import duckdb
 
+from dagster_project.sources.address_numbers import number_text_columns
 from dagster_project.sources.raw_schema import RAW_SCHEMA, RAW_TABLES, RawTable
 
 
@@ -21,6 +22,7 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
                 f"alter table {table.qualified_name} "
                 f"add column if not exists {column.name} {nullable_type}"
             )
+    number_text_columns(con)
 
 
 @contextmanager

@@ -5,14 +5,19 @@ from dataclasses import dataclass, field
 import duckdb
 
 from dagster_project.sources import readers, synthetic
+from dagster_project.sources.address_numbers import (
+    NUMBERED_ASSIGNMENTS,
+    NUMBERED_FLOWS,
+    number_staged_addresses,
+)
 from dagster_project.sources.pseudonyms import pseudonymize_column
 from dagster_project.sources.raw_schema import (
     ASSIGNMENTS,
+    FLOW_RECORDS,
     FLOWS,
     MONTHLY_TOTALS,
     QUARANTINE,
     USAGE_COUNTERS,
-    RawTable,
 )
 from dagster_project.sources.raw_tables import (
     ensure_raw_tables,
@@ -50,22 +55,16 @@ def _file_sources(config: SourcesConfig) -> FileSources:
     return config.files
 
 
-def _empty_relation(con: duckdb.DuckDBPyConnection, table: RawTable, name: str) -> None:
-    con.execute(
-        f"create or replace temp table {name} as select * from {table.qualified_name} limit 0"
-    )
-
-
 def _stage_synthetic_week(
     con: duckdb.DuckDBPyConnection, week: AnalysisWeek, config: synthetic.SyntheticConfig
 ) -> None:
     """Write the synthetic week into temp tables named staged_<table>."""
     stage(con, "staged_assignments", synthetic.assignments(week, config))
     stage(con, "staged_usage_counters", synthetic.usage_counters(week, config))
-    _empty_relation(con, FLOWS, "staged_flows")
+    con.execute(FLOW_RECORDS.create_staging_sql("staged_flows"))
     for batch in synthetic.flow_batches(week, config):
         stage(con, "staged_flows", batch, append=True)
-    _empty_relation(con, QUARANTINE, "staged_quarantine")
+    con.execute(QUARANTINE.create_staging_sql("staged_quarantine"))
 
 
 def load_week(
@@ -84,14 +83,17 @@ def load_week(
     report = LoadReport(provenance=provenance)
     for table in (ASSIGNMENTS, USAGE_COUNTERS):
         pseudonymize_column(con, f"staged_{table.name}", "subscriber_id", key)
+    number_staged_addresses(con)
     # All four tables of the week and its status change together or not at all.
     with transaction(con):
         report.rows = replace_weeks(
             con,
             week.start,
             {
-                table: f"staged_{table.name}"
-                for table in (FLOWS, ASSIGNMENTS, USAGE_COUNTERS, QUARANTINE)
+                FLOWS: NUMBERED_FLOWS,
+                ASSIGNMENTS: NUMBERED_ASSIGNMENTS,
+                USAGE_COUNTERS: "staged_usage_counters",
+                QUARANTINE: "staged_quarantine",
             },
         )
         week_status.mark_loaded(con, week.start, run_id)

@@ -13,6 +13,7 @@ from typing import Protocol
 import duckdb
 import pandas as pd
 
+from dagster_project.sources.address_numbers import is_ipv4_sql
 from dagster_project.validation.gx_suites import ValidationBatch
 from dagster_project.weeks.analysis_week import AnalysisWeek
 
@@ -35,15 +36,21 @@ def _week_parameters(week: AnalysisWeek) -> dict[str, object]:
     }
 
 
-# IPv4 or IPv6 text, as the raw suites accept it (a cut address keeps this form too).
-ADDRESS_TEXT = r"(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f.]{0,15}){2,7})"
+# The suites see facts about addresses (computed here from their numbers), never an address,
+# so none reaches check results, metadata or Data Docs.
+ADDRESS_COLUMNS = "src_addr_hi, src_addr_lo, dst_addr_hi, dst_addr_lo"
+NETWORK_COLUMNS = "network_hi, network_lo"
 
 
-def is_address_sql(column: str, prefix_allowed: bool = False) -> str:
-    """SQL: whether the column reads as an address (or a prefix). The suites see this flag
-    instead of the address, so no address reaches check results, metadata or Data Docs."""
-    prefix = r"(?:/[0-9]{1,3})?" if prefix_allowed else r"(?:/(?:24|48))?"
-    return f"coalesce(regexp_full_match({column}, '{ADDRESS_TEXT}{prefix}'), false)"
+# A flow with an end of each family: a reader that mixed up IPv4 and IPv6 fields, or shifted
+# a column. An assignment's prefix length its family does not have (/1-32, /1-128).
+ENDS_SHARE_FAMILY = (
+    f"{is_ipv4_sql('src_addr_hi', 'src_addr_lo')} = {is_ipv4_sql('dst_addr_hi', 'dst_addr_lo')}"
+)
+PREFIX_FITS_FAMILY = (
+    f"prefix_len between 1 and case when {is_ipv4_sql('network_hi', 'network_lo')} "
+    "then 32 else 128 end"
+)
 
 
 def count_rows(con: duckdb.DuckDBPyConnection, sql: str, parameters: list[object]) -> int:
@@ -63,14 +70,13 @@ def flow_sample(
     frame = con.execute(
         f"""
         select
-            * exclude (week_start, src_addr, dst_addr),
-            {is_address_sql("src_addr")} as src_addr_is_address,
-            {is_address_sql("dst_addr")} as dst_addr_is_address,
+            * exclude (week_start, {ADDRESS_COLUMNS}),
+            {ENDS_SHARE_FAMILY} as ends_share_family,
             packets * 20 as min_ip_bytes,
             packets * 65535 as max_ip_bytes
         from raw.flows
         where week_start = ?
-        order by hash(source_file, source_row, flow_start, src_addr, dst_addr)
+        order by hash(source_file, source_row, flow_start, {ADDRESS_COLUMNS})
         limit ?
         """,
         [week.start, max_rows],
@@ -119,7 +125,7 @@ def assignment_rows(
     """Assignments of the week, each flagged when it overlaps an earlier one of its address.
 
     Flagged rows come first, so a capped frame still holds every overlap it can. The frame
-    says whether each address reads as an address or prefix, never the address itself.
+    says whether each prefix length fits its family, never the address itself.
     """
     frame = con.execute(
         f"""
@@ -134,7 +140,7 @@ def assignment_rows(
                 *,
                 coalesce(
                     valid_from < max(coalesce(valid_to, 'infinity'::timestamp)) over (
-                        partition by address
+                        partition by {NETWORK_COLUMNS}, prefix_len
                         order by valid_from, valid_to nulls last, subscriber_id
                         rows between unbounded preceding and 1 preceding
                     ),
@@ -144,10 +150,11 @@ def assignment_rows(
         )
 
         select
-            * exclude (address),
-            {is_address_sql("address", prefix_allowed=True)} as address_is_address
+            * exclude ({NETWORK_COLUMNS}),
+            {PREFIX_FITS_FAMILY} as prefix_fits_family
         from flagged
-        order by overlaps_earlier_interval desc, hash(address, valid_from, subscriber_id)
+        order by overlaps_earlier_interval desc,
+            hash({NETWORK_COLUMNS}, prefix_len, valid_from, subscriber_id)
         limit ?
         """,
         [week.start, max_rows],

@@ -4,58 +4,54 @@ Addresses are personal data needed for one thing: matching flows to the subscrib
 held them. The attributed flows (`int_flows_attributed`) keep no address, so once a week is
 complete its full addresses are kept only `privacy.keep_raw_addresses_days` more days
 (default 0). Then, in one transaction: flow ends and assignments are cut to their network
-(IPv4 /24, IPv6 /48, written as a prefix such as `192.0.2.0/24`), the text of rejected
-records is removed (the file, row and reason stay), the week's address-to-holder matches
-are deleted, and the week's status records when. The week's numbers do not change; to
-rebuild its models the week is loaded again (week_status.begin_build refuses otherwise).
+(IPv4 /24, IPv6 /48: the numbers' lower bits zeroed, an assignment's prefix length at most
+24 or 48), the text of rejected records is removed (the file, row and reason stay), the
+week's address-to-holder matches are deleted, and the week's status records when. The
+week's numbers do not change; to rebuild its models the week is loaded again
+(week_status.begin_build refuses otherwise).
 """
 
 from datetime import date, datetime, timedelta
 
 import duckdb
 
-from dagster_project.sources.raw_tables import rewrite_values, transaction
+from dagster_project.sources.address_numbers import is_ipv4_sql
+from dagster_project.sources.raw_tables import transaction
 from dagster_project.warehouse.week_status import COMPLETE, TABLE
 
-IPV4_TEXT = r"[0-9]{1,3}(\.[0-9]{1,3}){3}"
-IPV6_TEXT = r"[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9._-]+)?"
-# What is left of a text that is no address: it could hold anything, a user name included.
-UNREADABLE = "unreadable"
+# The cut: IPv4 to its /24, IPv6 to its /48 (the low bits of the 128-bit number zeroed).
+IPV4_KEPT_BITS = 24
+IPV6_KEPT_BITS = 48
 # The address matches of each week, written by dbt (models/intermediate).
 ADDRESS_HOLDERS = "main.int_address_holders"
 
 
-def network_sql(address: str) -> str:
-    """SQL for the /24 (IPv4) or /48 (IPv6) network of an address or prefix text column.
-
-    A text that is no address becomes 'unreadable'. An IPv6 text's first three groups are
-    those before `::` padded with zeros (`::` stands for at least one zero group), so no
-    full parse is needed.
-    """
-    bare = f"trim(split_part({address}, '/', 1))"
-    head_groups = f"list_filter(string_split(split_part({bare}, '::', 1), ':'), lambda g: g <> '')"
-    return f"""(case
-        when regexp_full_match({bare}, '{IPV4_TEXT}') then
-            regexp_replace({bare}, '\\.[0-9]+$', '.0') || '/24'
-        when regexp_full_match({bare}, '{IPV6_TEXT}') then
-            array_to_string(list_slice({head_groups} || ['0', '0', '0'], 1, 3), ':') || '::/48'
-        else '{UNREADABLE}'
-    end)"""
+def network_assignments_sql(hi: str, lo: str) -> str:
+    """SQL `hi = ..., lo = ...`: the halves of an address replaced by its network's."""
+    ipv4 = is_ipv4_sql(hi, lo)
+    ipv4_mask = -(1 << (32 - IPV4_KEPT_BITS))
+    ipv6_mask = -(1 << (64 - IPV6_KEPT_BITS))
+    return (
+        f"{hi} = case when {ipv4} then {hi} else {hi} & {ipv6_mask} end, "
+        f"{lo} = case when {ipv4} then {lo} & {ipv4_mask} else 0 end"
+    )
 
 
 def cut_week(con: duckdb.DuckDBPyConnection, week_start: date) -> None:
     """Cut one week's raw addresses to networks and drop what else names an address."""
+    ends = ", ".join(
+        network_assignments_sql(f"{end}_addr_hi", f"{end}_addr_lo") for end in ("src", "dst")
+    )
+    kept_bits = (
+        f"case when {is_ipv4_sql('network_hi', 'network_lo')} then {IPV4_KEPT_BITS} "
+        f"else {IPV6_KEPT_BITS} end"
+    )
     with transaction(con):
-        rewrite_values(
-            con,
-            "raw.flows",
-            ["src_addr", "dst_addr"],
-            network_sql("original"),
-            where="week_start = $week",
-            where_parameters={"week": week_start},
-        )
+        con.execute(f"update raw.flows set {ends} where week_start = ?", [week_start])
+        # prefix_len is set from the halves before they change (SET reads the old row)
         con.execute(
-            f"update raw.assignments set address = {network_sql('address')} where week_start = ?",
+            f"update raw.assignments set prefix_len = least(prefix_len, {kept_bits}), "
+            f"{network_assignments_sql('network_hi', 'network_lo')} where week_start = ?",
             [week_start],
         )
         con.execute(

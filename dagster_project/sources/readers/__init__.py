@@ -18,7 +18,12 @@ from pathlib import Path, PurePath
 
 import duckdb
 
-from dagster_project.sources.raw_schema import ASSIGNMENTS, MONTHLY_TOTALS, USAGE_COUNTERS, RawTable
+from dagster_project.sources.raw_schema import (
+    ASSIGNMENT_RECORDS,
+    MONTHLY_TOTALS,
+    USAGE_COUNTERS,
+    RawTable,
+)
 from dagster_project.sources.readers import canonical, goflow2, nfdump, pmacct, table_files
 from dagster_project.sources.readers.encoding import stage_flow_file
 from dagster_project.sources.readers.protocol_names import register_protocol_tables
@@ -93,11 +98,7 @@ class SourceLoad:
 
 
 def _empty_staged(con: duckdb.DuckDBPyConnection, table: RawTable) -> None:
-    columns = ", ".join(name for name in table.column_names if name != "week_start")
-    con.execute(
-        f"create or replace temp table staged_{table.name} as "
-        f"select {columns} from {table.qualified_name} limit 0"
-    )
+    con.execute(table.create_staging_sql(f"staged_{table.name}"))
 
 
 def is_unfinished(path: PurePath) -> bool:
@@ -226,7 +227,7 @@ def prepare_staging(con: duckdb.DuckDBPyConnection) -> None:
     name tables and the address macro."""
     register_protocol_tables(con)
     create_staging_tables(con)
-    for table in (ASSIGNMENTS, USAGE_COUNTERS):
+    for table in (ASSIGNMENT_RECORDS, USAGE_COUNTERS):
         _empty_staged(con, table)
 
 
@@ -255,7 +256,7 @@ def stage_week(
             ),
         )
         for table, table_sources in (
-            (ASSIGNMENTS, sources.assignments),
+            (ASSIGNMENT_RECORDS, sources.assignments),
             (USAGE_COUNTERS, sources.usage_counters),
         )
         for table_source in table_sources

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
-from dagster_project.sources.raw_schema import FLOWS, SAMPLING_ORIGINS
+from dagster_project.sources.raw_schema import FLOW_RECORDS, SAMPLING_ORIGINS
 from dagster_project.sources.readers.table_files import file_columns
 from dagster_project.sources.readers.text_sql import (
     first_line,
@@ -27,7 +27,7 @@ from dagster_project.sources.readers.text_sql import (
 from dagster_project.sources.source_config import SERVICES, FlowSource
 
 ORIGIN = "sampling_origin"
-COLUMNS = tuple(name for name in file_columns(FLOWS) if name != ORIGIN)  # required
+COLUMNS = tuple(name for name in file_columns(FLOW_RECORDS) if name != ORIGIN)  # required
 _SERVICE_LIST = ", ".join(sql_string(service) for service in SERVICES)
 _ORIGIN_LIST = ", ".join(sql_string(origin) for origin in SAMPLING_ORIGINS)
 _ORIGIN_SQL = f"coalesce(nullif(trim({ORIGIN}), ''), 'record')"

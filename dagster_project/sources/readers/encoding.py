@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.sources.raw_schema import FLOWS
+from dagster_project.sources.raw_schema import FLOW_RECORDS
 from dagster_project.sources.readers.quarantine import (
     STAGED_QUARANTINE,
     FileCounts,
@@ -98,4 +98,4 @@ def stage_flow_file(
         parsed = f"select * replace ({sql_string(path)} as source_file) from ({parse(readable)})"
         return stage_parsed_flows(con, parsed, week, str(path))
 
-    return stage_text_file(con, FLOWS.name, path, stage)
+    return stage_text_file(con, FLOW_RECORDS.name, path, stage)

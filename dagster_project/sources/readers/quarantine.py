@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from dagster_project.sources.raw_schema import FLOWS, QUARANTINE, RawTable
+from dagster_project.sources.raw_schema import FLOW_RECORDS, QUARANTINE, RawTable
 from dagster_project.weeks.analysis_week import AnalysisWeek
 
 STAGED_FLOWS = "staged_flows"
@@ -96,11 +96,8 @@ def _canonical_columns(table: RawTable) -> list[str]:
 
 def create_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Empty temp tables `staged_flows` and `staged_quarantine` shaped like the raw tables."""
-    for table, staged in ((FLOWS, STAGED_FLOWS), (QUARANTINE, STAGED_QUARANTINE)):
-        con.execute(
-            f"create or replace temp table {staged} as "
-            f"select {', '.join(_canonical_columns(table))} from {table.qualified_name} limit 0"
-        )
+    for table, staged in ((FLOW_RECORDS, STAGED_FLOWS), (QUARANTINE, STAGED_QUARANTINE)):
+        con.execute(table.create_staging_sql(staged))
     con.execute(IS_IP_ADDRESS_MACRO)
 
 
@@ -124,14 +121,14 @@ def stage_parsed_flows(
         f"from (select *, {reason_sql()} as reason from ({parsed_sql}) as parsed)",
         {"week_start": week.utc_start, "week_end": week.utc_end},
     )
-    flow_columns = ", ".join(_canonical_columns(FLOWS))
+    flow_columns = ", ".join(_canonical_columns(FLOW_RECORDS))
     con.execute(
         f"insert into {STAGED_FLOWS} ({flow_columns}) "
         f"select {flow_columns} from {CHECKED_FLOWS} where reason is null"
     )
     con.execute(
         f"insert into {STAGED_QUARANTINE} (source, source_file, source_row, reason, record) "
-        f"select '{FLOWS.name}', source_file, source_row, reason, record "
+        f"select '{FLOW_RECORDS.name}', source_file, source_row, reason, record "
         f"from {CHECKED_FLOWS} where reason is not null"
     )
     counts = con.execute(

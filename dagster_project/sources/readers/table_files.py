@@ -12,7 +12,12 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.sources.raw_schema import ASSIGNMENTS, MONTHLY_TOTALS, USAGE_COUNTERS, RawTable
+from dagster_project.sources.raw_schema import (
+    ASSIGNMENT_RECORDS,
+    MONTHLY_TOTALS,
+    USAGE_COUNTERS,
+    RawTable,
+)
 from dagster_project.sources.readers.encoding import stage_text_file
 from dagster_project.sources.readers.quarantine import STAGED_QUARANTINE, FileCounts
 from dagster_project.sources.readers.text_sql import (
@@ -68,7 +73,11 @@ def _assignment_checks(source: TableSource) -> tuple[str, str]:
         when service not in {SERVICE_LIST} or access not in {ACCESS_LIST}
             or customer_class not in {CLASS_LIST} then 'unknown service, access or class'
         when not ingest_is_ip(split_part(address, '/', 1))
-            or (address like '%/%' and try_cast(split_part(address, '/', 2) as utinyint) is null)
+            or (address like '%/%' and coalesce(
+                try_cast(split_part(address, '/', 2) as utinyint)
+                    not between 1 and case when contains(address, ':') then 128 else 32 end,
+                true
+            ))
             then 'unparseable address'
         when {valid_from} is null then 'unparseable timestamp'
         when coalesce(valid_to, '') <> '' and {valid_to} is null then 'unparseable timestamp'
@@ -123,7 +132,7 @@ def _check(
     parameters: dict[str, object],
 ) -> None:
     """Materialise the file's rows with their typed columns and reason (NULL = good)."""
-    if table is ASSIGNMENTS:
+    if table is ASSIGNMENT_RECORDS:
         typed, reason = _assignment_checks(source)
     elif table is USAGE_COUNTERS:
         typed, reason = _counter_checks()
@@ -195,7 +204,7 @@ def _stage_week_table(
     if table is USAGE_COUNTERS:
         parameters = {"first_day": week.start, "end_day": week.end}
     _check(con, table, source, readable, parameters)
-    if table is ASSIGNMENTS:
+    if table is ASSIGNMENT_RECORDS:
         overlap = "valid_from < $week_end and (valid_to is null or valid_to > $week_start)"
         _append_good_rows(
             con,

@@ -1,8 +1,7 @@
 -- The week's flow addresses that belong to a subscriber, with the holder and its interval.
--- Each distinct flow address is parsed once and cut to every prefix length the week's
--- assignments use. The cut keys are projected before the join to the assignments, so the
--- join is on plain key columns (a join on the expression let the planner pair every address
--- with every assignment of its family first).
+-- Each distinct flow address is cut to every prefix length the week's assignments of its
+-- family use; the keys are projected before the join to the assignments, so the join is on
+-- plain integer columns.
 with flows as (
     select * from {{ ref('stg_flows') }}
 ),
@@ -12,13 +11,9 @@ assignments as (
 ),
 
 flow_addresses as (
-    select src_addr as flow_address from flows
+    select src_addr_hi as address_hi, src_addr_lo as address_lo from flows
     union
-    select dst_addr as flow_address from flows
-),
-
-parsed_addresses as (
-    {{ select_with_address_int('flow_addresses', 'flow_address') }}
+    select dst_addr_hi, dst_addr_lo from flows
 ),
 
 prefix_lengths as (
@@ -27,23 +22,27 @@ prefix_lengths as (
 
 address_keys as (
     select
-        parsed_addresses.flow_address,
-        parsed_addresses.address_family,
+        flow_addresses.address_hi,
+        flow_addresses.address_lo,
         prefix_lengths.prefix_len,
-        parsed_addresses.address_int
-            >> ({{ address_width('parsed_addresses.address_family') }}
-                - prefix_lengths.prefix_len)::uhugeint as network_key
-    from parsed_addresses
-    join prefix_lengths using (address_family)
+        {{ network_key_hi('flow_addresses.address_hi', 'prefix_lengths.prefix_len') }}
+            as network_key_hi,
+        {{ network_key_lo('flow_addresses.address_lo', 'prefix_lengths.prefix_len') }}
+            as network_key_lo
+    from flow_addresses
+    join prefix_lengths
+        on prefix_lengths.address_family
+            = {{ address_family('flow_addresses.address_hi', 'flow_addresses.address_lo') }}
 )
 
 select
     {{ analysis_week_start() }} as week_start,
-    address_keys.flow_address,
+    address_keys.address_hi,
+    address_keys.address_lo,
     assignments.subscriber_id,
     assignments.access,
     assignments.customer_class,
     assignments.valid_from,
     assignments.valid_to
 from address_keys
-join assignments using (address_family, prefix_len, network_key)
+join assignments using (prefix_len, network_key_hi, network_key_lo)

@@ -3,8 +3,8 @@
   address at the flow's start: an interval (as-of) join on the assignments.
 
   Addresses are matched once per distinct address of the week (int_address_holders, a
-  small stored table); flows join those holders on the address text and the flow's start
-  within [valid_from, valid_to). Assignments never nest or overlap in time (a data test on
+  small stored table); flows join those holders on the address's two 64-bit halves and the
+  flow's start within [valid_from, valid_to). Assignments never nest or overlap in time (a data test on
   stg_assignments), so a flow end has at most one holder.
 
   Stored once per week (incremental, the week replaced), so the aggregates and tests read it
@@ -38,20 +38,22 @@ holders as (
     from flows
     {%- for end in ['src', 'dst'] %}
     left join address_holders as {{ end }}_holder
-        on {{ end }}_holder.flow_address = flows.{{ end }}_addr
+        on {{ end }}_holder.address_hi = flows.{{ end }}_addr_hi
+        and {{ end }}_holder.address_lo = flows.{{ end }}_addr_lo
         and flows.flow_start_utc >= {{ end }}_holder.valid_from
         and flows.flow_start_utc < {{ end }}_holder.valid_to
     {%- endfor %}
 ),
 
+-- a flow without any subscriber is kept once, on its IN row
 flow_ends as (
-    select *
+    select *, 'IN' as flow_end
     from holders
-    cross join (values ('IN'), ('OUT')) as ends (flow_end)
-    where (flow_end = 'IN' and src_subscriber_id is not null)
-        or (flow_end = 'OUT' and dst_subscriber_id is not null)
-        -- a flow without any subscriber is kept once, on its IN row
-        or (flow_end = 'IN' and src_subscriber_id is null and dst_subscriber_id is null)
+    where src_subscriber_id is not null or dst_subscriber_id is null
+    union all
+    select *, 'OUT' as flow_end
+    from holders
+    where dst_subscriber_id is not null
 )
 
 select

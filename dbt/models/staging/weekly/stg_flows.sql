@@ -12,8 +12,10 @@ normalized as (
         flow_start as flow_start_utc,
         flow_end as flow_end_utc,
         {{ to_local_time('flow_start') }} as flow_start_local,
-        src_addr,
-        dst_addr,
+        src_addr_hi,
+        src_addr_lo,
+        dst_addr_hi,
+        dst_addr_lo,
         src_port,
         dst_port,
         protocol,
@@ -44,6 +46,6 @@ select
         when normalized.protocol in (6, 17)
         then least(normalized.src_port, normalized.dst_port)
     end as flow_port,
-    case when contains(normalized.src_addr, ':') then 'ipv6' else 'ipv4' end as address_family
+    {{ address_family('normalized.src_addr_hi', 'normalized.src_addr_lo') }} as address_family
 from normalized
 left join report_protocols on report_protocols.protocol = normalized.protocol
