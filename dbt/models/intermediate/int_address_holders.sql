@@ -1,4 +1,5 @@
--- The week's flow addresses that belong to a subscriber, with the holder and its interval.
+-- The week's flow addresses that belong to a subscriber line, with its key (int_holders)
+-- and the assignment's interval.
 -- Each distinct flow address is cut to every prefix length the week's assignments of its
 -- family use; the keys are projected before the join to the assignments, so the join is on
 -- plain integer columns.
@@ -8,6 +9,11 @@ with flows as (
 
 assignments as (
     select * from {{ ref('stg_assignments') }}
+),
+
+holders as (
+    select * from {{ ref('int_holders') }}
+    where week_start = {{ analysis_week_start() }}
 ),
 
 flow_addresses as (
@@ -39,10 +45,9 @@ select
     {{ analysis_week_start() }} as week_start,
     address_keys.address_hi,
     address_keys.address_lo,
-    assignments.subscriber_id,
-    assignments.access,
-    assignments.customer_class,
+    holders.holder_key,
     assignments.valid_from,
     assignments.valid_to
 from address_keys
 join assignments using (prefix_len, network_key_hi, network_key_lo)
+join holders using (subscriber_id, access, customer_class)

@@ -1,22 +1,20 @@
 {#
-  Each flow attributed to the subscribers holding its source (IN) and destination (OUT)
+  Each flow attributed to the subscriber lines holding its source (IN) and destination (OUT)
   address at the flow's start: an interval (as-of) join on the assignments.
 
   Addresses are matched once per distinct address of the week (int_address_holders, a
   small stored table); flows join those holders on the address's two 64-bit halves and the
-  flow's start within [valid_from, valid_to). Assignments never nest or overlap in time (a data test on
-  stg_assignments), so a flow end has at most one holder.
+  flow's start within [valid_from, valid_to).
 
   Stored once per week (incremental, the week replaced), so the aggregates and tests read it
-  instead of repeating the joins, and without the addresses: past attribution only the
-  subscriber pseudonym says whose traffic it is.
+  instead of repeating the joins, and narrow: no address, no subscriber, only the integer
+  key of the line (int_holders), whose attributes the aggregates join after grouping; and
+  only the columns they read.
 
   Output: one row per attributed flow end, so a flow between two subscribers is one
   subscriber's upload and the other's download (two rows, both marked between_subscribers);
   a flow that matches no subscriber is kept as one row with direction 'unattributed'.
 #}
-{%- set holder_columns = ['subscriber_id', 'access', 'customer_class'] -%}
-
 with flows as (
     select * from {{ ref('stg_flows') }}
 ),
@@ -29,12 +27,8 @@ address_holders as (
 holders as (
     select
         flows.*,
-        {%- for end in ['src', 'dst'] %}
-        {%- for column in holder_columns %}
-        {{ end }}_holder.{{ column }} as {{ end }}_{{ column }}
-        {%- if not (loop.last and end == 'dst') %},{% endif %}
-        {%- endfor %}
-        {%- endfor %}
+        src_holder.holder_key as src_holder_key,
+        dst_holder.holder_key as dst_holder_key
     from flows
     {%- for end in ['src', 'dst'] %}
     left join address_holders as {{ end }}_holder
@@ -45,40 +39,29 @@ holders as (
     {%- endfor %}
 ),
 
--- a flow without any subscriber is kept once, on its IN row
+-- a flow's ends that subscribers hold; a flow without any subscriber is kept once, on 'IN'
 flow_ends as (
-    select *, 'IN' as flow_end
+    select
+        *,
+        unnest({{ flow_end_list('src_holder_key is not null', 'dst_holder_key is not null') }})
+            as flow_end
     from holders
-    where src_subscriber_id is not null or dst_subscriber_id is null
-    union all
-    select *, 'OUT' as flow_end
-    from holders
-    where dst_subscriber_id is not null
 )
 
 select
     week_start,
-    flow_start_utc,
-    flow_start_local,
     flow_hour_local,
     service,
-    exporter,
     protocol,
     protocol_name,
     flow_port,
     address_family,
     bytes,
-    packets,
     case
-        when src_subscriber_id is null and dst_subscriber_id is null then 'unattributed'
+        when src_holder_key is null and dst_holder_key is null then 'unattributed'
         else flow_end
     end as direction,
     -- both ends held by subscribers: the flow is on two lines, an IN row and an OUT row
-    src_subscriber_id is not null and dst_subscriber_id is not null as between_subscribers,
-    {%- for column in holder_columns %}
-    case flow_end
-        when 'IN' then src_{{ column }}
-        else dst_{{ column }}
-    end as {{ column }}{% if not loop.last %},{% endif %}
-    {%- endfor %}
+    src_holder_key is not null and dst_holder_key is not null as between_subscribers,
+    case flow_end when 'IN' then src_holder_key else dst_holder_key end as holder_key
 from flow_ends

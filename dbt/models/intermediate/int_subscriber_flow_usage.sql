@@ -1,15 +1,34 @@
--- Bytes each subscriber sent (IN) and received (OUT) in the week's flows.
+-- Bytes each subscriber line sent (IN) and received (OUT) in the week's flows: summed per
+-- line key first, the line's subscriber, access and class joined to the sums.
+with line_flows as (
+    select
+        week_start,
+        service,
+        holder_key,
+        coalesce(sum(bytes) filter (where direction = 'IN'), 0) as bytes_in,
+        coalesce(sum(bytes) filter (where direction = 'OUT'), 0) as bytes_out,
+        count(*) filter (where direction = 'IN') as flows_in,
+        count(*) filter (where direction = 'OUT') as flows_out
+    from {{ ref('int_flows_attributed') }}
+    where week_start = {{ analysis_week_start() }}
+        and direction in ('IN', 'OUT')
+    group by week_start, service, holder_key
+),
+
+holders as (
+    select * from {{ ref('int_holders') }}
+    where week_start = {{ analysis_week_start() }}
+)
+
 select
-    week_start,
-    service,
-    access,
-    customer_class,
-    subscriber_id,
-    coalesce(sum(bytes) filter (where direction = 'IN'), 0) as bytes_in,
-    coalesce(sum(bytes) filter (where direction = 'OUT'), 0) as bytes_out,
-    count(*) filter (where direction = 'IN') as flows_in,
-    count(*) filter (where direction = 'OUT') as flows_out
-from {{ ref('int_flows_attributed') }}
-where week_start = {{ analysis_week_start() }}
-    and direction in ('IN', 'OUT')
-group by week_start, service, access, customer_class, subscriber_id
+    line_flows.week_start,
+    line_flows.service,
+    holders.access,
+    holders.customer_class,
+    holders.subscriber_id,
+    line_flows.bytes_in,
+    line_flows.bytes_out,
+    line_flows.flows_in,
+    line_flows.flows_out
+from line_flows
+join holders using (holder_key)

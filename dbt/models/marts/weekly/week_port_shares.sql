@@ -21,6 +21,8 @@ with scoped_flows as (
         bytes,
         between_subscribers
     from {{ ref('int_flows_attributed') }}
+    -- the line's access decides the scope; unattributed flows have no line
+    join {{ ref('int_holders') }} using (week_start, holder_key)
     where week_start = {{ analysis_week_start() }}
         and {{ in_flow_detail_scope() }}
 ),
