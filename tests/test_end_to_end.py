@@ -67,7 +67,7 @@ def test_hand_built_week_gives_hand_computed_port_shares(hand_week_env, tmp_path
     assert (tmp_path / "assets" / "figures" / "port_shares_2024-06-03.png").stat().st_size > 0
 
 
-def test_rematerializing_a_week_replaces_it_exactly(hand_week_env):
+def test_rematerializing_a_week_replaces_it_exactly(hand_week_env, monkeypatch):
     dagster_materialize(hand_week_env, WEEKLY_ASSETS, partition="2024-06-03")
     dagster_materialize(hand_week_env, WEEKLY_ASSETS, partition="2024-06-03")
 
@@ -76,6 +76,22 @@ def test_rematerializing_a_week_replaces_it_exactly(hand_week_env):
         port_rows = con.execute("select count(*) from port_usage").fetchone()[0]
     assert flows == 15
     assert port_rows == PORT_TABLE_ROWS
+    # each table's materialization says how many rows the week has in it
+    with duckdb.connect(hand_week_env["TRAFFICREPORT_DUCKDB"], read_only=True) as con:
+        attributed = con.execute(
+            "select count(*) from int_flows_attributed where week_start = '2024-06-03'"
+        ).fetchone()[0]
+    assert latest_row_count(hand_week_env, "int_flows_attributed", monkeypatch) == attributed
+    assert latest_row_count(hand_week_env, "port_usage", monkeypatch) == PORT_TABLE_ROWS
+
+
+def latest_row_count(env: dict[str, str], asset: str, monkeypatch: pytest.MonkeyPatch) -> int:
+    import dagster as dg
+
+    monkeypatch.setenv("DAGSTER_HOME", env["DAGSTER_HOME"])
+    with dg.DagsterInstance.get() as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey(asset))
+    return event.asset_materialization.metadata["dagster/row_count"].value
 
 
 def test_the_week_command_prints_a_line_per_run_and_logs_the_rest(hand_week_env, tmp_path):
