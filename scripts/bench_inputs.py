@@ -20,15 +20,20 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 from bench_netflow import write_nfcapd_file
-from bench_support import KEEP_ADDRESSES_DAYS, bench_week, with_address_int_sql
+from bench_support import KEEP_ADDRESSES_DAYS, bench_week
 
 from dagster_project.sources import synthetic
+from dagster_project.sources.address_numbers import (
+    create_address_macros,
+    halves_select_sql,
+    is_ipv4_sql,
+)
 from dagster_project.sources.synthetic import SyntheticConfig
 
 SOURCES = ("synthetic", "parquet", "nfcapd")
 SERVICES = ("broadband", "mobile")
 NOT_FILE_COLUMNS = ["source_file", "source_row"]
-LOW_64_BITS = 2**64 - 1
+IPV4_BITS = 2**32 - 1
 EXPORT_ATTEMPTS = 3
 # The exporter's clock starts a day before the week, so every flow time is after it.
 BOOT_BEFORE_WEEK = timedelta(days=1)
@@ -115,21 +120,35 @@ def _numbered_flows(con: duckdb.DuckDBPyConnection, config: SyntheticConfig) -> 
 
 
 def netflow_sql(boot: str, where: str) -> str:
-    """The flows of `where` in the columns that bench_netflow.write_nfcapd_file reads."""
-    source_ints = with_address_int_sql(f"select * from flows where {where}", "src_addr", "src_int")
+    """The flows of `where` in the columns that bench_netflow.write_nfcapd_file reads: each
+    address as two unsigned 64-bit halves, an IPv4 address as its 32 bits in the low half
+    (the load's numbers map IPv4 into ::ffff:0:0/96; NetFlow's IPv4 fields do not)."""
+    numbered = halves_select_sql(
+        halves_select_sql(f"select * from flows where {where}", "src_addr", "src"),
+        "dst_addr",
+        "dst",
+    )
     return f"""
         select
             (epoch_ms(flow_start) - epoch_ms(timestamp '{boot}'))::uinteger as first_ms,
             (epoch_ms(flow_end) - epoch_ms(timestamp '{boot}'))::uinteger as last_ms,
-            contains(src_addr, ':') as ipv6,
-            (src_int >> 64)::ubigint as src_hi, (src_int & {LOW_64_BITS}::uhugeint)::ubigint
-                as src_lo,
-            (dst_int >> 64)::ubigint as dst_hi, (dst_int & {LOW_64_BITS}::uhugeint)::ubigint
-                as dst_lo,
+            not {is_ipv4_sql("src_hi", "src_lo")} as ipv6,
+            {_netflow_halves("src")},
+            {_netflow_halves("dst")},
             src_port::usmallint as src_port, dst_port::usmallint as dst_port,
             protocol::utinyint as protocol, packets::ubigint as packets, bytes::ubigint as bytes
-        from ({with_address_int_sql(source_ints, "dst_addr", "dst_int")})
+        from ({numbered})
     """
+
+
+def _netflow_halves(end: str) -> str:
+    low = f"case when ipv6 then {_unsigned(f'{end}_lo')} else ({end}_lo & {IPV4_BITS})::ubigint end"
+    return f"{_unsigned(f'{end}_hi')} as {end}_hi, {low} as {end}_lo"
+
+
+def _unsigned(half: str) -> str:
+    """A two's complement half as the unsigned number of its bits."""
+    return f"({half}::hugeint + case when {half} < 0 then {2**64} else 0 end)::ubigint"
 
 
 def _write_nfcapd_flows(folder: Path, config: SyntheticConfig, file_flows: int) -> int:
@@ -137,6 +156,7 @@ def _write_nfcapd_flows(folder: Path, config: SyntheticConfig, file_flows: int) 
     `file_flows` records (nfcapd scales the counts: it runs with `-s N`)."""
     boot = bench_week().utc_start - BOOT_BEFORE_WEEK
     with duckdb.connect(str(folder / "flows.duckdb")) as con:
+        create_address_macros(con)
         flows = _numbered_flows(con, config)
         for service in SERVICES:
             (folder / service).mkdir(parents=True, exist_ok=True)

@@ -53,43 +53,6 @@ def synthetic_config(flows: int) -> SyntheticConfig:
     )
 
 
-def with_address_int_sql(relation: str, column: str, name: str) -> str:
-    """`relation` with the address text `column` as a 128-bit number `name` (NULL unless it
-    is dotted IPv4 or IPv6 hex groups): IPv6 groups before and after '::' with zero groups
-    between them. Built in steps, a column each, so no step repeats the one before."""
-    steps = (
-        f"lower(trim({column})) as {name}_text",
-        f"string_split({name}_text, '::') as {name}_halves, "
-        f"string_split({name}_text, '.') as {name}_octets",
-        f"list_filter(string_split({name}_halves[1], ':'), lambda g: g <> '') as {name}_head, "
-        f"list_filter(string_split(coalesce({name}_halves[2], ''), ':'), lambda g: g <> '') "
-        f"as {name}_tail",
-        f"case when len({name}_halves) = 1 then {name}_head else {name}_head || "
-        f"list_transform(range(8 - len({name}_head) - len({name}_tail)), lambda z: '0') || "
-        f"{name}_tail end as {name}_groups",
-    )
-    for step in steps:
-        relation = f"select *, {step} from ({relation})"
-    ipv6 = " + ".join(
-        f"(try_cast('0x' || {name}_groups[{i + 1}] as usmallint)::uhugeint << {112 - 16 * i})"
-        for i in range(8)
-    )
-    ipv4 = " + ".join(
-        f"(try_cast({name}_octets[{i + 1}] as utinyint)::uhugeint << {24 - 8 * i})"
-        for i in range(4)
-    )
-    steps_made = ", ".join(f"{name}_{part}" for part in ("text", "halves", "octets", "head",
-                                                          "tail", "groups"))  # fmt: skip
-    return f"""
-        select * exclude ({steps_made}), case
-            when not contains({name}_text, ':')
-                then case when len({name}_octets) = 4 then {ipv4} end
-            when len({name}_halves) <= 2 and len({name}_groups) = 8 then {ipv6}
-        end as {name}
-        from ({relation})
-    """
-
-
 def process_tree(root: int) -> list[int]:
     """`root` and every process below it."""
     parents: dict[int, list[int]] = {}

@@ -1,11 +1,9 @@
 """The week benchmark's own pieces: the agreement check, address numbers, time windows of the
 process samples, and which Dagster step is which."""
 
-import ipaddress
 import json
 import sys
 
-import duckdb
 import pytest
 
 from dagster_project.settings import PROJECT_ROOT
@@ -18,7 +16,6 @@ from bench_support import (
     Measurement,
     TreeSampler,
     synthetic_config,
-    with_address_int_sql,
 )
 from bench_week_run import step_kind
 
@@ -44,25 +41,6 @@ def test_disagreements_name_missing_rows_and_values_beyond_the_tolerance():
         Disagreement("usage_summary", ("mo", "IN"), "(row)", None, {"users": 5, "mean": 0.5}),
     ]
     assert disagreements("usage_summary", reference, reference) == []
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["10.1.2.3", " 192.0.2.255 ", "::", "::1", "2001:db8::1", "2001:DB8:0:1:0:0:0:1",
-     "fe80::1:0:0:0", "1:2:3:4:5:6:7:8", "2001:db8:12:3400::"],
-)  # fmt: skip
-def test_address_numbers_are_those_of_the_address(text):
-    sql = with_address_int_sql("select $text as address", "address", "number")
-    (number,) = duckdb.connect().execute(f"select number from ({sql})", {"text": text}).fetchone()
-    assert number == int(ipaddress.ip_address(text.strip()))
-
-
-@pytest.mark.parametrize("text", ["10.1.2", "1::2::3", "1:2:3:4:5:6:7:8:9", "::ffff:1.2.3.4"])
-def test_text_that_is_no_plain_address_has_no_number(text):
-    sql = with_address_int_sql("select $text as address", "address", "number")
-    assert duckdb.connect().execute(f"select number from ({sql})", {"text": text}).fetchone() == (
-        None,
-    )
 
 
 def test_a_window_of_samples_includes_its_neighbours():
