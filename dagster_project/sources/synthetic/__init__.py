@@ -74,6 +74,13 @@ def _arrow(values: pa.Array) -> pd.api.extensions.ExtensionArray:
     return pd.arrays.ArrowExtensionArray(values)
 
 
+def _repeated(value: str, length: int) -> pd.api.extensions.ExtensionArray:
+    """One value for every row, dictionary-encoded: a plain string column of tens of millions
+    of rows outgrows Arrow's 2 GiB string offsets (and the memory)."""
+    indices = pa.array(np.zeros(length, dtype=np.int32))
+    return _arrow(pa.DictionaryArray.from_arrays(indices, pa.array([value])))
+
+
 def _labels(access: Access, users: np.ndarray) -> dict[str, pd.api.extensions.ExtensionArray]:
     """subscriber_id, service, access and customer_class for the given user indices."""
     ids = pa.array(np.concatenate([g.subscriber_ids() for g in access.groups]))
@@ -82,8 +89,8 @@ def _labels(access: Access, users: np.ndarray) -> dict[str, pd.api.extensions.Ex
     group = access.groups[0]
     return {
         "subscriber_id": _arrow(ids.take(users)),
-        "service": _arrow(pa.repeat(group.service, len(users))),
-        "access": _arrow(pa.repeat(group.access, len(users))),
+        "service": _repeated(group.service, len(users)),
+        "access": _repeated(group.access, len(users)),
         "customer_class": _arrow(classes.take(class_of_user[users])),
     }
 
@@ -100,15 +107,16 @@ def assignments(week: AnalysisWeek, config: SyntheticConfig) -> pd.DataFrame:
         frame["valid_to"] = columns["valid_to"]
         frames.append(frame)
     result = pd.concat(frames, ignore_index=True)
-    source = _source_file("assignments", config, week)
-    result["source_file"] = _arrow(pa.repeat(source, len(result)))
+    result["source_file"] = _repeated(_source_file("assignments", config, week), len(result))
     return result
 
 
 def usage_counters(week: AnalysisWeek, config: SyntheticConfig) -> pd.DataFrame:
     """Daily volumes per IPoE and mobile subscriber (canonical columns minus week_start)."""
     rng = week_rng(config, week.start, COUNTER_STREAM)
-    days = pd.date_range(week.start, periods=7, freq="D").date
+    # the week's days as Arrow dates (days since 1970): no Python object per row
+    days = (np.datetime64(week.start, "D") - np.datetime64("1970-01-01", "D")).astype(np.int32)
+    week_days = days + np.arange(7, dtype=np.int32)
     frames = []
     for key in ("ipoe", "mobile"):
         access = _week(week.start, config)[key]
@@ -120,13 +128,12 @@ def usage_counters(week: AnalysisWeek, config: SyntheticConfig) -> pd.DataFrame:
             shape = diurnal.day_weights(service, direction, week.start)
             per_day[direction] = split_over_days(weekly, shape, rng)
         frame = pd.DataFrame(_labels(access, np.repeat(np.arange(n), 7)))
-        frame["day"] = np.tile(days, n)
+        frame["day"] = _arrow(pa.array(np.tile(week_days, n)).cast(pa.date32()))
         frame["bytes_in"] = per_day["in"].ravel()
         frame["bytes_out"] = per_day["out"].ravel()
         frames.append(frame)
     result = pd.concat(frames, ignore_index=True)
-    source = _source_file("usage_counters", config, week)
-    result["source_file"] = _arrow(pa.repeat(source, len(result)))
+    result["source_file"] = _repeated(_source_file("usage_counters", config, week), len(result))
     return result
 
 
