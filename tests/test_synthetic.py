@@ -3,6 +3,7 @@
 import ipaddress
 from datetime import date, timedelta
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -16,7 +17,8 @@ from dagster_project.sources.raw_schema import (
     MONTHLY_TOTALS,
     USAGE_COUNTERS,
 )
-from dagster_project.sources.synthetic import SyntheticConfig, split_over_days
+from dagster_project.sources.raw_tables import stage
+from dagster_project.sources.synthetic import SyntheticConfig, _repeated, split_over_days
 from dagster_project.sources.synthetic.distribution import VolumeDistribution, flank_dip
 from dagster_project.sources.synthetic.fit import MAX_FLANK_DIP, FitTarget, fit_distribution
 from dagster_project.sources.synthetic.parameters import load_parameters, volume_distribution
@@ -311,3 +313,19 @@ def test_invalid_config_is_rejected():
 def test_week_days_are_the_analysis_days(week):
     days = sorted(week["counters"]["day"].unique())
     assert days == [WEEK.start + timedelta(days=i) for i in range(7)]
+
+
+def test_a_label_repeated_past_2_gib_of_text_stages():
+    """Regression: a 49M-row counter frame with its source file on every row overflowed
+    Arrow's 32-bit string offsets when staged (the 50M-flow week failed to load)."""
+    rows = 3_000_000
+    label = "x" * 1_000  # 3 GB as plain text
+    frame = pd.DataFrame({"source_file": _repeated(label, rows)})
+    con = duckdb.connect()
+    stage(con, "staged", frame)
+    assert con.execute(
+        "select count(*), min(source_file) = max(source_file) from staged"
+    ).fetchone() == (
+        rows,
+        True,
+    )
