@@ -74,9 +74,6 @@ def load_week(
     with subscriber ids replaced by their pseudonyms, and mark the week `loaded` (its models
     are now older than its raw tables) in the same transaction."""
     ensure_raw_tables(con)
-    # Raw rows have no order; without keeping the staged order DuckDB streams the week's
-    # inserts instead of buffering them (a 100M-flow week ran out of its memory limit).
-    con.execute("set preserve_insertion_order = false")
     key = config.pseudonym_key()  # before reading: a missing key fails fast
     if config.kind == "synthetic":
         _stage_synthetic_week(con, week, config.synthetic)
