@@ -71,7 +71,7 @@ def test_real_data_without_a_usable_key_is_refused(tmp_path, monkeypatch):
     ],
 )
 def test_addresses_are_cut_to_their_network(address, network):
-    sql = address_retention.network_assignments_sql("hi", "lo")
+    sql = address_retention.network_set_sql("hi", "lo")
     con = duckdb.connect()
     con.execute(
         "create table numbers as select ?::bigint as hi, ?::bigint as lo", halves_of(address)

@@ -14,11 +14,12 @@ address gives NULL halves (and the NOT NULL columns refuse it). The text's forms
 `64:ff9b::192.0.2.1`, surrounding blanks) all give the same number.
 """
 
+import ipaddress
+
 import duckdb
 
 # The IPv4-mapped block ::ffff:0:0/96: an IPv4 address is this plus its 32-bit value.
 IPV4_MAPPED_LO = 0xFFFF << 32
-IPV4_PREFIX_OFFSET = 96
 GROUP_SPAN = 1 << 16
 HALF_SPAN = 1 << 64
 
@@ -101,8 +102,6 @@ def is_ipv4_sql(hi: str, lo: str) -> str:
 
 def halves_of(text: str) -> tuple[int, int]:
     """The halves of one address, computed in Python (for tests and tools)."""
-    import ipaddress
-
     address = ipaddress.ip_address(text.strip())
     number = int(address) | (IPV4_MAPPED_LO if address.version == 4 else 0)
     return _signed(number >> 64), _signed(number % HALF_SPAN)

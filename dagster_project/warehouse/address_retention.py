@@ -26,8 +26,9 @@ IPV6_KEPT_BITS = 48
 ADDRESS_HOLDERS = "main.int_address_holders"
 
 
-def network_assignments_sql(hi: str, lo: str) -> str:
-    """SQL `hi = ..., lo = ...`: the halves of an address replaced by its network's."""
+def network_set_sql(hi: str, lo: str) -> str:
+    """SQL SET clauses `hi = ..., lo = ...`: the halves of an address replaced by its
+    network's."""
     ipv4 = is_ipv4_sql(hi, lo)
     ipv4_mask = -(1 << (32 - IPV4_KEPT_BITS))
     ipv6_mask = -(1 << (64 - IPV6_KEPT_BITS))
@@ -39,9 +40,7 @@ def network_assignments_sql(hi: str, lo: str) -> str:
 
 def cut_week(con: duckdb.DuckDBPyConnection, week_start: date) -> None:
     """Cut one week's raw addresses to networks and drop what else names an address."""
-    ends = ", ".join(
-        network_assignments_sql(f"{end}_addr_hi", f"{end}_addr_lo") for end in ("src", "dst")
-    )
+    ends = ", ".join(network_set_sql(f"{end}_addr_hi", f"{end}_addr_lo") for end in ("src", "dst"))
     kept_bits = (
         f"case when {is_ipv4_sql('network_hi', 'network_lo')} then {IPV4_KEPT_BITS} "
         f"else {IPV6_KEPT_BITS} end"
@@ -51,7 +50,7 @@ def cut_week(con: duckdb.DuckDBPyConnection, week_start: date) -> None:
         # prefix_len is set from the halves before they change (SET reads the old row)
         con.execute(
             f"update raw.assignments set prefix_len = least(prefix_len, {kept_bits}), "
-            f"{network_assignments_sql('network_hi', 'network_lo')} where week_start = ?",
+            f"{network_set_sql('network_hi', 'network_lo')} where week_start = ?",
             [week_start],
         )
         con.execute(
