@@ -85,3 +85,21 @@ def warehouse_wait_seconds() -> float:
     if seconds < 0:
         raise ValueError(f"TRAFFICREPORT_WAREHOUSE_WAIT_SECONDS={text} is negative")
     return seconds
+
+
+ENGINES = ("duckdb", "spark")
+
+
+def dbt_engine() -> str:
+    """The engine the dbt models run on (dbt/profiles.yml reads the same variable): duckdb,
+    the embedded default, or spark (docs/scale-out.md). Everything else stays in DuckDB."""
+    engine = os.environ.get("TRAFFICREPORT_ENGINE") or "duckdb"
+    if engine not in ENGINES:
+        raise ValueError(f"TRAFFICREPORT_ENGINE={engine!r} is not one of {', '.join(ENGINES)}")
+    return engine
+
+
+def spark_dir() -> Path:
+    """The Spark engine's files: its warehouse of model tables, its metastore and the raw
+    week it reads (dbt/profiles.yml and dbt/macros/spark_raw.sql read the same variable)."""
+    return _path_from_env("TRAFFICREPORT_SPARK_DIR", data_dir() / "spark")

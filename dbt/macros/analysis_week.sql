@@ -1,8 +1,4 @@
-{# Local date -> timestamp in the analysis time zone, and naive UTC -> local wall time. #}
-{% macro to_local_time(utc_timestamp) -%}
-    timezone('{{ var("analysis_timezone") }}', timezone('UTC', {{ utc_timestamp }}))
-{%- endmacro %}
-
+{# The analysis week [week_start, week_end) as local dates (vars set per Dagster partition). #}
 {% macro analysis_week_start() -%}
     '{{ var("week_start") }}'::date
 {%- endmacro %}
@@ -17,6 +13,10 @@
   (also when its new result is empty) and leaves every other week alone.
 #}
 {% macro delete_analysis_week() -%}
+    {{ return(adapter.dispatch('delete_analysis_week')()) }}
+{%- endmacro %}
+
+{% macro default__delete_analysis_week() -%}
     {%- set existing = adapter.get_relation(this.database, this.schema, this.identifier) -%}
     {%- if existing is not none and existing.is_table -%}
         delete from {{ this }} where week_start = {{ analysis_week_start() }}
@@ -30,4 +30,14 @@
     select report_year, week_start
     from {{ ref('reference_weeks') }}
     where role = 'comparison'
+{%- endmacro %}
+
+{# Spark's weekly tables are partitioned by week: the week's partition goes. #}
+{% macro spark__delete_analysis_week() -%}
+    {%- set existing = adapter.get_relation(this.database, this.schema, this.identifier) -%}
+    {%- if existing is not none -%}
+        alter table {{ this }} drop if exists partition (week_start = '{{ var("week_start") }}')
+    {%- else -%}
+        select 1
+    {%- endif -%}
 {%- endmacro %}

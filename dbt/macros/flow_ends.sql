@@ -5,8 +5,8 @@
 #}
 {% macro flow_end_list(source_held, destination_held) -%}
     case
-        when {{ source_held }} and {{ destination_held }} then ['IN', 'OUT']
-        when {{ destination_held }} then ['OUT']
-        else ['IN']
+        when {{ source_held }} and {{ destination_held }} then {{ list_of(["'IN'", "'OUT'"]) }}
+        when {{ destination_held }} then {{ list_of(["'OUT'"]) }}
+        else {{ list_of(["'IN'"]) }}
     end
 {%- endmacro %}

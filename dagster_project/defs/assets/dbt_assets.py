@@ -11,6 +11,8 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from dagster_project.defs.dbt_project import dbt_project, translator
 from dagster_project.defs.partitions import ONE_WEEK_PER_RUN, partition_week, weekly_partitions
 from dagster_project.defs.resources import WAREHOUSE_POOL, SourcesResource, WarehouseResource
+from dagster_project.engines import raw_parquet, spark_results
+from dagster_project.settings import dbt_engine, spark_dir
 from dagster_project.validation import verdicts
 from dagster_project.warehouse import address_retention, week_status
 from dagster_project.warehouse.row_counts import table_row_counts
@@ -31,23 +33,37 @@ def build_and_describe(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
     warehouse: WarehouseResource,
-    args: list[str],
+    dbt_vars: dict[str, Any],
     week_start: date | None = None,
 ):
     """`dbt build`, then the rows of every table it wrote (of the week, for weekly tables),
     counted in one query once dbt has exited (DuckDB has one writer), with every test's
     verdict recorded for the week (or for all weeks).
 
+    On the Spark engine (TRAFFICREPORT_ENGINE=spark) the raw rows the build reads are handed
+    to Spark as Parquet first, and the tables it wrote are read back into the warehouse after.
+
     Column types are not read back: every column's type is declared in the models' YAML and
     shown from the manifest; reading them per model after the build took longer than most
     models (14 s of a 10-million-flow week's 36 s dbt step)."""
-    invocation = dbt.cli(["build", *args], context=context)
+    on_spark = dbt_engine() == "spark"
+    if on_spark:
+        with warehouse.connect(read_only=True) as con:
+            written = raw_parquet.export_raw(con, spark_dir() / "raw", week_start)
+        dbt_vars = {**dbt_vars, "spark_raw_tables": written}
+    invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
     events, failure = [], None
     try:
         events.extend(invocation.stream())
     except Exception as error:  # a failed model or test: report what was built, then fail
         failure = error
+    finally:
+        if on_spark and week_start is not None:
+            raw_parquet.remove_week(spark_dir() / "raw", week_start)
     tables = built_tables(invocation.manifest, events)
+    if on_spark:
+        present = import_spark_tables(warehouse, invocation.manifest, events, week_start)
+        tables = {unique_id: name for unique_id, name in tables.items() if name in present}
     with warehouse.connect(read_only=True) as con:
         counts = table_row_counts(con, tables.values(), week_start)
     described = (with_row_count(event, tables, counts) for event in events)
@@ -66,6 +82,21 @@ def built_tables(manifest: dict[str, Any], events: list[Any]) -> dict[str, str]:
         if node and node["config"]["materialized"] in ("table", "incremental"):
             tables[unique_id.text] = node["alias"]
     return tables
+
+
+def import_spark_tables(
+    warehouse: WarehouseResource,
+    manifest: dict[str, Any],
+    events: list[Any],
+    week_start: date | None,
+) -> list[str]:
+    """Read the tables and seeds Spark wrote back into the warehouse; the names present."""
+    unique_ids = [
+        event.metadata["unique_id"].text for event in events if "unique_id" in event.metadata
+    ]
+    tables = spark_results.tables_of_nodes(manifest, dict.fromkeys(unique_ids))
+    with warehouse.connect() as con:
+        return spark_results.import_tables(con, spark_dir() / "warehouse", tables, week_start)
 
 
 def with_row_count(event: Any, tables: dict[str, str], counts: dict[str, int]) -> Any:
@@ -101,9 +132,7 @@ def weekly_dbt_models(
     run_id = context.run.run_id
     with warehouse.connect() as con:
         before = week_status.begin_build(con, week.start, run_id)
-    yield from build_and_describe(
-        context, dbt, warehouse, ["--vars", json.dumps(week.dbt_vars())], week.start
-    )
+    yield from build_and_describe(context, dbt, warehouse, week.dbt_vars(), week.start)
     whole = context.selected_asset_keys == context.assets_def.keys
     keep_days = sources.read().privacy.keep_raw_addresses_days
     with warehouse.connect() as con:
@@ -129,4 +158,4 @@ def cross_week_dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
 ):
     """Rebuild the multi-year tables from every week in the warehouse."""
-    yield from build_and_describe(context, dbt, warehouse, [])
+    yield from build_and_describe(context, dbt, warehouse, {})

@@ -43,7 +43,7 @@ holders as (
 flow_ends as (
     select
         *,
-        unnest({{ flow_end_list('src_holder_key is not null', 'dst_holder_key is not null') }})
+        {{ unnest_list(flow_end_list('src_holder_key is not null', 'dst_holder_key is not null')) }}
             as flow_end
     from holders
 )

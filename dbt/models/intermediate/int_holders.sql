@@ -8,7 +8,8 @@ with lines as (
 
 select
     {{ analysis_week_start() }} as week_start,
-    dense_rank() over (order by subscriber_id, access, customer_class)::integer as holder_key,
+    cast(dense_rank() over (order by subscriber_id, access, customer_class) as integer)
+        as holder_key,
     subscriber_id,
     access,
     customer_class

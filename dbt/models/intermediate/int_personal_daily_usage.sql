@@ -16,7 +16,7 @@ select
     subscriber_id,
     'IN' as direction,
     bytes_in as week_bytes,
-    bytes_in / 7.0 as daily_bytes
+    bytes_in::double / 7 as daily_bytes
 from personal_users
 union all
 select
@@ -26,5 +26,5 @@ select
     subscriber_id,
     'OUT' as direction,
     bytes_out as week_bytes,
-    bytes_out / 7.0 as daily_bytes
+    bytes_out::double / 7 as daily_bytes
 from personal_users

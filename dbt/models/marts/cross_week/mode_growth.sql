@@ -16,7 +16,7 @@ select
     earlier.mode_mb as from_mode_mb,
     later.mode_mb as to_mode_mb,
     later.mode_mb / earlier.mode_mb as growth_factor,
-    power(later.mode_mb / earlier.mode_mb, 1.0 / (later.report_year - earlier.report_year))
+    power(later.mode_mb / earlier.mode_mb, 1 / (later.report_year - earlier.report_year)::double)
         as annual_factor
 from modes as later
 join modes as earlier

@@ -22,7 +22,7 @@ rates as (
     select
         *,
         -- average rate over the month, so months of different length compare
-        bytes * 8.0 / (day(last_day(month)) * 86400) as bits_per_second
+        bytes::double * 8 / (day(last_day(month)) * 86400) as bits_per_second
     from with_totals
 ),
 
@@ -42,7 +42,7 @@ select
     rates.bytes,
     rates.bits_per_second,
     rates.bits_per_second / baselines.baseline_bits_per_second as normalized_traffic,
-    100.0 * rates.bytes / sum(rates.bytes) filter (where rates.access = 'all') over (
+    100 * rates.bytes::double / sum(case when rates.access = 'all' then rates.bytes end) over (
         partition by rates.month, rates.service, rates.direction
     ) as access_share_pct
 from rates

@@ -23,11 +23,11 @@ select
     earlier.bits_per_second as from_bits_per_second,
     later.bits_per_second as to_bits_per_second,
     later.bits_per_second / earlier.bits_per_second as growth_factor,
-    power(later.bits_per_second / earlier.bits_per_second, 1.0 / spans.years) as annual_factor
+    power(later.bits_per_second / earlier.bits_per_second, 1 / spans.years::double) as annual_factor
 from service_months as later
 cross join spans
 join service_months as earlier
     on earlier.service = later.service
     and earlier.direction = later.direction
-    and earlier.month = later.month - to_years(spans.years::integer)
+    and earlier.month = {{ subtract_years('later.month', 'spans.years::integer') }}
 where earlier.bits_per_second > 0

@@ -61,7 +61,7 @@ bucketed as (
 hours as (
     select
         hour_of_week,
-        {{ analysis_week_start() }}::timestamp + to_hours(hour_of_week) as hour_start
+        {{ add_hours(analysis_week_start() ~ '::timestamp', 'hour_of_week') }} as hour_start
     from range(0, 168) as hours (hour_of_week)
 ),
 
@@ -88,7 +88,8 @@ select
     hour_of_week,
     bucket_order,
     bucket,
-    bytes::hugeint as bytes,
-    bytes / nullif(max(bytes) filter (where bucket = 'total') over (partition by service), 0)
+    bytes::{{ exact_integer() }} as bytes,
+    bytes::double
+        / nullif(max(case when bucket = 'total' then bytes end) over (partition by service), 0)
         as traffic
 from filled

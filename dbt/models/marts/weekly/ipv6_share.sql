@@ -22,8 +22,8 @@ select
     week_start,
     service,
     direction,
-    ipv4_bytes::hugeint as ipv4_bytes,
-    ipv6_bytes::hugeint as ipv6_bytes,
-    total_bytes::hugeint as total_bytes,
-    100.0 * ipv6_bytes / nullif(total_bytes, 0) as ipv6_share_pct
+    ipv4_bytes::{{ exact_integer() }} as ipv4_bytes,
+    ipv6_bytes::{{ exact_integer() }} as ipv6_bytes,
+    total_bytes::{{ exact_integer() }} as total_bytes,
+    100 * ipv6_bytes::double / nullif(total_bytes, 0) as ipv6_share_pct
 from family_bytes

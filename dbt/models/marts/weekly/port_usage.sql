@@ -57,7 +57,7 @@ select
     protocol_name,
     port_range,
     port,
-    bytes::hugeint as bytes,
-    total_bytes::hugeint as total_bytes,
-    100.0 * bytes / nullif(total_bytes, 0) as share_pct
+    bytes::{{ exact_integer() }} as bytes,
+    total_bytes::{{ exact_integer() }} as total_bytes,
+    100 * bytes::double / nullif(total_bytes, 0) as share_pct
 from row_bytes

@@ -45,5 +45,5 @@ select
     top_users,
     top_bytes::double as top_bytes_week,
     total_bytes::double as total_bytes_week,
-    100.0 * top_bytes / nullif(total_bytes, 0) as share_pct
+    100 * top_bytes::double / nullif(total_bytes, 0) as share_pct
 from top_groups

@@ -23,6 +23,6 @@ select
     direction,
     access,
     flows,
-    bytes::hugeint as bytes,
-    100.0 * bytes / nullif(sum(bytes) over (partition by week_start, service), 0) as share_pct
+    bytes::{{ exact_integer() }} as bytes,
+    100 * bytes::double / nullif(sum(bytes) over (partition by week_start, service), 0) as share_pct
 from traffic

@@ -53,6 +53,6 @@ select
     (bins.bin + 0.5) / 20.0 as log10_bytes_high,
     coalesce(bin_counts.users, 0) as users,
     bins.users_on_axis,
-    coalesce(bin_counts.users, 0) / (bins.users_on_axis * 0.05) as density
+    coalesce(bin_counts.users, 0)::double / (bins.users_on_axis * 0.05) as density
 from bins
 left join bin_counts using (week_start, service, direction, bin)

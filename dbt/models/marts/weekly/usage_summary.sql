@@ -41,7 +41,7 @@ bin_spine as (
         week_start,
         service,
         direction,
-        unnest(range(min(mode_bin) - 1, max(mode_bin) + 2)) as mode_bin
+        {{ unnest_list(integer_list('min(mode_bin) - 1', 'max(mode_bin) + 2')) }} as mode_bin
     from histogram
     group by week_start, service, direction
 ),
@@ -57,18 +57,28 @@ smoothed as (
             partition by bin_spine.week_start, bin_spine.service, bin_spine.direction
             order by bin_spine.mode_bin
             rows between 1 preceding and 1 following
-        ) / 3.0 as smoothed_users
+        )::double / 3 as smoothed_users
     from bin_spine
     left join histogram using (week_start, service, direction, mode_bin)
 ),
 
+ranked_bins as (
+    select
+        week_start,
+        service,
+        direction,
+        mode_bin,
+        row_number() over (
+            partition by week_start, service, direction
+            order by smoothed_users desc, users desc, mode_bin
+        ) as peak_rank
+    from smoothed
+),
+
 peaks as (
     select week_start, service, direction, mode_bin
-    from smoothed
-    qualify row_number() over (
-        partition by week_start, service, direction
-        order by smoothed_users desc, users desc, mode_bin
-    ) = 1
+    from ranked_bins
+    where peak_rank = 1
 )
 
 select

@@ -7,9 +7,9 @@ select
     customer_class,
     subscriber_id,
     usage_source,
-    bytes_in::hugeint as bytes_in_week,
-    bytes_out::hugeint as bytes_out_week,
-    bytes_in / 7.0 as daily_bytes_in,
-    bytes_out / 7.0 as daily_bytes_out
+    bytes_in::{{ exact_integer() }} as bytes_in_week,
+    bytes_out::{{ exact_integer() }} as bytes_out_week,
+    bytes_in::double / 7 as daily_bytes_in,
+    bytes_out::double / 7 as daily_bytes_out
 from {{ ref('int_user_week_totals') }}
 where week_start = {{ analysis_week_start() }}

@@ -29,7 +29,7 @@ select
     access,
     subscriber_id,
     sample_rank,
-    bytes_in / 7.0 as daily_bytes_in,
-    bytes_out / 7.0 as daily_bytes_out
+    bytes_in::double / 7 as daily_bytes_in,
+    bytes_out::double / 7 as daily_bytes_out
 from ranked
 where sample_rank <= 5000

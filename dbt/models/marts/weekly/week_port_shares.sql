@@ -44,7 +44,7 @@ port_shares as (
     select
         *,
         sum(bytes) over (partition by week_start, service) as total_bytes,
-        100.0 * bytes / nullif(sum(bytes) over (partition by week_start, service), 0)
+        100 * bytes::double / nullif(sum(bytes) over (partition by week_start, service), 0)
             >= {{ threshold_pct }} as listed
     from port_bytes
 ),
@@ -53,8 +53,8 @@ listed_ports as (
     select
         week_start,
         service,
-        coalesce('IP protocol ' || protocol::varchar, protocol_name)
-            || coalesce(' ' || port::varchar, '') as label,
+        coalesce('IP protocol ' || protocol::string, protocol_name)
+            || coalesce(' ' || port::string, '') as label,
         protocol_name,
         protocol,
         port,
@@ -90,17 +90,17 @@ table_rows as (
 select
     week_start,
     service,
-    row_number() over (
+    cast(row_number() over (
         partition by week_start, service
         order by protocol_name is null, bytes desc, protocol_name, protocol, port
-    )::integer as row_order,
+    ) as integer) as row_order,
     label,
     protocol_name,
     protocol::smallint as protocol,
     port::integer as port,
-    bytes::hugeint as bytes,
-    between_subscribers_bytes::hugeint as between_subscribers_bytes,
-    total_bytes::hugeint as total_bytes,
-    100.0 * bytes / nullif(total_bytes, 0) as share_pct,
+    bytes::{{ exact_integer() }} as bytes,
+    between_subscribers_bytes::{{ exact_integer() }} as between_subscribers_bytes,
+    total_bytes::{{ exact_integer() }} as total_bytes,
+    100 * bytes::double / nullif(total_bytes, 0) as share_pct,
     {{ threshold_pct }}::double as threshold_pct
 from table_rows

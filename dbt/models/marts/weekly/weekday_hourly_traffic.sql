@@ -13,7 +13,7 @@ with weekday_traffic as (
     from {{ ref('int_traffic_hourly') }}
     where week_start = {{ analysis_week_start() }}
         and {{ in_flow_detail_scope() }}
-        and isodow(hour_start) between 1 and 5
+        and {{ iso_day_of_week('hour_start') }} between 1 and 5
         and hour_start >= {{ analysis_week_start() }}
         and hour_start < {{ analysis_week_end() }}
     group by all
@@ -35,7 +35,7 @@ select
     spine.service,
     spine.direction,
     spine.hour_of_day,
-    coalesce(weekday_traffic.bytes, 0) / 5.0 as bytes_per_hour,
-    coalesce(weekday_traffic.bytes, 0) / 5.0 * 8 / 3600 as bits_per_second
+    coalesce(weekday_traffic.bytes, 0)::double / 5 as bytes_per_hour,
+    coalesce(weekday_traffic.bytes, 0)::double / 5 * 8 / 3600 as bits_per_second
 from spine
 left join weekday_traffic using (service, direction, hour_of_day)

@@ -4,6 +4,6 @@ select
     service,
     access,
     upper(direction) as direction,
-    bytes::hugeint as bytes,
+    bytes::{{ exact_integer() }} as bytes,
     source_file
 from {{ source('raw', 'monthly_totals') }}
