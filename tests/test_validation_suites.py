@@ -1,5 +1,6 @@
 """Every GX suite passes on a clean week and fails, for the stated reason, on broken data."""
 
+import json
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -334,6 +335,8 @@ def test_broken_data_fails_for_the_stated_reason(case: str) -> None:
     failed = next(f for f in outcome.failed if (f.expectation, f.column) == expected)
     assert failed.catches
     assert failed.examples
+    # the check's metadata is JSON: examples with dates must serialize (they crashed the check)
+    json.dumps(failed.examples)
 
 
 def test_unattributed_traffic_above_five_percent_warns() -> None:

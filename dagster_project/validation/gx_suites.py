@@ -13,7 +13,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -89,7 +89,10 @@ def load_suite_definition(name: str) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    """numpy/pandas scalars and arrays as plain Python values, for metadata and Markdown."""
+    """numpy/pandas scalars and arrays as plain Python values, for metadata and Markdown;
+    dates and times (pandas Timestamps among them) as ISO text, which JSON metadata takes."""
+    if isinstance(value, date):
+        return value.isoformat()
     if hasattr(value, "tolist"):
         return value.tolist()
     if hasattr(value, "item"):
