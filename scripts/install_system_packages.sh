@@ -13,6 +13,10 @@ declare -A wanted=(
     [chromedriver]=chromium-driver
     [pdftotext]=poppler-utils
 )
+# Spark runs on the JVM: Java 17 when the Spark engine's extras are wanted (scripts/setup.sh).
+if [ "${TRAFFICREPORT_WITH_SPARK:-0}" = 1 ]; then
+    wanted[java]=openjdk-17-jre-headless
+fi
 missing=()
 for command in "${!wanted[@]}"; do
     command -v "$command" >/dev/null || missing+=("${wanted[$command]}")

@@ -24,6 +24,20 @@ if ! cmp -s requirements.lock "$installed_lock"; then
     cp requirements.lock "$installed_lock"
 fi
 
+# The Spark engine's extras (pyspark carries Spark itself, about 500 MB) when Spark runs the
+# models or the tests compare the engines: TRAFFICREPORT_ENGINE=spark or
+# TRAFFICREPORT_WITH_SPARK=1 (scripts/test.sh sets it).
+if [ "${TRAFFICREPORT_ENGINE:-duckdb}" = spark ] || [ "${TRAFFICREPORT_WITH_SPARK:-0}" = 1 ]; then
+    export TRAFFICREPORT_WITH_SPARK=1
+    installed_spark_lock="$TRAFFICREPORT_VENV/.installed-requirements-spark.lock"
+    if ! cmp -s requirements-spark.lock "$installed_spark_lock"; then
+        echo "Installing the Spark engine's locked Python packages"
+        "$TRAFFICREPORT_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+            --no-deps -r requirements-spark.lock
+        cp requirements-spark.lock "$installed_spark_lock"
+    fi
+fi
+
 bash scripts/install_system_packages.sh
 
 mkdir -p "$DAGSTER_HOME" "$TRAFFICREPORT_DATA_DIR"

@@ -3,6 +3,8 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$TRAFFICREPORT_ROOT"
+# The tests compare the dbt engines (tests/test_spark_parity.py): set up Spark too.
+export TRAFFICREPORT_WITH_SPARK=1
 bash scripts/setup.sh
 
 echo "== ruff"
