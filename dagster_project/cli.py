@@ -282,10 +282,11 @@ def main(argv: list[str] | None = None) -> int:
     week.add_argument("week", type=analysis_week, help="the week's Monday, YYYY-MM-DD")
     week.set_defaults(run=week_command)
     args = parser.parse_args(argv)
-    # A wrong sources.yaml stops here, in one line per problem, before any run starts.
+    # A wrong sources.yaml or engine stops here, in one line per problem, before any run starts.
     try:
         load_sources_config()
-    except SourceConfigError as error:
+        settings.dbt_engine()
+    except (SourceConfigError, ValueError) as error:
         parser.exit(2, f"{error}\n")
     try:
         return 0 if args.run(args) else 1
