@@ -93,8 +93,26 @@ def test_an_interrupt_reaches_dbt_and_its_status_comes_back(guarded_dbt):
     """dagster-dbt stops dbt with SIGINT when a run is terminated."""
     run, guard, dbt, _ = guarded_dbt
     os.kill(guard, signal.SIGINT)
-    assert run.wait(timeout=10) == 7
+    assert run.wait(timeout=60) == 7
     assert not alive(dbt)
+
+
+def test_signals_held_while_dbt_starts_are_taken_again_by_both(tmp_path: Path):
+    """The guard holds SIGINT/SIGTERM/SIGHUP while it starts dbt (so that one arriving then is
+    forwarded, not lost); afterwards dbt and the guard must both take signals again."""
+    mask_file = tmp_path / "mask"
+    handlers = {signum: signal.getsignal(signum) for signum in dbt_guard.FORWARDED_SIGNALS}
+    try:
+        child = dbt_guard.start_dbt(["sh", "-c", f"grep SigBlk /proc/self/status > {mask_file}"])
+        assert child.wait(timeout=30) == 0
+        held_by_guard = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+    held_by_dbt = int(mask_file.read_text().split()[1], 16)
+    for signum in dbt_guard.FORWARDED_SIGNALS:
+        assert not held_by_dbt & (1 << (signum - 1)), signum
+        assert signum not in held_by_guard
 
 
 def raw_load_started(env: dict[str, str]) -> bool:

@@ -49,6 +49,26 @@ def end_group(child: subprocess.Popen) -> int:
         return child.wait()
 
 
+def prepare_child() -> None:
+    """In the child before exec: take signals again (the guard held them while starting it)
+    and end with the guard."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, FORWARDED_SIGNALS)
+    die_with_parent()
+
+
+def start_dbt(command: Sequence[str]) -> subprocess.Popen:
+    """dbt in its own process group, with the guard's signals forwarded to it. A signal that
+    arrives while dbt starts is held until forwarding is in place, then forwarded: a run
+    interrupted at that moment used to end the guard alone, by Python's default handling."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED_SIGNALS)
+    try:
+        child = subprocess.Popen(command, process_group=0, preexec_fn=prepare_child)
+        forward_signals(child)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, FORWARDED_SIGNALS)
+    return child
+
+
 def forward_signals(child: subprocess.Popen) -> None:
     def forward(signum: int, _frame: object) -> None:
         try:
@@ -81,9 +101,7 @@ def main(argv: Sequence[str]) -> int:
     if dbt is None:
         print("dbt_guard: no dbt executable on PATH", file=sys.stderr)
         return 127
-    child = subprocess.Popen([dbt, *argv], process_group=0, preexec_fn=die_with_parent)
-    forward_signals(child)
-    return exit_status(supervise(child, parent))
+    return exit_status(supervise(start_dbt([dbt, *argv]), parent))
 
 
 if __name__ == "__main__":
