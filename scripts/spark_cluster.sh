@@ -175,7 +175,9 @@ run_week() {
     trap 'status_cluster || true; stop_cluster' EXIT
     trap 'exit 130' INT TERM
     start_cluster
+    # Executors get the workers' memory (Spark's default of 1g failed a 50M-flow week).
     TRAFFICREPORT_ENGINE=spark TRAFFICREPORT_SPARK_MASTER="$MASTER_URL" \
+        TRAFFICREPORT_SPARK_EXECUTOR_MEMORY="${TRAFFICREPORT_SPARK_EXECUTOR_MEMORY:-$WORKER_MEMORY}" \
         python -m dagster_project.cli week "$1"
 }
 
