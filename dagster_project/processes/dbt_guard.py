@@ -50,8 +50,12 @@ def end_group(child: subprocess.Popen) -> int:
 
 
 def prepare_child() -> None:
-    """In the child before exec: take signals again (the guard held them while starting it)
-    and end with the guard."""
+    """In the child before exec: take signals again (the guard held them while starting it),
+    with their default handling even if the guard was started ignoring them (a background job
+    of a shell ignores SIGINT, and an ignored signal stays ignored across exec: dbt would never
+    see the interrupt), and end with the guard."""
+    for signum in FORWARDED_SIGNALS:
+        signal.signal(signum, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, FORWARDED_SIGNALS)
     die_with_parent()
 
