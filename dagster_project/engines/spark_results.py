@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from dagster_project.sources.raw_tables import transaction
+from dagster_project.warehouse.connection import has_table
 
 SPARK_SCHEMA = "main"
 
@@ -70,10 +71,7 @@ def import_table(
     schema with Spark's. False when there is nothing to read and no table to empty."""
     files = parquet_files(spark_warehouse, table, week_start)
     target = f"main.{table.name}"
-    exists = con.execute(
-        "select count(*) from duckdb_tables() where schema_name = 'main' and table_name = ?",
-        [table.name],
-    ).fetchone()[0]
+    exists = has_table(con, "main", table.name)
     if files is None:
         if exists and table.weekly:
             con.execute(f"delete from {target} where week_start = ?", [week_start])

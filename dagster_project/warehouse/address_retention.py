@@ -17,6 +17,7 @@ import duckdb
 
 from dagster_project.sources.address_numbers import is_ipv4_sql
 from dagster_project.sources.raw_tables import transaction
+from dagster_project.warehouse.connection import has_table
 from dagster_project.warehouse.week_status import COMPLETE, TABLE
 
 # The cut: IPv4 to its /24, IPv6 to its /48 (the low bits of the 128-bit number zeroed).
@@ -57,7 +58,7 @@ def cut_week(con: duckdb.DuckDBPyConnection, week_start: date) -> None:
             "update raw.quarantine set record = null where week_start = ? and record is not null",
             [week_start],
         )
-        if _has_table(con, "main", "int_address_holders"):
+        if has_table(con, "main", "int_address_holders"):
             con.execute(f"delete from {ADDRESS_HOLDERS} where week_start = ?", [week_start])
         con.execute(
             f"update {TABLE} set addresses_cut_at = now() where week_start = ?", [week_start]
@@ -88,12 +89,3 @@ def cut_due_weeks(
     for week_start in due:
         cut_week(con, week_start)
     return due
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    return bool(
-        con.execute(
-            "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
-            [schema, name],
-        ).fetchone()[0]
-    )

@@ -14,6 +14,8 @@ from datetime import date, datetime
 
 import duckdb
 
+from dagster_project.warehouse.connection import has_table
+
 TABLE = "ops.week_status"
 LOADED, BUILDING, COMPLETE = "loaded", "building", "complete"
 
@@ -116,7 +118,7 @@ def status_of(con: duckdb.DuckDBPyConnection, weeks: Iterable[date]) -> dict[dat
     """Each week's status; a week never loaded reads as `loaded` by nobody (incomplete)."""
     wanted = sorted(set(weeks))
     found: dict[date, WeekStatus] = {week: WeekStatus(week, LOADED) for week in wanted}
-    if not wanted or not _table_exists(con):
+    if not wanted or not has_table(con, "ops", "week_status"):
         return found
     rows = con.execute(
         f"""
@@ -129,12 +131,3 @@ def status_of(con: duckdb.DuckDBPyConnection, weeks: Iterable[date]) -> dict[dat
     for row in rows:
         found[row[0]] = WeekStatus(*row)
     return found
-
-
-def _table_exists(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(
-        con.execute(
-            "select count(*) from duckdb_tables() "
-            "where schema_name = 'ops' and table_name = 'week_status'"
-        ).fetchone()[0]
-    )
