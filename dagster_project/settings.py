@@ -23,6 +23,13 @@ def warehouse_path() -> Path:
     return _path_from_env("TRAFFICREPORT_DUCKDB", data_dir() / "warehouse.duckdb")
 
 
+def raw_dir(warehouse_file: Path | None = None) -> Path:
+    """The raw layer's Parquet (sources/raw_lake.py): beside the warehouse file it belongs to
+    (`<its folder>/raw`), or TRAFFICREPORT_RAW_DIR, e.g. storage a Spark cluster shares."""
+    beside = (warehouse_file or warehouse_path()).parent / "raw"
+    return _path_from_env("TRAFFICREPORT_RAW_DIR", beside)
+
+
 def output_dir() -> Path:
     """Where figures, tables and the report are written."""
     return _path_from_env("TRAFFICREPORT_OUTPUT_DIR", PROJECT_ROOT / "assets")

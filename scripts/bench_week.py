@@ -120,7 +120,7 @@ def benchmark(flows: int, source: str, workdir: Path, file_flows: int) -> None:
     inputs = workdir / "inputs" / f"{source}-{flows}"
     sources, (start, end) = clocked(write_week, inputs, synthetic_config(flows), source,
                                     file_flows)  # fmt: skip
-    for stale in ("warehouse.duckdb", "warehouse.duckdb.wal", "dagster_home", "dbt_target"):
+    for stale in ("warehouse.duckdb", "warehouse.duckdb.wal", "raw", "dagster_home", "dbt_target"):
         shutil.rmtree(workdir / stale, ignore_errors=True)
         (workdir / stale).unlink(missing_ok=True)
     environment = scratch_environment(workdir, sources)

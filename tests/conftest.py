@@ -4,8 +4,10 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +29,18 @@ def dbt_manifest() -> Path:
         check=True,
     )
     return manifest
+
+
+@pytest.fixture(scope="session")
+def new_warehouse(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[[], duckdb.DuckDBPyConnection]:
+    """Opens a new warehouse file, each in a folder of its own (its raw lake goes beside it)."""
+
+    def connect() -> duckdb.DuckDBPyConnection:
+        return duckdb.connect(str(tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb"))
+
+    return connect
 
 
 @pytest.fixture

@@ -86,10 +86,10 @@ def test_ipv4_lives_in_the_mapped_block_and_halves_are_twos_complement():
     assert address_numbers.network_of("198.51.100.7")[2] == 32
 
 
-def test_a_warehouse_of_address_text_is_brought_to_numbers():
+def test_a_warehouse_of_address_text_is_brought_to_numbers(new_warehouse):
     """Rows written when raw tables kept text get the numbers of their text (a cut network's
     for a cut one, none for 'unreadable') and the text columns go."""
-    con = duckdb.connect()
+    con = new_warehouse()
     con.execute("create schema raw")
     con.execute(
         "create table raw.flows (week_start date not null, src_addr varchar not null, "

@@ -16,7 +16,6 @@ import duckdb
 import pytest
 
 from dagster_project.sources.raw_schema import ASSIGNMENT_RECORDS, USAGE_COUNTERS
-from dagster_project.sources.raw_tables import ensure_raw_tables
 from dagster_project.sources.readers import FLOW_READERS, prepare_staging, table_files
 from dagster_project.sources.readers.encoding import NOT_UTF8
 from dagster_project.sources.readers.quarantine import FileCounts
@@ -263,7 +262,6 @@ def catalogue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Pa
 
 def connect() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    ensure_raw_tables(con)
     prepare_staging(con)
     return con
 

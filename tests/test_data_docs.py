@@ -70,8 +70,8 @@ def run(con: duckdb.DuckDBPyConnection, check_name: str) -> SuiteRun:
     return run_suite(spec, con, AnalysisWeek(data.WEEK) if spec.weekly else None)
 
 
-def test_each_run_has_a_gx_page_and_every_link_resolves(docs: Path) -> None:
-    con = duckdb.connect(":memory:")
+def test_each_run_has_a_gx_page_and_every_link_resolves(docs: Path, new_warehouse) -> None:
+    con = new_warehouse()
     flows = data.flows()
     flows.loc[0, "src_port"] = 70000
     data.load(con, flow_rows=flows)

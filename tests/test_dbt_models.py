@@ -23,9 +23,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dagster_project.sources import raw_schema
 from dagster_project.sources.address_numbers import halves_of, network_of
-from dagster_project.sources.raw_tables import ensure_raw_tables
 from dagster_project.weeks.analysis_week import AnalysisWeek
+from tests.support.raw_weeks import new_rows, store
 
 DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
 WEEK = date(2024, 6, 3)
@@ -71,12 +72,11 @@ def load_week(warehouse: Path, week_start: date, flows=FLOWS) -> None:
     """Write the hand-built week, shifted to `week_start`, into the raw tables."""
     shift = week_start - WEEK
     with duckdb.connect(str(warehouse)) as con:
-        ensure_raw_tables(con)
-        for table in ("flows", "assignments", "usage_counters"):
-            con.execute(f"delete from raw.{table} where week_start = ?", [week_start])
+        lake = (raw_schema.FLOWS, raw_schema.ASSIGNMENTS, raw_schema.USAGE_COUNTERS)
+        tables = {table: new_rows(con, table) for table in lake}
         for row, (start, src, dst, sport, dport, proto, size, service) in enumerate(flows):
             con.execute(
-                "insert into raw.flows values "
+                f"insert into {tables[raw_schema.FLOWS]} values "
                 "(?, ?::timestamp + ?, ?::timestamp + ? + interval 1 minute, ?, ?, ?, ?, ?, ?, ?,"
                 " ?, 1, 10, false, 'record', ?, 'router-1', 'hand_week', ?)",
                 [week_start, start, shift, start, shift, *halves_of(src), *halves_of(dst), sport,
@@ -84,16 +84,17 @@ def load_week(warehouse: Path, week_start: date, flows=FLOWS) -> None:
             )  # fmt: skip
         for subscriber, service, access, customer_class, address in ASSIGNMENTS:
             con.execute(
-                "insert into raw.assignments values "
+                f"insert into {tables[raw_schema.ASSIGNMENTS]} values "
                 "(?, ?, ?, ?, ?, ?, ?, ?, '2024-01-01 00:00:00', null, 'hand_week')",
                 [week_start, subscriber, service, access, customer_class, *network_of(address)],
             )
         for subscriber, service, access, bytes_in, bytes_out in COUNTERS:
             con.execute(
-                "insert into raw.usage_counters values "
+                f"insert into {tables[raw_schema.USAGE_COUNTERS]} values "
                 "(?, ?, ?, ?, 'personal', ?, ?, ?, 'hand_week')",
                 [week_start, subscriber, service, access, week_start, bytes_in, bytes_out],
             )
+        store(con, tables)
 
 
 def run_dbt(warehouse: Path, week_start: date, work_dir: Path, *arguments: str) -> None:

@@ -1,16 +1,14 @@
-"""The hand-over between the DuckDB warehouse and the Spark engine, without Spark: the raw
-week written as Hive-partitioned Parquet, and Spark's tables (written here as Spark lays
-them out) read back into the warehouse."""
+"""The hand-over from the Spark engine to the DuckDB warehouse, without Spark: Spark's tables
+(written here as Spark lays them out) read back into the warehouse. The raw layer both
+engines read is tested in tests/test_raw_lake.py."""
 
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from dagster_project.engines import raw_parquet, spark_results
-from dagster_project.sources.raw_tables import ensure_raw_tables
+from dagster_project.engines import spark_results
 
 WEEK = date(2024, 6, 3)
 OTHER_WEEK = date(2024, 6, 10)
@@ -18,62 +16,7 @@ OTHER_WEEK = date(2024, 6, 10)
 
 @pytest.fixture
 def con() -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    ensure_raw_tables(con)
-    return con
-
-
-def add_counters(con: duckdb.DuckDBPyConnection, week: date, subscriber: str) -> None:
-    con.execute(
-        "insert into raw.usage_counters "
-        "values (?, ?, 'mobile', 'mobile', 'personal', ?, 1, 2, 'f')",
-        [week, subscriber, week],
-    )
-
-
-def test_export_writes_the_week_in_its_own_folder_and_the_monthly_totals_exactly(con, tmp_path):
-    add_counters(con, WEEK, "sub_a")
-    add_counters(con, OTHER_WEEK, "sub_b")
-    big = 2**70 + 1  # beyond 64 bits, and beyond a double's 53
-    con.execute(
-        "insert into raw.monthly_totals values ('2024-06-01', 'mobile', 'mobile', 'OUT', ?, 'm')",
-        [big],
-    )
-    written = raw_parquet.export_raw(con, tmp_path, WEEK)
-
-    assert written == ["flows", "assignments", "usage_counters", "monthly_totals"]
-    folder = tmp_path / "usage_counters" / "week_start=2024-06-03"
-    rows = con.execute(
-        f"select week_start, subscriber_id from read_parquet('{folder}/*.parquet', "
-        "hive_partitioning = true)"
-    ).fetchall()
-    assert rows == [(WEEK, "sub_a")]
-    assert not (tmp_path / "usage_counters" / "week_start=2024-06-10").exists()
-    [(total,)] = con.execute(
-        f"select bytes from read_parquet('{tmp_path}/monthly_totals/*.parquet')"
-    ).fetchall()
-    assert total == Decimal(big)
-
-
-def test_export_replaces_the_week_and_remove_week_leaves_no_raw_rows(con, tmp_path):
-    add_counters(con, WEEK, "sub_a")
-    raw_parquet.export_raw(con, tmp_path, WEEK)
-    con.execute("delete from raw.usage_counters")
-    add_counters(con, WEEK, "sub_c")
-    raw_parquet.export_raw(con, tmp_path, WEEK)
-    rows = con.execute(
-        f"select subscriber_id from read_parquet('{tmp_path}/usage_counters/*/*.parquet')"
-    ).fetchall()
-    assert rows == [("sub_c",)]
-
-    raw_parquet.remove_week(tmp_path, WEEK)
-    assert not list(tmp_path.glob("*/week_start=*"))
-    assert (tmp_path / "monthly_totals").exists()
-
-
-def test_a_cross_week_build_gets_only_the_monthly_totals(con, tmp_path):
-    assert raw_parquet.export_raw(con, tmp_path, None) == ["monthly_totals"]
-    assert not (tmp_path / "flows").exists()
+    return duckdb.connect()
 
 
 def write_spark_table(warehouse: Path, name: str, query: str, week: date | None) -> None:

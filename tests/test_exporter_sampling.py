@@ -14,7 +14,6 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project.sources.raw_tables import ensure_raw_tables
 from dagster_project.sources.readers import FLOW_READERS, nfdump, prepare_staging
 from dagster_project.sources.readers.quarantine import create_staging_tables
 from dagster_project.sources.source_config import FlowSource, SourcesConfig, load_sources_config
@@ -46,7 +45,6 @@ SAMPLING = "exporter, sampling_interval, counts_scaled, sampling_origin"
 @pytest.fixture
 def con() -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect()
-    ensure_raw_tables(connection)
     prepare_staging(connection)
     return connection
 
@@ -176,8 +174,8 @@ def flows_of_two_exporters(origin_of_bras2: str) -> pd.DataFrame:
     return frame
 
 
-def test_week_warns_about_an_exporter_unscaled_without_interval() -> None:
-    con = duckdb.connect()
+def test_week_warns_about_an_exporter_unscaled_without_interval(new_warehouse) -> None:
+    con = new_warehouse()
     data.load(con, flow_rows=flows_of_two_exporters("unknown"))
     batch = CHECK.fetch(con, AnalysisWeek(data.WEEK))
     outcome = validate_batch(batch, CHECK.suite)
@@ -189,8 +187,8 @@ def test_week_warns_about_an_exporter_unscaled_without_interval() -> None:
     )
 
 
-def test_week_with_every_interval_known_passes() -> None:
-    con = duckdb.connect()
+def test_week_with_every_interval_known_passes(new_warehouse) -> None:
+    con = new_warehouse()
     data.load(con, flow_rows=flows_of_two_exporters("exporter_config"))
     batch = CHECK.fetch(con, AnalysisWeek(data.WEEK))
     assert validate_batch(batch, CHECK.suite).success
@@ -217,7 +215,7 @@ def test_nfcapd_records_of_an_ignored_sampler_take_the_inventorys_interval(con, 
 
 
 @NO_REAL_COLLECTOR
-def test_real_nfcapd_week_shows_each_exporters_origin(tmp_path: Path) -> None:
+def test_real_nfcapd_week_shows_each_exporters_origin(tmp_path: Path, new_warehouse) -> None:
     """softflowd samples the Zoom capture 1:4 but tells nfcapd nothing: the week warns until
     the exporter's interval is configured, nfcapd's own `-s 4` makes it the collector's."""
     week = AnalysisWeek(date(2019, 9, 23))
@@ -234,7 +232,7 @@ def test_real_nfcapd_week_shows_each_exporters_origin(tmp_path: Path) -> None:
                 "files": {"flows": [{**source, "exporter_sampling": exporter_sampling}]},
             }
         )
-        con = duckdb.connect()
+        con = new_warehouse()
         load_week(con, week, config, "test-run")
         batch = CHECK.fetch(con, week)
         verdicts[collector_rate, bool(exporter_sampling)] = (

@@ -6,7 +6,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.sources.raw_tables import ensure_raw_tables
 from dagster_project.sources.readers import FLOW_READERS, canonical, prepare_staging
 from dagster_project.sources.source_config import FlowSource
 from dagster_project.weeks.analysis_week import AnalysisWeek
@@ -37,7 +36,6 @@ def legacy_line(ts: str, te: str, sa: str, da: str, sp: str, dp: str, pr: str, p
 @pytest.fixture
 def con() -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect()
-    ensure_raw_tables(connection)
     prepare_staging(connection)
     return connection
 

@@ -44,8 +44,9 @@ def write_config(folder: Path, flows: str, tables: str = "") -> Path:
 
 
 def load(config: Path) -> tuple[LoadReport, list[tuple]]:
-    """Load the week; the report and (source_file, bytes) of every loaded flow."""
-    with duckdb.connect() as con:
+    """Load the week into a warehouse beside the config; the report and (source_file, bytes)
+    of every loaded flow."""
+    with duckdb.connect(str(config.parent / "warehouse.duckdb")) as con:
         report = load_week(con, AnalysisWeek(WEEK), load_sources_config(config), "test-run")
         flows = con.execute("select source_file, bytes from raw.flows order by all").fetchall()
     return report, flows

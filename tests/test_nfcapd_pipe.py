@@ -12,7 +12,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.sources.raw_tables import ensure_raw_tables
 from dagster_project.sources.readers import FLOW_READERS, nfdump, prepare_staging
 from dagster_project.sources.readers.nfcapd_exporters import (
     Exporter,
@@ -156,7 +155,6 @@ def test_nfcapd_reader_takes_the_pipe_and_keeps_rejected_records_text(tmp_path, 
 
     monkeypatch.setattr(nfdump, "read_nfcapd_json", no_json)
     con = duckdb.connect()
-    ensure_raw_tables(con)
     prepare_staging(con)
     source = FlowSource(name="zoom", format="nfcapd", path="", sampling_interval=4)
     counts = FLOW_READERS["nfcapd"](con, source, path, AnalysisWeek(date(2019, 9, 23)))

@@ -12,10 +12,11 @@ import pytest
 
 from dagster_project.sources import pseudonyms
 from dagster_project.sources.address_numbers import halves_of, network_of
-from dagster_project.sources.raw_tables import ensure_raw_tables
+from dagster_project.sources.raw_schema import ASSIGNMENTS, FLOWS
 from dagster_project.sources.source_config import SourcesConfig
 from dagster_project.warehouse import address_retention, week_status
 from tests.conftest import FIXTURES, PROJECT_ROOT
+from tests.support.raw_weeks import new_rows, store
 
 WEEK = date(2024, 6, 3)
 KEY = b"0123456789abcdef-test-key"
@@ -71,13 +72,13 @@ def test_real_data_without_a_usable_key_is_refused(tmp_path, monkeypatch):
     ],
 )
 def test_addresses_are_cut_to_their_network(address, network):
-    sql = address_retention.network_set_sql("hi", "lo")
+    sql = address_retention.network_sql("hi", "lo")
     con = duckdb.connect()
     con.execute(
         "create table numbers as select ?::bigint as hi, ?::bigint as lo", halves_of(address)
     )
-    con.execute(f"update numbers set {sql}")
-    assert con.execute("select hi, lo from numbers").fetchall() == [halves_of(network)]
+    cut = con.execute(f"select {sql['hi']}, {sql['lo']} from numbers").fetchall()
+    assert cut == [halves_of(network)]
 
 
 def complete_week(con: duckdb.DuckDBPyConnection, week: date) -> None:
@@ -95,21 +96,22 @@ def test_addresses_are_kept_the_configured_days_after_attribution():
     assert address_retention.weeks_due(con, keep_days=3, now=now + timedelta(days=4)) == [WEEK]
 
 
-def test_a_week_with_cut_addresses_is_not_rebuilt_from_them():
-    con = duckdb.connect()
-    ensure_raw_tables(con)
+def test_a_week_with_cut_addresses_is_not_rebuilt_from_them(tmp_path):
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    flows, assignments = new_rows(con, FLOWS), new_rows(con, ASSIGNMENTS)
     flow_ends = [*halves_of("10.0.0.1"), *halves_of("2001:db8:5:6::1")]
     con.execute(
-        "insert into raw.flows values (?, '2024-06-03 01:00', '2024-06-03 01:01', ?, ?, ?, ?,"
+        f"insert into {flows} values (?, '2024-06-03 01:00', '2024-06-03 01:01', ?, ?, ?, ?,"
         " 1, 2, 6, 100, 1, 1, false, 'record', 'broadband', 'r', 'f', 1)",
         [WEEK, *flow_ends],
     )
     for network in ("10.0.0.1", "2001:db8:1:100::/56"):
         con.execute(
-            "insert into raw.assignments values (?, 's', 'broadband', 'pppoe', 'personal', ?, ?,"
+            f"insert into {assignments} values (?, 's', 'broadband', 'pppoe', 'personal', ?, ?,"
             " ?, '2024-06-01', null, 'f')",
             [WEEK, *network_of(network)],
         )
+    store(con, {FLOWS: flows, ASSIGNMENTS: assignments})
     con.execute(
         "insert into raw.quarantine values (?, 'flows', 'f', 2, 'oops', '10.0.0.9,sub-x')", [WEEK]
     )

@@ -14,7 +14,6 @@ import duckdb
 import pytest
 
 from dagster_project.sources.raw_schema import ASSIGNMENT_RECORDS, USAGE_COUNTERS
-from dagster_project.sources.raw_tables import ensure_raw_tables
 from dagster_project.sources.readers import FLOW_READERS, canonical, prepare_staging, table_files
 from dagster_project.sources.readers.encoding import NOT_UTF8
 from dagster_project.sources.readers.quarantine import FileCounts
@@ -28,7 +27,6 @@ START_NS = 1717502400 * 10**9  # 2024-06-04 12:00 UTC
 
 def connect() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    ensure_raw_tables(con)
     prepare_staging(con)
     return con
 

@@ -21,9 +21,8 @@ from tests import validation_data as data
 CHECKS = {spec.check_name: spec for spec in SUITE_CHECKS}
 
 
-def warehouse(**frames: pd.DataFrame) -> duckdb.DuckDBPyConnection:
-    """An in-memory warehouse with the clean week; `frames` replace raw frames or marts."""
-    con = duckdb.connect(":memory:")
+def warehouse(con: duckdb.DuckDBPyConnection, **frames: pd.DataFrame) -> duckdb.DuckDBPyConnection:
+    """`con`'s new warehouse with the clean week; `frames` replace raw frames or marts."""
     data.load(con, **{k: v for k, v in frames.items() if k not in data.MARTS})
     for name, build in data.MARTS.items():
         data.load_mart(con, name, frames[name] if name in frames else build())
@@ -41,8 +40,8 @@ def failures(outcome: ValidationOutcome) -> set[tuple[str, str | None]]:
 
 
 @pytest.fixture(scope="module")
-def clean() -> duckdb.DuckDBPyConnection:
-    return warehouse()
+def clean(new_warehouse) -> duckdb.DuckDBPyConnection:
+    return warehouse(new_warehouse())
 
 
 @pytest.mark.parametrize("check_name", sorted(CHECKS))
@@ -327,9 +326,9 @@ BROKEN: dict[str, tuple[Callable[[], dict[str, pd.DataFrame]], str, tuple[str, s
 
 
 @pytest.mark.parametrize("case", sorted(BROKEN))
-def test_broken_data_fails_for_the_stated_reason(case: str) -> None:
+def test_broken_data_fails_for_the_stated_reason(case: str, new_warehouse) -> None:
     frames, check_name, expected = BROKEN[case]
-    outcome = run(warehouse(**frames()), check_name)
+    outcome = run(warehouse(new_warehouse(), **frames()), check_name)
     assert not outcome.success
     assert expected in failures(outcome), outcome.as_markdown()
     failed = next(f for f in outcome.failed if (f.expectation, f.column) == expected)
@@ -339,15 +338,17 @@ def test_broken_data_fails_for_the_stated_reason(case: str) -> None:
     json.dumps(failed.examples)
 
 
-def test_unattributed_traffic_above_five_percent_warns() -> None:
-    con = warehouse(int_flows_attributed=data.attribution_flows(unattributed_bytes=100))
+def test_unattributed_traffic_above_five_percent_warns(new_warehouse) -> None:
+    con = warehouse(
+        new_warehouse(), int_flows_attributed=data.attribution_flows(unattributed_bytes=100)
+    )
     outcome = run(con, "gx_unattributed_traffic")
     assert failures(outcome) == {(BETWEEN, "unattributed_pct")}
     assert outcome.failed[0].examples[0]["service"] == "broadband"
 
 
-def test_traffic_halving_from_the_previous_week_warns() -> None:
-    con = warehouse()
+def test_traffic_halving_from_the_previous_week_warns(new_warehouse) -> None:
+    con = warehouse(new_warehouse())
     heavy = data.flows().assign(bytes=lambda f: f["bytes"] * 3)
     data.load(con, data.WEEK - timedelta(days=7), flow_rows=heavy)
     outcome = run(con, "gx_flow_traffic_drift")
@@ -355,8 +356,8 @@ def test_traffic_halving_from_the_previous_week_warns() -> None:
     assert outcome.failed[0].examples[0]["service"] == "broadband"
 
 
-def test_steady_traffic_and_users_pass_the_drift_checks() -> None:
-    con = warehouse()
+def test_steady_traffic_and_users_pass_the_drift_checks(new_warehouse) -> None:
+    con = warehouse(new_warehouse())
     data.load(con, data.WEEK - timedelta(days=7))
     for check_name in ("gx_flow_traffic_drift", "gx_counter_traffic_drift", "gx_user_count_drift"):
         outcome = run(con, check_name)
@@ -364,8 +365,8 @@ def test_steady_traffic_and_users_pass_the_drift_checks() -> None:
         assert outcome.gx_result.results[0].result["element_count"] > 0
 
 
-def test_user_count_change_above_twenty_percent_warns() -> None:
-    con = warehouse()
+def test_user_count_change_above_twenty_percent_warns(new_warehouse) -> None:
+    con = warehouse(new_warehouse())
     more_users = pd.concat(
         [data.usage_counters(), data.usage_counters().assign(subscriber_id="m2")]
     )
@@ -374,8 +375,8 @@ def test_user_count_change_above_twenty_percent_warns() -> None:
     assert failures(outcome) == {(BETWEEN, "change_pct")}
 
 
-def test_flow_sample_is_capped_and_deterministic() -> None:
-    con = warehouse()
+def test_flow_sample_is_capped_and_deterministic(new_warehouse) -> None:
+    con = warehouse(new_warehouse())
     spec = CHECKS["gx_raw_flows"]
     first, second = (
         spec.fetch(con, AnalysisWeek(data.WEEK), max_rows=3),
@@ -388,15 +389,15 @@ def test_flow_sample_is_capped_and_deterministic() -> None:
     )
 
 
-def test_capped_assignments_keep_overlapping_rows() -> None:
+def test_capped_assignments_keep_overlapping_rows(new_warehouse) -> None:
     overlapping = changed(data.assignments(), 1, valid_from=data.at(47))
-    con = warehouse(assignment_rows=overlapping)
+    con = warehouse(new_warehouse(), assignment_rows=overlapping)
     batch = CHECKS["gx_raw_assignments"].fetch(con, AnalysisWeek(data.WEEK), max_rows=1)
     assert batch.frame["overlaps_earlier_interval"].tolist() == [True]
 
 
-def test_quarantine_above_one_percent_warns_with_the_most_frequent_reason() -> None:
-    con = warehouse()
+def test_quarantine_above_one_percent_warns_with_the_most_frequent_reason(new_warehouse) -> None:
+    con = warehouse(new_warehouse())
     loaded_flows = len(data.flows())
     rejected = [("bad port", 2), ("rate 0", 1)]
     for reason, count in rejected:

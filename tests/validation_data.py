@@ -14,14 +14,10 @@ from dagster_project.sources.address_numbers import (
     NUMBERED_FLOWS,
     number_staged_addresses,
 )
+from dagster_project.sources.raw_lake import replace_whole, week_replaced
 from dagster_project.sources.raw_schema import ASSIGNMENTS, FLOWS, MONTHLY_TOTALS, USAGE_COUNTERS
-from dagster_project.sources.raw_tables import (
-    ensure_raw_tables,
-    replace_table,
-    replace_weeks,
-    stage,
-    transaction,
-)
+from dagster_project.sources.raw_tables import ensure_raw_tables, stage, transaction
+from dagster_project.warehouse import week_status
 
 WEEK = date(2024, 6, 3)
 # Monday 00:00 Asia/Tokyo is Sunday 15:00 UTC.
@@ -137,10 +133,10 @@ def load(
         ASSIGNMENTS: NUMBERED_ASSIGNMENTS,
         USAGE_COUNTERS: f"staged_{USAGE_COUNTERS.name}",
     }
-    with transaction(con):
-        replace_weeks(con, week, relations)
+    with week_replaced(con, week, relations, "tests"), transaction(con):
+        week_status.mark_loaded(con, week, "tests")
     stage(con, "staged_monthly_totals", monthly_totals() if monthly_rows is None else monthly_rows)
-    replace_table(con, MONTHLY_TOTALS, "staged_monthly_totals")
+    replace_whole(con, MONTHLY_TOTALS, "staged_monthly_totals")
 
 
 def _weekly(frame: pd.DataFrame) -> pd.DataFrame:

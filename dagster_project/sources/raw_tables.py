@@ -1,4 +1,5 @@
-"""Writing raw tables into the DuckDB warehouse, one week at a time and atomically."""
+"""The raw schema of the DuckDB warehouse: the quarantine, kept there, and the views over the
+raw lake (sources/raw_lake.py); replacing a week of a warehouse table atomically."""
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -6,23 +7,36 @@ from datetime import date
 
 import duckdb
 
+from dagster_project.sources import raw_lake
 from dagster_project.sources.address_numbers import number_text_columns
-from dagster_project.sources.raw_schema import RAW_SCHEMA, RAW_TABLES, RawTable
+from dagster_project.sources.raw_schema import QUARANTINE, RAW_SCHEMA, RAW_TABLES, RawTable
+from dagster_project.warehouse.connection import has_table
 
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw tables, and add columns a warehouse written by an older version lacks
-    (nullable there: its earlier weeks hold NULL until they are loaded again)."""
+    """Make the warehouse's raw schema current: the quarantine table, the lake's views, and
+    a warehouse written by an older version brought up to date (missing columns added,
+    nullable there; address text turned to numbers; raw tables it kept moved to the lake).
+    Repairs a week replacement a killed process left half done."""
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    con.execute(QUARANTINE.create_sql())
     for table in RAW_TABLES:
-        con.execute(table.create_sql())
-        for column in table.columns:
-            nullable_type = column.sql_type.removesuffix(" not null")
-            con.execute(
-                f"alter table {table.qualified_name} "
-                f"add column if not exists {column.name} {nullable_type}"
-            )
+        if has_table(con, RAW_SCHEMA, table.name):
+            _add_missing_columns(con, table)
     number_text_columns(con)
+    root = raw_lake.lake_dir(con)
+    raw_lake.move_tables_to_lake(con, root)
+    raw_lake.recover(con, root)
+    raw_lake.refresh_views(con, root)
+
+
+def _add_missing_columns(con: duckdb.DuckDBPyConnection, table: RawTable) -> None:
+    for column in table.columns:
+        nullable_type = column.sql_type.removesuffix(" not null")
+        con.execute(
+            f"alter table {table.qualified_name} "
+            f"add column if not exists {column.name} {nullable_type}"
+        )
 
 
 @contextmanager
@@ -59,19 +73,6 @@ def replace_weeks(
             f"select count(*) from {table.qualified_name} where week_start = ?", [week_start]
         ).fetchall()[0]
     return counts
-
-
-def replace_table(con: duckdb.DuckDBPyConnection, table: RawTable, relation_name: str) -> int:
-    """Replace all rows of an unpartitioned raw table, in one transaction."""
-    column_list = ", ".join(table.column_names)
-    with transaction(con):
-        con.execute(f"delete from {table.qualified_name}")
-        con.execute(
-            f"insert into {table.qualified_name} ({column_list}) "
-            f"select {column_list} from {relation_name}"
-        )
-        count = con.execute(f"select count(*) from {table.qualified_name}").fetchone()[0]
-    return int(count)
 
 
 def rewrite_values(

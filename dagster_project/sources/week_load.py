@@ -11,6 +11,7 @@ from dagster_project.sources.address_numbers import (
     number_staged_addresses,
 )
 from dagster_project.sources.pseudonyms import pseudonymize_column
+from dagster_project.sources.raw_lake import replace_whole, week_replaced
 from dagster_project.sources.raw_schema import (
     ASSIGNMENTS,
     FLOW_RECORDS,
@@ -19,13 +20,7 @@ from dagster_project.sources.raw_schema import (
     QUARANTINE,
     USAGE_COUNTERS,
 )
-from dagster_project.sources.raw_tables import (
-    ensure_raw_tables,
-    replace_table,
-    replace_weeks,
-    stage,
-    transaction,
-)
+from dagster_project.sources.raw_tables import ensure_raw_tables, replace_weeks, stage, transaction
 from dagster_project.sources.source_config import FileSources, SourcesConfig
 from dagster_project.warehouse import week_status
 from dagster_project.weeks.analysis_week import AnalysisWeek
@@ -70,9 +65,9 @@ def _stage_synthetic_week(
 def load_week(
     con: duckdb.DuckDBPyConnection, week: AnalysisWeek, config: SourcesConfig, run_id: str
 ) -> LoadReport:
-    """Replace one week of raw.flows, raw.assignments, raw.usage_counters and raw.quarantine,
-    with subscriber ids replaced by their pseudonyms, and mark the week `loaded` (its models
-    are now older than its raw tables) in the same transaction."""
+    """Replace one week of the raw lake's flows, assignments and usage counters and of
+    raw.quarantine, with subscriber ids replaced by their pseudonyms, and mark the week
+    `loaded` (its models are now older than its raw tables): all of it or nothing."""
     ensure_raw_tables(con)
     key = config.pseudonym_key()  # before reading: a missing key fails fast
     if config.kind == "synthetic":
@@ -84,19 +79,16 @@ def load_week(
     for table in (ASSIGNMENTS, USAGE_COUNTERS):
         pseudonymize_column(con, f"staged_{table.name}", "subscriber_id", key)
     number_staged_addresses(con)
-    # All four tables of the week and its status change together or not at all.
-    with transaction(con):
-        report.rows = replace_weeks(
-            con,
-            week.start,
-            {
-                FLOWS: NUMBERED_FLOWS,
-                ASSIGNMENTS: NUMBERED_ASSIGNMENTS,
-                USAGE_COUNTERS: "staged_usage_counters",
-                QUARANTINE: "staged_quarantine",
-            },
-        )
+    lake_relations = {
+        FLOWS: NUMBERED_FLOWS,
+        ASSIGNMENTS: NUMBERED_ASSIGNMENTS,
+        USAGE_COUNTERS: "staged_usage_counters",
+    }
+    # The lake's week stands only if this transaction (quarantine and status) commits.
+    with week_replaced(con, week.start, lake_relations, run_id) as rows, transaction(con):
+        quarantined = replace_weeks(con, week.start, {QUARANTINE: "staged_quarantine"})
         week_status.mark_loaded(con, week.start, run_id)
+    report.rows = {**rows, **quarantined}
     reasons = con.execute(
         "select reason, count(*) from raw.quarantine where week_start = ? group by reason",
         [week.start],
@@ -106,12 +98,12 @@ def load_week(
 
 
 def load_monthly_totals(con: duckdb.DuckDBPyConnection, config: SourcesConfig) -> LoadReport:
-    """Replace raw.monthly_totals from the configured source."""
+    """Replace the lake's monthly totals from the configured source."""
     ensure_raw_tables(con)
     if config.kind == "synthetic":
         stage(con, "staged_monthly_totals", synthetic.monthly_totals(config.synthetic))
         provenance = synthetic_provenance(config.synthetic)
     else:
         provenance = readers.provenance(readers.stage_monthly_totals(con, _file_sources(config)))
-    rows = replace_table(con, MONTHLY_TOTALS, "staged_monthly_totals")
+    rows = replace_whole(con, MONTHLY_TOTALS, "staged_monthly_totals")
     return LoadReport(rows={MONTHLY_TOTALS.name: rows}, provenance=provenance)

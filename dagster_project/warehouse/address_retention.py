@@ -3,12 +3,12 @@
 Addresses are personal data needed for one thing: matching flows to the subscribers that
 held them. The attributed flows (`int_flows_attributed`) keep no address, so once a week is
 complete its full addresses are kept only `privacy.keep_raw_addresses_days` more days
-(default 0). Then, in one transaction: flow ends and assignments are cut to their network
-(IPv4 /24, IPv6 /48: the numbers' lower bits zeroed, an assignment's prefix length at most
-24 or 48), the text of rejected records is removed (the file, row and reason stay), the
-week's address-to-holder matches are deleted, and the week's status records when. The
-week's numbers do not change; to rebuild its models the week is loaded again
-(week_status.begin_build refuses otherwise).
+(default 0). Then flow ends and assignments are cut to their network (IPv4 /24, IPv6 /48:
+the numbers' lower bits zeroed, an assignment's prefix length at most 24 or 48; the week's
+lake files rewritten) and, in one transaction, the text of rejected records is removed
+(the file, row and reason stay), the week's address-to-holder matches are deleted, and the
+week's status records when. The week's numbers do not change; to rebuild its models the
+week is loaded again (week_status.begin_build refuses otherwise).
 """
 
 from datetime import date, datetime, timedelta
@@ -16,6 +16,8 @@ from datetime import date, datetime, timedelta
 import duckdb
 
 from dagster_project.sources.address_numbers import is_ipv4_sql
+from dagster_project.sources.raw_lake import rewrite_week
+from dagster_project.sources.raw_schema import ASSIGNMENTS, FLOWS
 from dagster_project.sources.raw_tables import transaction
 from dagster_project.warehouse.connection import has_table
 from dagster_project.warehouse.week_status import COMPLETE, TABLE
@@ -27,33 +29,38 @@ IPV6_KEPT_BITS = 48
 ADDRESS_HOLDERS = "main.int_address_holders"
 
 
-def network_set_sql(hi: str, lo: str) -> str:
-    """SQL SET clauses `hi = ..., lo = ...`: the halves of an address replaced by its
-    network's."""
+def network_sql(hi: str, lo: str) -> dict[str, str]:
+    """SQL for the halves `hi` and `lo` of an address replaced by its network's."""
     ipv4 = is_ipv4_sql(hi, lo)
     ipv4_mask = -(1 << (32 - IPV4_KEPT_BITS))
     ipv6_mask = -(1 << (64 - IPV6_KEPT_BITS))
-    return (
-        f"{hi} = case when {ipv4} then {hi} else {hi} & {ipv6_mask} end, "
-        f"{lo} = case when {ipv4} then {lo} & {ipv4_mask} else 0 end"
-    )
+    return {
+        hi: f"case when {ipv4} then {hi} else {hi} & {ipv6_mask} end",
+        lo: f"case when {ipv4} then {lo} & {ipv4_mask} else 0 end",
+    }
 
 
 def cut_week(con: duckdb.DuckDBPyConnection, week_start: date) -> None:
-    """Cut one week's raw addresses to networks and drop what else names an address."""
-    ends = ", ".join(network_set_sql(f"{end}_addr_hi", f"{end}_addr_lo") for end in ("src", "dst"))
+    """Cut one week's raw addresses to networks and drop what else names an address.
+
+    The lake's files are rewritten first: were the transaction to fail after, the week is
+    cut again next time (cutting a network changes nothing)."""
     kept_bits = (
         f"case when {is_ipv4_sql('network_hi', 'network_lo')} then {IPV4_KEPT_BITS} "
         f"else {IPV6_KEPT_BITS} end"
     )
+    flow_ends = {
+        **network_sql("src_addr_hi", "src_addr_lo"),
+        **network_sql("dst_addr_hi", "dst_addr_lo"),
+    }
+    rewrite_week(con, FLOWS, week_start, flow_ends)
+    # every expression reads the stored row: prefix_len is cut from the halves before the cut
+    networks = {
+        "prefix_len": f"least(prefix_len, {kept_bits})",
+        **network_sql("network_hi", "network_lo"),
+    }
+    rewrite_week(con, ASSIGNMENTS, week_start, networks)
     with transaction(con):
-        con.execute(f"update raw.flows set {ends} where week_start = ?", [week_start])
-        # prefix_len is set from the halves before they change (SET reads the old row)
-        con.execute(
-            f"update raw.assignments set prefix_len = least(prefix_len, {kept_bits}), "
-            f"{network_set_sql('network_hi', 'network_lo')} where week_start = ?",
-            [week_start],
-        )
         con.execute(
             "update raw.quarantine set record = null where week_start = ? and record is not null",
             [week_start],

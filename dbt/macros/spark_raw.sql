@@ -1,16 +1,12 @@
 {#
-  The raw layer as each engine reads it. DuckDB reads the raw tables the load wrote into its
-  warehouse. Spark reads the same rows as Parquet, which the dbt step writes before a Spark
-  build (dagster_project/engines/raw_parquet.py): the week's rows under
-  <spark dir>/raw/<table>/week_start=<date>/, the monthly totals under
-  <spark dir>/raw/monthly_totals/. At the start of the run each written folder is declared as
-  raw.<table> with its week folders as partitions, so the models' source('raw', ...) names
-  the same table on both engines. The var spark_raw_tables lists the folders written.
+  The raw layer as each engine reads it: the Parquet the load writes
+  (dagster_project/sources/raw_lake.py), <raw dir>/<table>/week_start=<date>/ per week and
+  <raw dir>/monthly_totals/. DuckDB's catalogue has views raw.<table> over those files. On
+  Spark, at the start of the run each table with files is declared as raw.<table> over the
+  same folder, its week folders as partitions, so the models' source('raw', ...) reads the
+  same files on both engines. The Dagster dbt step passes the folder (var raw_dir) and the
+  tables with files (var spark_raw_tables).
 #}
-{% macro spark_dir() -%}
-    {{ env_var('TRAFFICREPORT_SPARK_DIR', env_var('TRAFFICREPORT_DATA_DIR', '../data') ~ '/spark') }}
-{%- endmacro %}
-
 {% macro register_raw_tables() -%}
     {{ return(adapter.dispatch('register_raw_tables')()) }}
 {%- endmacro %}
@@ -25,7 +21,7 @@
         {%- do run_query('drop table if exists raw.' ~ table) -%}
         {%- do run_query(
             'create table raw.' ~ table ~ " using parquet location '"
-            ~ spark_dir() ~ '/raw/' ~ table ~ "'"
+            ~ var('raw_dir') ~ '/' ~ table ~ "'"
         ) -%}
         {%- if table != 'monthly_totals' -%}
             {%- do run_query('alter table raw.' ~ table ~ ' recover partitions') -%}
@@ -35,9 +31,9 @@
 {%- endmacro %}
 
 {#
-  End of a Spark build of a week: the week's address matches go (int_address_holders keeps
-  addresses; the attributed flows do not). Spark rebuilds them from the raw week on every
-  build, so nothing there keeps an address past the run.
+  End of a Spark build: the address matches go (int_address_holders keeps addresses; the
+  attributed flows do not). Spark rebuilds a week's matches from the raw week on every
+  build of the week, so nothing there keeps an address past the run.
 #}
 {% macro drop_address_matches() -%}
     {{ return(adapter.dispatch('drop_address_matches')()) }}
@@ -49,8 +45,8 @@
 
 {% macro spark__drop_address_matches() -%}
     {%- set holders = adapter.get_relation(target.database, target.schema, 'int_address_holders') -%}
-    {%- if holders is not none and 'flows' in var('spark_raw_tables', []) -%}
-        alter table {{ holders }} drop if exists partition (week_start = '{{ var("week_start") }}')
+    {%- if holders is not none -%}
+        truncate table {{ holders }}
     {%- else -%}
         select 1
     {%- endif -%}

@@ -6,9 +6,11 @@ import dagster as dg
 
 from dagster_project.defs.partitions import ONE_WEEK_PER_RUN, partition_week, weekly_partitions
 from dagster_project.defs.resources import WAREHOUSE_POOL, SourcesResource, WarehouseResource
+from dagster_project.sources.raw_lake import LAKE_TABLES
 from dagster_project.sources.raw_schema import (
     ASSIGNMENTS,
     FLOWS,
+    MONTHLY_TOTALS,
     QUARANTINE,
     USAGE_COUNTERS,
     RawTable,
@@ -19,12 +21,22 @@ from dagster_project.validation import verdicts
 WEEKLY_TAGS = {"partitioned": "weekly"}
 
 
+def _where_kept(table: RawTable) -> str:
+    if table not in LAKE_TABLES:
+        return f"Warehouse table `{table.qualified_name}`."
+    folder = f"raw/{table.name}/" + ("week_start=<week>/" if table.weekly else "")
+    return (
+        f"Parquet in the raw lake (`{folder}` beside the warehouse, or under "
+        f"TRAFFICREPORT_RAW_DIR), read by both engines as `{table.qualified_name}`."
+    )
+
+
 def _raw_spec(table: RawTable) -> dg.AssetSpec:
     return dg.AssetSpec(
         key=f"raw_{table.name}",
         group_name="raw",
-        description=f"{table.description} Warehouse table `{table.qualified_name}`.",
-        kinds={"duckdb"},
+        description=f"{table.description} {_where_kept(table)}",
+        kinds={"parquet"} if table in LAKE_TABLES else {"duckdb"},
         tags=WEEKLY_TAGS if table.weekly else {"partitioned": "none"},
         metadata={
             "dagster/table_name": table.qualified_name,
@@ -77,9 +89,8 @@ def raw_week(
 @dg.asset(
     key="raw_monthly_totals",
     group_name="raw",
-    description="Monthly total traffic per service, access and direction (interface counters). "
-    "Warehouse table `raw.monthly_totals`.",
-    kinds={"duckdb"},
+    description=f"{MONTHLY_TOTALS.description} {_where_kept(MONTHLY_TOTALS)}",
+    kinds={"parquet"},
     tags={"partitioned": "none"},
     pool=WAREHOUSE_POOL,
 )
