@@ -158,6 +158,11 @@ def test_the_cut_rewrites_only_the_weeks_file(con):
     raw_lake.rewrite_week(con, FLOWS, WEEK, {"src_addr_lo": "src_addr_lo * 10"})
     rows = con.execute("select week_start, src_addr_lo, dst_addr_lo from raw.flows order by 1")
     assert rows.fetchall() == [(WEEK, 50, 6), (OTHER_WEEK, 5, 6)]
+    # the file keeps its columns: week_start stays in the folder name (Spark, finding it in
+    # the file, would no longer see the folders as partitions)
+    stored = raw_lake.week_folder(raw_lake.lake_dir(con), "flows", WEEK) / "part-0.parquet"
+    columns = con.execute(f"select name from parquet_schema('{stored}')").fetchall()
+    assert ("week_start",) not in columns and ("src_addr_lo",) in columns
 
 
 def test_raw_tables_an_earlier_version_kept_in_the_warehouse_move_to_the_lake(new_warehouse):

@@ -289,7 +289,9 @@ def rewrite_week(
         return
     replaced = ", ".join(f"{sql} as {column}" for column, sql in replacements.items())
     rewritten = root / "_rewriting" / week_start.isoformat() / table.name / PART
-    _copy(con, f"select * replace ({replaced}) from read_parquet({_quoted(stored)})", rewritten)
+    # the folder name must not become a column of the file (DuckDB reads it by default)
+    source = f"read_parquet({_quoted(stored)}, hive_partitioning = false)"
+    _copy(con, f"select * replace ({replaced}) from {source}", rewritten)
     os.replace(rewritten, stored)
 
 
