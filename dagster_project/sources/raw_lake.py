@@ -40,8 +40,7 @@ from dagster_project.sources.raw_schema import (
 from dagster_project.warehouse import week_status
 from dagster_project.warehouse.connection import has_table
 
-WEEKLY_LAKE_TABLES = (FLOWS, ASSIGNMENTS, USAGE_COUNTERS)
-LAKE_TABLES = (*WEEKLY_LAKE_TABLES, MONTHLY_TOTALS)
+LAKE_TABLES = (FLOWS, ASSIGNMENTS, USAGE_COUNTERS, MONTHLY_TOTALS)
 PART = "part-0.parquet"
 # Parquet readers differ on 128-bit integers (DuckDB writes HUGEINT as a double): the lake
 # keeps them as DECIMAL(38, 0), exact on both engines, and DuckDB's views cast them back.
