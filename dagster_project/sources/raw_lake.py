@@ -111,7 +111,12 @@ def _check_not_null(con: duckdb.DuckDBPyConnection, table: RawTable, written: Pa
         raise ValueError(f"raw.{table.name}: null values in NOT NULL columns: {found}")
 
 
-def _copy(con: duckdb.DuckDBPyConnection, query: str, target: Path, parameters=None) -> int:
+def _copy(
+    con: duckdb.DuckDBPyConnection,
+    query: str,
+    target: Path,
+    parameters: Mapping[str, object] | None = None,
+) -> int:
     """Write the query's rows to one Parquet file; the number of rows written."""
     target.parent.mkdir(parents=True, exist_ok=True)
     (rows,) = con.execute(
