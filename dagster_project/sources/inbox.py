@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from dagster_project.sources.readers import is_unfinished
-from dagster_project.sources.readers.text_sql import literal_path_sql
 from dagster_project.sources.source_config import FlowSource
+from dagster_project.sources.sql_literals import literal_path_sql
 
 NFCAPD_NAME = re.compile(r"^nfcapd\.(\d{12})$")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

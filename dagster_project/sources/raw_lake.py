@@ -37,6 +37,7 @@ from dagster_project.sources.raw_schema import (
     Column,
     RawTable,
 )
+from dagster_project.sources.sql_literals import glob_escaped, literal_path_sql, sql_string
 from dagster_project.warehouse import week_status
 from dagster_project.warehouse.connection import has_table
 
@@ -61,10 +62,6 @@ def week_folder(root: Path, table_name: str, week_start: date) -> Path:
     return root / table_name / f"week_start={week_start.isoformat()}"
 
 
-def _quoted(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
 def _pattern(table: RawTable) -> str:
     return "week_start=*/*.parquet" if table.weekly else "*.parquet"
 
@@ -73,12 +70,8 @@ def has_files(root: Path, table: RawTable) -> bool:
     return any((root / table.name).glob(_pattern(table)))
 
 
-def _declared_type(column: Column) -> str:
-    return column.sql_type.removesuffix(" not null")
-
-
 def _stored_type(column: Column) -> str:
-    return EXACT_INTEGER if _declared_type(column) == "hugeint" else _declared_type(column)
+    return EXACT_INTEGER if column.nullable_type == "hugeint" else column.nullable_type
 
 
 def parquet_columns_sql(table: RawTable) -> str:
@@ -99,7 +92,7 @@ def _check_not_null(con: duckdb.DuckDBPyConnection, table: RawTable, written: Pa
     nulls = con.execute(
         f"""
         select path_in_schema, sum(stats_null_count)::bigint
-        from parquet_metadata({_quoted(written)})
+        from parquet_metadata({literal_path_sql(written)})
         where path_in_schema in (select unnest($required::varchar[]))
         group by path_in_schema having sum(stats_null_count) > 0
         order by path_in_schema
@@ -120,7 +113,7 @@ def _copy(
     """Write the query's rows to one Parquet file; the number of rows written."""
     target.parent.mkdir(parents=True, exist_ok=True)
     (rows,) = con.execute(
-        f"copy ({query}) to {_quoted(target)} (format parquet)", parameters or {}
+        f"copy ({query}) to {sql_string(target)} (format parquet)", parameters or {}
     ).fetchone()
     return int(rows)
 
@@ -129,19 +122,19 @@ def _view_sql(root: Path, table: RawTable) -> str:
     """`raw.<table>` with the declared column types, over the lake's files (or empty)."""
     if not has_files(root, table):
         typed_nulls = ", ".join(
-            f"cast(null as {_declared_type(c)}) as {c.name}" for c in table.columns
+            f"cast(null as {c.nullable_type}) as {c.name}" for c in table.columns
         )
         return f"select {typed_nulls} where false"
     columns = ", ".join(
         c.name
-        if _stored_type(c) == _declared_type(c)
-        else f"cast({c.name} as {_declared_type(c)}) as {c.name}"
+        if _stored_type(c) == c.nullable_type
+        else f"cast({c.name} as {c.nullable_type}) as {c.name}"
         for c in table.columns
     )
     options = (
         ", hive_partitioning = true, hive_types = {'week_start': date}" if table.weekly else ""
     )
-    files = _quoted(root / table.name / _pattern(table))
+    files = sql_string(f"{glob_escaped(root / table.name)}/{_pattern(table)}")
     return f"select {columns} from read_parquet({files}{options})"
 
 
@@ -255,7 +248,8 @@ def week_replaced(
     except BaseException:
         if _marker(root, week_start).exists():
             _undo(root, week_start)
-        _clear(root, week_start)
+        else:
+            _clear(root, week_start)
         raise
     try:
         refresh_views(con, root)
@@ -294,7 +288,7 @@ def rewrite_week(
     replaced = ", ".join(f"{sql} as {column}" for column, sql in replacements.items())
     rewritten = root / "_rewriting" / week_start.isoformat() / table.name / PART
     # the folder name must not become a column of the file (DuckDB reads it by default)
-    source = f"read_parquet({_quoted(stored)}, hive_partitioning = false)"
+    source = f"read_parquet({literal_path_sql(stored)}, hive_partitioning = false)"
     _copy(con, f"select * replace ({replaced}) from {source}", rewritten)
     os.replace(rewritten, stored)
 

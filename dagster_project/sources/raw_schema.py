@@ -22,6 +22,11 @@ class Column:
     sql_type: str
     description: str
 
+    @property
+    def nullable_type(self) -> str:
+        """The type without its NOT NULL constraint."""
+        return self.sql_type.removesuffix(" not null")
+
 
 @dataclass(frozen=True)
 class RawTable:

@@ -32,10 +32,9 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def _add_missing_columns(con: duckdb.DuckDBPyConnection, table: RawTable) -> None:
     for column in table.columns:
-        nullable_type = column.sql_type.removesuffix(" not null")
         con.execute(
             f"alter table {table.qualified_name} "
-            f"add column if not exists {column.name} {nullable_type}"
+            f"add column if not exists {column.name} {column.nullable_type}"
         )
 
 

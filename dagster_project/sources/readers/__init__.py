@@ -123,7 +123,7 @@ def files_for_week(pattern: str, week_start: date | None) -> MatchedFiles:
     """The files a source contributes to one week (or to the unpartitioned tables).
 
     The glob is expanded here and only here; readers then read each file by its literal
-    name (`text_sql.literal_path_sql`).
+    name (`sql_literals.literal_path_sql`).
     """
     if week_start is not None:
         pattern = pattern.replace("{week_start}", week_start.isoformat())

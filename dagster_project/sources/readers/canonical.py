@@ -21,10 +21,10 @@ from dagster_project.sources.readers.text_sql import (
     integer_sql,
     parquet_records_sql,
     port_sql,
-    sql_string,
     timestamp_sql,
 )
 from dagster_project.sources.source_config import SERVICES, FlowSource
+from dagster_project.sources.sql_literals import sql_string
 
 ORIGIN = "sampling_origin"
 COLUMNS = tuple(name for name in file_columns(FLOW_RECORDS) if name != ORIGIN)  # required

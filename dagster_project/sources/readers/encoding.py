@@ -20,7 +20,8 @@ from dagster_project.sources.readers.quarantine import (
     FileCounts,
     stage_parsed_flows,
 )
-from dagster_project.sources.readers.text_sql import lines_sql, sql_string
+from dagster_project.sources.readers.text_sql import lines_sql
+from dagster_project.sources.sql_literals import sql_string
 from dagster_project.weeks.analysis_week import AnalysisWeek
 
 NOT_UTF8 = "malformed record: not valid UTF-8"

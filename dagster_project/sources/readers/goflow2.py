@@ -16,10 +16,10 @@ from dagster_project.sources.readers.text_sql import (
     integer_sql,
     json_lines_sql,
     port_sql,
-    sql_string,
     timestamp_sql,
 )
 from dagster_project.sources.source_config import FlowSource
+from dagster_project.sources.sql_literals import sql_string
 
 FIELDS = (
     "time_flow_start_ns",

@@ -39,8 +39,9 @@ from dagster_project.sources.readers.quarantine import (
     stage_parsed_flows,
 )
 from dagster_project.sources.readers.sampling import configured_sampling
-from dagster_project.sources.readers.text_sql import port_sql, sql_string
+from dagster_project.sources.readers.text_sql import port_sql
 from dagster_project.sources.source_config import FlowSource
+from dagster_project.sources.sql_literals import sql_string
 from dagster_project.weeks.analysis_week import AnalysisWeek
 
 # Protocols whose flows carry transport ports; other protocols get port 0.

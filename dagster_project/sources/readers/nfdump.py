@@ -47,11 +47,10 @@ from dagster_project.sources.readers.sampling import configured_sampling
 from dagster_project.sources.readers.text_sql import (
     integer_sql,
     lines_sql,
-    literal_path_sql,
-    sql_string,
     timestamp_sql,
 )
 from dagster_project.sources.source_config import FlowSource
+from dagster_project.sources.sql_literals import literal_path_sql, sql_string
 from dagster_project.weeks.analysis_week import AnalysisWeek
 
 LEGACY_CSV_FIELDS = 48

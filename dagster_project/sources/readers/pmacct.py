@@ -26,9 +26,9 @@ from dagster_project.sources.readers.text_sql import (
     integer_sql,
     json_lines_sql,
     port_sql,
-    sql_string,
 )
 from dagster_project.sources.source_config import FlowSource
+from dagster_project.sources.sql_literals import sql_string
 
 # Canonical meaning -> pmacct JSON key; the CSV header names are the same in upper case
 # except where CSV_NAMES says otherwise.

@@ -11,8 +11,8 @@ counts them as 1:1 or quarantines them, and `gx_sampling_origin` warns about the
 
 from dataclasses import dataclass
 
-from dagster_project.sources.readers.text_sql import sql_string
 from dagster_project.sources.source_config import FlowSource
+from dagster_project.sources.sql_literals import sql_string
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,10 @@ from dagster_project.sources.readers.text_sql import (
     headed_csv_sql,
     integer_sql,
     parquet_records_sql,
-    sql_string,
     timestamp_sql,
 )
 from dagster_project.sources.source_config import SERVICES, TableSource
+from dagster_project.sources.sql_literals import sql_string
 from dagster_project.weeks.analysis_week import AnalysisWeek
 
 ACCESS_OF_SERVICE = {"broadband": ("pppoe", "ipoe"), "mobile": ("mobile",)}

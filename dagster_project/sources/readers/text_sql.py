@@ -1,15 +1,14 @@
-"""SQL building blocks shared by the readers: quoting, line-numbered text, conversions."""
+"""SQL building blocks shared by the readers: line-numbered text, conversions."""
 
-import re
 from pathlib import Path
 
 import duckdb
 
+from dagster_project.sources.sql_literals import literal_path_sql, sql_string
+
 # A field separator that does not occur in flow exports, so that read_csv hands over each
 # physical line whole and numbers it (WITH ORDINALITY follows file order).
 _WHOLE_LINE = "\x1f"
-# DuckDB expands these in every path it is given, even one that names an existing file.
-_GLOB_CHARACTER = re.compile(r"([\[\]*?])")
 # The end of timestamp text that names its zone: a time of day followed by `Z`, an offset
 # (`+09`, `+09:00`, `-0330`) or a zone name (`UTC`, `Asia/Tokyo`).
 _ZONE_SUFFIX = (
@@ -18,21 +17,6 @@ _ZONE_SUFFIX = (
 )
 # Integer text, optionally with a zero fraction; surrounding blanks are allowed.
 _WHOLE_NUMBER = r"\s*[+-]?[0-9]+(\.0*)?\s*"
-
-
-def sql_string(value: str | Path) -> str:
-    """A SQL string literal."""
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def literal_path_sql(path: str | Path) -> str:
-    """A path for DuckDB's read_* functions that names exactly that one file.
-
-    The files were found by expanding the source's glob once (`files_for_week`); DuckDB
-    would expand `flows[1].csv` again and read `flows1.csv`. A glob character inside a
-    bracket expression (`[[]`, `[*]`) stands for itself.
-    """
-    return sql_string(_GLOB_CHARACTER.sub(r"[\1]", str(path)))
 
 
 def lines_sql(path: str | Path) -> str:
