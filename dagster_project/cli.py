@@ -12,6 +12,7 @@ time>.log`) that holds everything else: Dagster's events, dbt's output, warnings
 """
 
 import argparse
+import fcntl
 import os
 import sys
 import time
@@ -169,13 +170,28 @@ def run_step(
     return [] if result.success else failure_reasons(result)
 
 
+def open_instance() -> dg.DagsterInstance:
+    """The Dagster instance of $DAGSTER_HOME, opened under an exclusive lock in that folder.
+
+    The first open of a new Dagster home creates its SQLite schema; two commands started at
+    once on a new home would both create it and the second would fail ("table
+    alembic_version already exists"). The lock makes the second wait and then find it made.
+    """
+    home = Path(os.environ.get("DAGSTER_HOME", ""))
+    if not home.is_absolute() or not home.is_dir():
+        return dg.DagsterInstance.get()  # raises Dagster's own explanation of DAGSTER_HOME
+    with (home / ".instance.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return dg.DagsterInstance.get()
+
+
 def run_steps(steps: Sequence[Step], console: Console, log_path: Path) -> bool:
     """Runs the steps in order, a progress line each; stops at the first failed step."""
     started = time.monotonic()
     try:
         from dagster_project.definitions import defs
 
-        instance = dg.DagsterInstance.get()
+        instance = open_instance()
     except Exception as error:
         traceback.print_exc()
         console.line(f"Could not load the Dagster definitions: {one_line(str(error))}")

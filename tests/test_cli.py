@@ -2,9 +2,11 @@
 quiet: a line per run, Dagster's and dbt's output in a log file."""
 
 import argparse
+import fcntl
 import os
 import re
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -12,7 +14,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from dagster_project import settings
-from dagster_project.cli import analysis_week, error_reason, main
+from dagster_project.cli import analysis_week, error_reason, main, open_instance
 from dagster_project.run_console import (
     failure_lines,
     format_duration,
@@ -223,3 +225,45 @@ def test_two_weeks_started_at_once_both_succeed_one_after_the_other(run_env):
     assert re.search(r"Waiting for the warehouse .*: held by run [0-9a-f-]{36} \(pid \d+", logs)
     (waited,) = re.findall(r"Got the warehouse after ([\d.]+) s", logs)
     print(f"the second week waited {waited} s for the first")
+
+
+# Opening a new Dagster home: its schema is created once, whoever starts first.
+
+OPEN_INSTANCE = "from dagster_project.cli import open_instance; open_instance().dispose()"
+
+
+def test_commands_started_at_once_on_a_new_dagster_home_all_open_it(tmp_path):
+    """Regression: the second of two commands on a new home failed with "table
+    alembic_version already exists" while the first created the SQLite schema."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    environment = {**os.environ, "DAGSTER_HOME": str(home)}
+    commands = [
+        subprocess.Popen(
+            ["python", "-c", OPEN_INSTANCE], env=environment, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    errors = [command.communicate(timeout=120)[1] for command in commands]
+    assert [command.returncode for command in commands] == [0] * 4, errors
+
+
+def test_opening_the_instance_waits_for_the_home_lock(tmp_path, monkeypatch):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    opened = threading.Event()
+
+    def open_and_dispose() -> None:
+        open_instance().dispose()
+        opened.set()
+
+    with (home / ".instance.lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        opener = threading.Thread(target=open_and_dispose)
+        opener.start()
+        assert not opened.wait(1.0)
+    opener.join(60)
+    assert opened.is_set()
