@@ -1,6 +1,7 @@
 """The synthetic generator: schema, determinism, the rules the flows follow, calibration math."""
 
 import ipaddress
+import itertools
 from datetime import date, timedelta
 
 import duckdb
@@ -19,6 +20,13 @@ from dagster_project.sources.raw_schema import (
 )
 from dagster_project.sources.raw_tables import stage
 from dagster_project.sources.synthetic import SyntheticConfig, _repeated, split_over_days
+from dagster_project.sources.synthetic.addresses import (
+    PLANS,
+    Pool,
+    format_ipv4,
+    host_text,
+    prefix_text,
+)
 from dagster_project.sources.synthetic.distribution import VolumeDistribution, flank_dip
 from dagster_project.sources.synthetic.fit import MAX_FLANK_DIP, FitTarget, fit_distribution
 from dagster_project.sources.synthetic.parameters import load_parameters, volume_distribution
@@ -126,6 +134,55 @@ def test_addresses_are_canonical_text(week):
     prefixes = week["assignments"]["address"].str.extract(r"/(\d+)$")[0].dropna().astype(int)
     assert set(prefixes) == {56, 64}
     assert week["flows"]["src_addr"].str.contains(":").any()
+
+
+def _plan_blocks() -> list[tuple[str, int, int]]:
+    """Every block of every pool of the address plan as (pool, first, last) in one number
+    space: IPv4 addresses as they are, IPv6 /48 units shifted past the IPv4 space."""
+    blocks = []
+    for plan in PLANS.values():
+        pools = [(plan.ipv4, 0), (plan.ipv4_unassigned, 0)]
+        pools += [(plan.ipv6_units, 1 << 32), (plan.ipv6_unassigned_units, 1 << 32)]
+        for pool, offset in pools:
+            if pool is not None:
+                blocks += [(pool.name, offset + f, offset + f + n - 1) for f, n in pool.blocks]
+    return sorted(blocks, key=lambda block: block[1])
+
+
+def test_the_address_pools_never_share_an_address():
+    """Regression: scaled to 100 million flow records, IPoE's /56s ran on into the phones'
+    /64s and dbt's overlap test stopped the week."""
+    blocks = _plan_blocks()
+    for (name, _, last), (next_name, first, _) in itertools.pairwise(blocks):
+        assert last < first, f"{name} reaches into {next_name}"
+    remote = synthetic.addresses.remote_pool(np.random.default_rng(1))
+    for text in pa.concat_arrays(list(remote.values())).to_pylist():
+        address = ipaddress.ip_address(text)
+        number = int(address) if address.version == 4 else (1 << 32) + (int(address) >> 80)
+        assert not any(first <= number <= last for _, first, last in blocks), text
+
+
+def test_a_pool_continues_in_its_next_block_and_ends_with_a_clear_error():
+    pool = Pool("test", ((10, 2), (100, 3)))
+    assert pool.take(np.array([0, 1, 2, 4])).tolist() == [10, 11, 100, 102]
+    with pytest.raises(ValueError, match="test pool holds 5 numbers; 6 are needed"):
+        pool.take(np.array([5]))
+
+
+def test_a_population_past_its_documentation_block_gets_canonical_addresses_of_its_own():
+    ipoe, mobile = PLANS["ipoe"], PLANS["mobile"]
+    last_documented = 0x2000 * 255 - 1  # 2001:db8:9000:: to 2001:db8:afff::, 255 /56s each
+    index = np.array([0, last_documented, last_documented + 1])
+    assert prefix_text(ipoe, index).to_pylist() == [
+        "2001:db8:9000:100::/56",
+        "2001:db8:afff:ff00::/56",
+        "3fff:400:1:100::/56",
+    ]
+    mobile_ipv4 = format_ipv4(mobile.ipv4.take(np.array([0, 0x3EFFFE, 0x3EFFFF])))
+    assert mobile_ipv4.to_pylist() == ["100.64.0.1", "100.126.255.255", "244.0.0.1"]
+    hosts = host_text(ipoe, index, False, np.random.default_rng(3)).to_pylist()
+    assert all(str(ipaddress.ip_address(host)) == host for host in hosts)
+    assert ipaddress.ip_address(hosts[2]) in ipaddress.ip_network("3fff:400:1:100::/56")
 
 
 def test_some_addresses_change_hands_during_the_week(week):

@@ -9,11 +9,16 @@ All IPv6 text is RFC 5952 canonical (lowercase, no leading zeros, `::` only for 
 trailing zeros of a prefix: the plan never puts a zero group inside an address).
 
 Address space (documentation and special-purpose ranges only):
-- PPPoE IPv4 10.0.0.0/8 (10.255.0.0/16 never assigned), IPv6 2001:db8:1000::/36 + /56s;
-- IPoE IPv6 2001:db8:9000::/36; phones IPv4 100.64.0.0/10 (100.127.0.0/16 never assigned),
-  IPv6 /64s in 2001:db8:c000::/34; never-assigned IPv6 in 2001:db8:8800:: and 2001:db8:b000::;
+- PPPoE IPv4 10.0.0.0/8 (10.255.0.0/16 never assigned), IPv6 /56s in 2001:db8:1000:: to
+  2001:db8:87ff::;
+- IPoE IPv6 2001:db8:9000::/35; phones IPv4 100.64.0.0/10 (100.127.0.0/16 never assigned),
+  IPv6 /64s in 2001:db8:c000::/34; never-assigned IPv6 in 2001:db8:8800::/38,
+  2001:db8:8c00::/38 and 2001:db8:b000::/36;
 - remote side: servers in 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24 and 3fff::/20, peers in
   198.18.0.0/15 and 3fff:1::/32.
+A population too large for its block (the benchmarks scale the week to 100 million flow
+records and more) continues in a block of its own: IPv4 in 240.0.0.0/4 (reserved), IPv6 in
+3fff:100::/24 and up (documentation); beyond those, generating the week fails.
 
 Some subscribers reconnect during the week and get another address; a released address
 goes to the next subscriber who reconnects, so one address maps to different subscribers
@@ -35,12 +40,24 @@ IPV6_SHARE_OF_SUBSCRIBERS = {"pppoe": 0.85, "ipoe": 1.0, "mobile": 0.9}
 
 
 @dataclass(frozen=True)
-class AccessPlan:
-    ipv4_first: int | None  # first IPv4 address as an integer; None: no IPv4
-    ipv4_unassigned_first: int | None
-    ipv6_group3_first: int
-    ipv6_unassigned_group3_first: int
-    prefix_length: int  # 56 or 64
+class Pool:
+    """Numbers handed out in order from blocks (first number, how many): the n-th number
+    drawn is in the first block while it lasts, then in the next."""
+
+    name: str
+    blocks: tuple[tuple[int, int], ...]
+
+    def take(self, index: np.ndarray) -> np.ndarray:
+        counts = np.array([count for _, count in self.blocks], dtype=np.int64)
+        ends = np.cumsum(counts)
+        if len(index) and int(index.max()) >= ends[-1]:
+            raise ValueError(
+                f"the synthetic {self.name} pool holds {int(ends[-1]):,} numbers; "
+                f"{int(index.max()) + 1:,} are needed: scale the population down"
+            )
+        block = np.searchsorted(ends, index, side="right")
+        firsts = np.array([first for first, _ in self.blocks], dtype=np.int64)
+        return firsts[block] + index - (ends[block] - counts[block])
 
 
 def _ipv4_int(text: str) -> int:
@@ -48,10 +65,60 @@ def _ipv4_int(text: str) -> int:
     return (a << 24) | (b << 16) | (c << 8) | d
 
 
+def _ipv4_pool(name: str, first: str, last: str, overflow: str) -> Pool:
+    """`first`..`last`, then the /7 at `overflow` (its first address skipped)."""
+    start, end, spare = _ipv4_int(first), _ipv4_int(last), _ipv4_int(overflow)
+    return Pool(name, ((start, end - start + 1), (spare + 1, 1 << 25)))
+
+
+def _unit(group1: int, group2: int, group3: int) -> int:
+    """The first three groups of an IPv6 address as one number: a /48 'unit'."""
+    return (group1 << 32) | (group2 << 16) | group3
+
+
+def _ipv6_pool(name: str, group3_first: int, group3_last: int, overflow_group2: int) -> Pool:
+    """Units 2001:db8:<group3_first..group3_last>, then 3fff:<overflow_group2 + k>:1..ffff for
+    k < 16 (a group 3 of zero skipped, so that no address has a zero group inside)."""
+    documentation = (_unit(0x2001, 0xDB8, group3_first), group3_last - group3_first + 1)
+    overflow = tuple((_unit(0x3FFF, overflow_group2 + k, 1), 0xFFFF) for k in range(16))
+    return Pool(name, (documentation, *overflow))
+
+
+@dataclass(frozen=True)
+class AccessPlan:
+    ipv4: Pool | None  # None: no IPv4
+    ipv4_unassigned: Pool | None
+    ipv6_units: Pool
+    ipv6_unassigned_units: Pool
+    prefix_length: int  # 56 or 64
+
+    def prefixes_per_unit(self) -> int:
+        """/56s or /64s per /48 unit: group 4 of a prefix is never zero."""
+        return 255 if self.prefix_length == 56 else 65535
+
+
 PLANS = {
-    "pppoe": AccessPlan(_ipv4_int("10.0.0.1"), _ipv4_int("10.255.0.1"), 0x1000, 0x8800, 56),
-    "ipoe": AccessPlan(None, None, 0x9000, 0x8C00, 56),
-    "mobile": AccessPlan(_ipv4_int("100.64.0.1"), _ipv4_int("100.127.0.1"), 0xC000, 0xB000, 64),
+    "pppoe": AccessPlan(
+        _ipv4_pool("PPPoE IPv4", "10.0.0.1", "10.254.255.255", "240.0.0.0"),
+        _ipv4_pool("never-assigned PPPoE IPv4", "10.255.0.1", "10.255.255.255", "248.0.0.0"),
+        _ipv6_pool("PPPoE IPv6", 0x1000, 0x87FF, 0x100),
+        _ipv6_pool("never-assigned PPPoE IPv6", 0x8800, 0x8BFF, 0x200),
+        56,
+    ),
+    "ipoe": AccessPlan(
+        None,
+        None,
+        _ipv6_pool("IPoE IPv6", 0x9000, 0xAFFF, 0x400),
+        _ipv6_pool("never-assigned IPoE IPv6", 0x8C00, 0x8FFF, 0x300),
+        56,
+    ),
+    "mobile": AccessPlan(
+        _ipv4_pool("mobile IPv4", "100.64.0.1", "100.126.255.255", "244.0.0.0"),
+        _ipv4_pool("never-assigned mobile IPv4", "100.127.0.1", "100.127.255.255", "250.0.0.0"),
+        _ipv6_pool("mobile IPv6", 0xC000, 0xFFFF, 0x600),
+        _ipv6_pool("never-assigned mobile IPv6", 0xB000, 0xBFFF, 0x500),
+        64,
+    ),
 }
 
 
@@ -73,30 +140,34 @@ def format_ipv6(groups: list[np.ndarray | str], suffix: str = "") -> pa.Array:
     return pc.binary_join_element_wise(joined, suffix, "") if suffix else joined
 
 
-def prefix_groups(
-    plan: AccessPlan, index: np.ndarray, unassigned: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """Third and fourth group of the prefix number `index` (never zero)."""
-    first = plan.ipv6_unassigned_group3_first if unassigned else plan.ipv6_group3_first
+def _group(values: np.ndarray, shift: int) -> np.ndarray:
+    return (values >> shift) & 0xFFFF
+
+
+def prefix_groups(plan: AccessPlan, index: np.ndarray, unassigned: bool) -> list[np.ndarray]:
+    """The four groups of the prefix number `index` (none of them zero)."""
+    pool = plan.ipv6_unassigned_units if unassigned else plan.ipv6_units
+    per_unit = plan.prefixes_per_unit()
+    units = pool.take(index // per_unit)
+    group4 = index % per_unit + 1
     if plan.prefix_length == 56:
-        return first + index // 255, (index % 255 + 1) << 8
-    return first + index // 65535, index % 65535 + 1
+        group4 = group4 << 8
+    return [_group(units, 32), _group(units, 16), _group(units, 0), group4]
 
 
 def prefix_text(plan: AccessPlan, index: np.ndarray) -> pa.Array:
-    group3, group4 = prefix_groups(plan, index, unassigned=False)
-    return format_ipv6(["2001", "db8", group3, group4], f"::/{plan.prefix_length}")
+    return format_ipv6(prefix_groups(plan, index, unassigned=False), f"::/{plan.prefix_length}")
 
 
 def host_text(
     plan: AccessPlan, index: np.ndarray, unassigned: bool, rng: np.random.Generator
 ) -> pa.Array:
     """A host address inside each prefix: a random subnet (for /56) and interface id."""
-    group3, group4 = prefix_groups(plan, index, unassigned)
+    *network, group4 = prefix_groups(plan, index, unassigned)
     if plan.prefix_length == 56:
         group4 = group4 | rng.integers(1, 256, size=len(index))
     interface = [rng.integers(1, 65536, size=len(index)) for _ in range(4)]
-    return format_ipv6(["2001", "db8", group3, group4, *interface])
+    return format_ipv6([*network, group4, *interface])
 
 
 @dataclass(frozen=True)
@@ -157,10 +228,10 @@ def address_book(access: str, size: int, unassigned: bool, rng: np.random.Genera
     prefix_before_index = rng.permutation(size)
     prefix_after = _chain_reassignments(prefix_before_index, reconnect_at, reconnect, spare=size)
     ipv4_before = ipv4_after = None
-    if plan.ipv4_first is not None:
-        first = plan.ipv4_unassigned_first if unassigned else plan.ipv4_first
-        ipv4_before = format_ipv4(first + before)
-        ipv4_after = format_ipv4(first + after)
+    ipv4 = plan.ipv4_unassigned if unassigned else plan.ipv4
+    if ipv4 is not None:
+        ipv4_before = format_ipv4(ipv4.take(before))
+        ipv4_after = format_ipv4(ipv4.take(after))
     return AddressBook(
         ipv4_before=ipv4_before,
         ipv4_after=ipv4_after,
