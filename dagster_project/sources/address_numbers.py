@@ -60,11 +60,13 @@ create or replace temp macro address_group_list(address) as case
         lambda g: try_cast('0x' || g as usmallint)::integer
     )
 end;
--- NULL unless exactly eight groups, each a number
-create or replace temp macro address_groups(address) as (
-    select case when len(groups) = 8 and list_count(groups) = 8 then groups end
-    from (select address_group_list(address) as groups)
-);
+-- NULL unless exactly eight groups, each a number. The one-element list names the groups
+-- once without a subquery, which DuckDB would run as a join over every distinct address
+-- (twice the time, and the memory of that join).
+create or replace temp macro address_groups(address) as list_transform(
+    [address_group_list(address)],
+    lambda groups: case when len(groups) = 8 and list_count(groups) = 8 then groups end
+)[1];
 -- four 16-bit groups as a two's complement BIGINT: the top group signed, the rest added
 create or replace temp macro address_half(g1, g2, g3, g4) as
     (g1 - case when g1 >= {GROUP_SPAN // 2} then {GROUP_SPAN} else 0 end)::bigint

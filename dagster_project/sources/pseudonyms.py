@@ -14,12 +14,12 @@ public demo key.
 import hashlib
 import hmac
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
 
 from dagster_project.settings import PROJECT_ROOT
-from dagster_project.sources.raw_tables import rewrite_values
 
 KEY_ENV = "TRAFFICREPORT_PSEUDONYM_KEY"
 # Public on purpose: it only ever hashes generated ids.
@@ -81,22 +81,43 @@ def _pads(key: bytes) -> tuple[bytes, bytes]:
     return bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block)
 
 
-def pseudonymize_column(
-    con: duckdb.DuckDBPyConnection, table: str, column: str, key: bytes
-) -> None:
-    """Replace every value of `table.column` by its pseudonym, inside DuckDB.
+PSEUDONYMS = "subscriber_pseudonyms"
 
-    HMAC is written out with DuckDB's sha256, each distinct id hashed once. The key
+
+def pseudonymized_views(
+    con: duckdb.DuckDBPyConnection, tables: Sequence[str], column: str, key: bytes
+) -> dict[str, str]:
+    """Temp views `pseudonymized_<table>`: each table with `column` replaced by its pseudonym
+    (NULL stays NULL), computed inside DuckDB. Returns the view of each table.
+
+    HMAC is written out with DuckDB's sha256, each distinct id of all the tables hashed once
+    (a subscriber has many rows, in several tables), and the rows take it by a join when the
+    views are read: no table of tens of millions of rows is updated in place. The key
     material is bound as parameters, never written into the SQL text.
     """
     inner, outer = _pads(key)
-    rewrite_values(
-        con,
-        table,
-        [column],
-        f"""'{PREFIX}' || left(
+    ids = " union ".join(f"select {column} as original from {table}" for table in tables)
+    con.execute(
+        f"""
+        create or replace temp table {PSEUDONYMS} as
+        select original, '{PREFIX}' || left(
             sha256($outer::blob || unhex(sha256($inner::blob || encode(original)))),
             {HEX_DIGITS}
-        )""",
+        ) as pseudonym
+        from ({ids})
+        where original is not null
+        """,
         {"inner": inner, "outer": outer},
     )
+    views = {}
+    for table in tables:
+        views[table] = f"pseudonymized_{table}"
+        con.execute(
+            f"""
+            create or replace temp view {views[table]} as
+            select {table}.* replace (pseudonyms.pseudonym as {column})
+            from {table}
+            left join {PSEUDONYMS} as pseudonyms on pseudonyms.original = {table}.{column}
+            """
+        )
+    return views

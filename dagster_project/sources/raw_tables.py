@@ -1,7 +1,7 @@
 """The raw schema of the DuckDB warehouse: the quarantine, kept there, and the views over the
 raw lake (sources/raw_lake.py); replacing a week of a warehouse table atomically."""
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
 
@@ -72,45 +72,6 @@ def replace_weeks(
             f"select count(*) from {table.qualified_name} where week_start = ?", [week_start]
         ).fetchall()[0]
     return counts
-
-
-def rewrite_values(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    columns: Sequence[str],
-    rewritten_sql: str,
-    expression_parameters: Mapping[str, object] | None = None,
-    where: str = "true",
-    where_parameters: Mapping[str, object] | None = None,
-) -> None:
-    """Set `columns` of the rows matching `where` to `rewritten_sql`, an SQL expression of
-    `original` (a column's value).
-
-    Values repeat (a subscriber has many rows, an address many flows), so the expression is
-    computed once per distinct value and the rows take the result by a join: several times
-    faster than evaluating it on every row.
-    """
-    values = " union all ".join(
-        f"select {column} as original from {table} where {where}" for column in columns
-    )
-    con.execute(
-        f"""
-        create or replace temp table rewritten_values as
-        select original, {rewritten_sql} as rewritten
-        from (select distinct original from ({values}) where original is not null)
-        """,
-        {**(expression_parameters or {}), **(where_parameters or {})},
-    )
-    for column in columns:
-        con.execute(
-            f"""
-            update {table} set {column} = rewritten_values.rewritten
-            from rewritten_values
-            where ({where}) and rewritten_values.original = {table}.{column}
-            """,
-            dict(where_parameters or {}),
-        )
-    con.execute("drop table rewritten_values")
 
 
 def stage(con: duckdb.DuckDBPyConnection, name: str, data: object, append: bool = False) -> None:

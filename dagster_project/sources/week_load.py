@@ -10,7 +10,7 @@ from dagster_project.sources.address_numbers import (
     NUMBERED_FLOWS,
     number_staged_addresses,
 )
-from dagster_project.sources.pseudonyms import pseudonymize_column
+from dagster_project.sources.pseudonyms import pseudonymized_views
 from dagster_project.sources.raw_lake import replace_whole, week_replaced
 from dagster_project.sources.raw_schema import (
     ASSIGNMENTS,
@@ -76,13 +76,14 @@ def load_week(
     else:
         provenance = readers.provenance(readers.stage_week(con, week, _file_sources(config)))
     report = LoadReport(provenance=provenance)
-    for table in (ASSIGNMENTS, USAGE_COUNTERS):
-        pseudonymize_column(con, f"staged_{table.name}", "subscriber_id", key)
-    number_staged_addresses(con)
+    pseudonymized = pseudonymized_views(
+        con, ["staged_assignments", "staged_usage_counters"], "subscriber_id", key
+    )
+    number_staged_addresses(con, assignments=pseudonymized["staged_assignments"])
     lake_relations = {
         FLOWS: NUMBERED_FLOWS,
         ASSIGNMENTS: NUMBERED_ASSIGNMENTS,
-        USAGE_COUNTERS: "staged_usage_counters",
+        USAGE_COUNTERS: pseudonymized["staged_usage_counters"],
     }
     # The lake's week stands only if this transaction (quarantine and status) commits.
     with week_replaced(con, week.start, lake_relations, run_id) as rows, transaction(con):
