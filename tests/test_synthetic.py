@@ -108,6 +108,13 @@ def holder_lookup(assignments: pd.DataFrame):
     return holder
 
 
+def test_counter_frames_do_not_change_the_rows(week, monkeypatch):
+    monkeypatch.setattr(synthetic, "COUNTER_USERS_PER_FRAME", 7)
+    frames = list(synthetic.usage_counter_frames(WEEK, SMALL))
+    assert max(len(frame) for frame in frames) == 7 * 7
+    assert pd.concat(frames, ignore_index=True).equals(week["counters"])
+
+
 def test_direction_rule_and_attribution(week):
     flows, assignments = week["flows"], week["assignments"]
     holder = holder_lookup(assignments)

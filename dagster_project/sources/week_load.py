@@ -55,7 +55,9 @@ def _stage_synthetic_week(
 ) -> None:
     """Write the synthetic week into temp tables named staged_<table>."""
     stage(con, "staged_assignments", synthetic.assignments(week, config))
-    stage(con, "staged_usage_counters", synthetic.usage_counters(week, config))
+    con.execute(USAGE_COUNTERS.create_staging_sql("staged_usage_counters"))
+    for frame in synthetic.usage_counter_frames(week, config):
+        stage(con, "staged_usage_counters", frame, append=True)
     con.execute(FLOW_RECORDS.create_staging_sql("staged_flows"))
     for batch in synthetic.flow_batches(week, config):
         stage(con, "staged_flows", batch, append=True)

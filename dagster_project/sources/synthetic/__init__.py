@@ -39,6 +39,7 @@ __all__ = [
 SOURCE_LABEL = "synthetic"
 DAILY_NOISE_SD = 0.35  # day-to-day variation of one user's volume (log-normal)
 ADDRESS_STREAM, COUNTER_STREAM, FLOW_STREAM = 2, 3, 4
+COUNTER_USERS_PER_FRAME = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -111,30 +112,38 @@ def assignments(week: AnalysisWeek, config: SyntheticConfig) -> pd.DataFrame:
     return result
 
 
-def usage_counters(week: AnalysisWeek, config: SyntheticConfig) -> pd.DataFrame:
-    """Daily volumes per IPoE and mobile subscriber (canonical columns minus week_start)."""
+def usage_counter_frames(week: AnalysisWeek, config: SyntheticConfig) -> Iterator[pd.DataFrame]:
+    """Daily volumes per IPoE and mobile subscriber (canonical columns minus week_start), in
+    frames of at most COUNTER_USERS_PER_FRAME users: the rows of a large population never
+    exist as one frame. The volumes are drawn for a whole access at once, so the rows do not
+    depend on the frame size."""
     rng = week_rng(config, week.start, COUNTER_STREAM)
     # the week's days as Arrow dates (days since 1970): no Python object per row
     days = (np.datetime64(week.start, "D") - np.datetime64("1970-01-01", "D")).astype(np.int32)
-    week_days = days + np.arange(7, dtype=np.int32)
-    frames = []
+    week_days = pa.array(days + np.arange(7, dtype=np.int32)).cast(pa.date32())
+    source_file = _source_file("usage_counters", config, week)
     for key in ("ipoe", "mobile"):
         access = _week(week.start, config)[key]
         service = access.groups[0].service
-        n = sum(g.size for g in access.groups)
         per_day = {}
         for direction in ("out", "in"):
             weekly = 7 * access.column(f"daily_{direction}")
             shape = diurnal.day_weights(service, direction, week.start)
             per_day[direction] = split_over_days(weekly, shape, rng)
-        frame = pd.DataFrame(_labels(access, np.repeat(np.arange(n), 7)))
-        frame["day"] = _arrow(pa.array(np.tile(week_days, n)).cast(pa.date32()))
-        frame["bytes_in"] = per_day["in"].ravel()
-        frame["bytes_out"] = per_day["out"].ravel()
-        frames.append(frame)
-    result = pd.concat(frames, ignore_index=True)
-    result["source_file"] = _repeated(_source_file("usage_counters", config, week), len(result))
-    return result
+        users = len(per_day["in"])
+        for first in range(0, users, COUNTER_USERS_PER_FRAME):
+            chunk = np.arange(first, min(first + COUNTER_USERS_PER_FRAME, users))
+            frame = pd.DataFrame(_labels(access, np.repeat(chunk, 7)))
+            frame["day"] = _arrow(pa.concat_arrays([week_days] * len(chunk)))
+            frame["bytes_in"] = per_day["in"][chunk].ravel()
+            frame["bytes_out"] = per_day["out"][chunk].ravel()
+            frame["source_file"] = _repeated(source_file, len(frame))
+            yield frame
+
+
+def usage_counters(week: AnalysisWeek, config: SyntheticConfig) -> pd.DataFrame:
+    """All daily volumes of the week as one frame (for small weeks: tests and tools)."""
+    return pd.concat(usage_counter_frames(week, config), ignore_index=True)
 
 
 def split_over_days(weekly: np.ndarray, shape: np.ndarray, rng: np.random.Generator) -> np.ndarray:
