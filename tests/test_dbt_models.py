@@ -68,7 +68,10 @@ COUNTERS = (
 )
 
 
-def load_week(warehouse: Path, week_start: date, flows=FLOWS) -> None:
+HELD_SINCE_JANUARY = ("2024-01-01 00:00:00", None)  # (valid_from, valid_to) unless given
+
+
+def load_week(warehouse: Path, week_start: date, flows=FLOWS, assignments=ASSIGNMENTS) -> None:
     """Write the hand-built week, shifted to `week_start`, into the raw tables."""
     shift = week_start - WEEK
     with duckdb.connect(str(warehouse)) as con:
@@ -82,12 +85,13 @@ def load_week(warehouse: Path, week_start: date, flows=FLOWS) -> None:
                 [week_start, start, shift, start, shift, *halves_of(src), *halves_of(dst), sport,
                  dport, proto, size, service, row],
             )  # fmt: skip
-        for subscriber, service, access, customer_class, address in ASSIGNMENTS:
+        for subscriber, service, access, customer_class, address, *held in assignments:
             con.execute(
                 f"insert into {tables[raw_schema.ASSIGNMENTS]} values "
-                "(?, ?, ?, ?, ?, ?, ?, ?, '2024-01-01 00:00:00', null, 'hand_week')",
-                [week_start, subscriber, service, access, customer_class, *network_of(address)],
-            )
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'hand_week')",
+                [week_start, subscriber, service, access, customer_class, *network_of(address),
+                 *(held or HELD_SINCE_JANUARY)],
+            )  # fmt: skip
         for subscriber, service, access, bytes_in, bytes_out in COUNTERS:
             con.execute(
                 f"insert into {tables[raw_schema.USAGE_COUNTERS]} values "
@@ -100,6 +104,14 @@ def load_week(warehouse: Path, week_start: date, flows=FLOWS) -> None:
 def run_dbt(warehouse: Path, week_start: date, work_dir: Path, *arguments: str) -> None:
     """Run dbt on `warehouse` for one week; `work_dir` keeps target and logs (shared, so
     later runs parse partially)."""
+    completed = dbt_command(warehouse, week_start, work_dir, *arguments)
+    if completed.returncode != 0:
+        raise AssertionError(f"dbt {arguments[0]} failed:\n{completed.stdout[-8000:]}")
+
+
+def dbt_command(
+    warehouse: Path, week_start: date, work_dir: Path, *arguments: str
+) -> subprocess.CompletedProcess:
     command = [
         str(Path(sys.executable).parent / "dbt"),
         *arguments,
@@ -114,11 +126,9 @@ def run_dbt(warehouse: Path, week_start: date, work_dir: Path, *arguments: str) 
         "DBT_LOG_PATH": str(work_dir / "dbt_logs"),
         "TRAFFICREPORT_DUCKDB": str(warehouse),
     }
-    completed = subprocess.run(
+    return subprocess.run(
         command, cwd=DBT_DIR, env=env, capture_output=True, text=True, check=False
     )
-    if completed.returncode != 0:
-        raise AssertionError(f"dbt {arguments[0]} failed:\n{completed.stdout[-8000:]}")
 
 
 def query(warehouse: Path, sql: str, *params) -> list[tuple]:
@@ -223,6 +233,33 @@ def test_rebuilding_a_week_replaces_exactly_that_week(tmp_path, dbt_work_dir):
     run_dbt(warehouse, WEEK, dbt_work_dir, *run_weekly)
     assert query(warehouse, "select count(*) from port_usage where week_start = ?", WEEK) == [(0,)]
     assert week_rows(warehouse, NEXT_WEEK) == next_week_before
+
+
+def test_the_overlap_test_fails_nested_and_repeated_assignments_only(tmp_path, dbt_work_dir):
+    """`assignments_do_not_overlap`: a /64 inside another subscriber's /56 held at the same
+    time and a row given twice fail; an address handed over back to back and a /64 inside a
+    /56 taken only after the /56 was released do not."""
+    handover = "2024-06-04 00:00:00"
+    since_january = HELD_SINCE_JANUARY[0]
+    added = (
+        ("x1", "mobile", "mobile", "personal", "2001:db8:1:1ff::/64"),  # inside u1's /56
+        ("m1", "mobile", "mobile", "personal", "10.100.0.1"),  # m1's row a second time
+        ("b1", "broadband", "pppoe", "personal", "10.0.0.9", since_january, handover),
+        ("b2", "broadband", "pppoe", "personal", "10.0.0.9", handover, None),
+        ("y1", "broadband", "pppoe", "personal", "2001:db8:2:100::/56", since_january, handover),
+        ("y2", "mobile", "mobile", "personal", "2001:db8:2:1aa::/64", handover, None),
+    )
+    warehouse = tmp_path / "warehouse.duckdb"
+    load_week(warehouse, WEEK, assignments=ASSIGNMENTS + added)
+    run_dbt(warehouse, WEEK, dbt_work_dir, "run", "--select", "stg_assignments")
+    test = ("test", "--select", "test_name:assignments_do_not_overlap", "--store-failures")
+    assert dbt_command(warehouse, WEEK, dbt_work_dir, *test).returncode == 1
+    failures = query(
+        warehouse,
+        "select distinct subscriber_id, other_subscriber_id "
+        "from main_dbt_test__audit.assignments_do_not_overlap_stg_assignments_ order by all",
+    )
+    assert failures == [("m1", "m1"), ("u1", "x1")]
 
 
 def test_a_column_added_by_a_release_reaches_an_existing_warehouse(tmp_path, dbt_work_dir):
