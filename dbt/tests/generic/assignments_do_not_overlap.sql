@@ -1,16 +1,16 @@
 {#
   Two assignments whose networks nest (equal, or one inside the other) with overlapping
   validity: a flow address in both would be counted for two subscribers. Lengths are in the
-  128-bit space of stg_assignments, so IPv4 and IPv6 prefixes compare alike. A row given
-  twice overlaps itself: it is reported once, by `repeated_rows`; the pairs leave out a row
-  matched with itself by comparing its columns (numbering the rows instead would sort them
-  all).
+  128-bit space of stg_assignments, so IPv4 and IPv6 prefixes compare alike.
 #}
 {% test assignments_do_not_overlap(model) %}
     with assignments as (
         select
-            subscriber_id, access, network_hi, network_lo, network_key_hi, network_key_lo,
-            prefix_len, valid_from, valid_to
+            *,
+            row_number() over (
+                order by subscriber_id, access, network_hi, network_lo, prefix_len, valid_from,
+                    valid_to
+            ) as assignment_row
         from {{ model }}
     ),
 
@@ -29,45 +29,19 @@
                 as shorter_key_lo
         from assignments
         join prefix_lengths on prefix_lengths.shorter_len <= assignments.prefix_len
-    ),
-
-    nested_pairs as (
-        select
-            outer_net.subscriber_id as subscriber_id,
-            outer_net.prefix_len as prefix_len,
-            inner_net.subscriber_id as other_subscriber_id,
-            inner_net.prefix_len as other_prefix_len
-        from truncated as inner_net
-        join assignments as outer_net
-            on outer_net.prefix_len = inner_net.shorter_len
-            and outer_net.network_key_hi = inner_net.shorter_key_hi
-            and outer_net.network_key_lo = inner_net.shorter_key_lo
-            and outer_net.valid_from < inner_net.valid_to
-            and inner_net.valid_from < outer_net.valid_to
-            and not (
-                outer_net.subscriber_id = inner_net.subscriber_id
-                and outer_net.access = inner_net.access
-                and outer_net.network_hi = inner_net.network_hi
-                and outer_net.network_lo = inner_net.network_lo
-                and outer_net.prefix_len = inner_net.prefix_len
-                and outer_net.valid_from = inner_net.valid_from
-                and outer_net.valid_to = inner_net.valid_to
-            )
-    ),
-
-    repeated_rows as (
-        select
-            subscriber_id,
-            prefix_len,
-            subscriber_id as other_subscriber_id,
-            prefix_len as other_prefix_len
-        from assignments
-        group by
-            subscriber_id, access, network_hi, network_lo, prefix_len, valid_from, valid_to
-        having count(*) > 1
     )
 
-    select * from nested_pairs
-    union all
-    select * from repeated_rows
+    select
+        outer_net.subscriber_id as subscriber_id,
+        outer_net.prefix_len as prefix_len,
+        inner_net.subscriber_id as other_subscriber_id,
+        inner_net.prefix_len as other_prefix_len
+    from truncated as inner_net
+    join assignments as outer_net
+        on outer_net.prefix_len = inner_net.shorter_len
+        and outer_net.network_key_hi = inner_net.shorter_key_hi
+        and outer_net.network_key_lo = inner_net.shorter_key_lo
+        and outer_net.assignment_row <> inner_net.assignment_row
+        and outer_net.valid_from < inner_net.valid_to
+        and inner_net.valid_from < outer_net.valid_to
 {% endtest %}
