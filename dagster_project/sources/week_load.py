@@ -1,5 +1,6 @@
 """Loading one analysis week of raw inputs from the configured sources into the warehouse."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import duckdb
@@ -19,6 +20,7 @@ from dagster_project.sources.raw_schema import (
     MONTHLY_TOTALS,
     QUARANTINE,
     USAGE_COUNTERS,
+    RawTable,
 )
 from dagster_project.sources.raw_tables import ensure_raw_tables, replace_weeks, stage, transaction
 from dagster_project.sources.source_config import FileSources, SourcesConfig
@@ -55,13 +57,18 @@ def _stage_synthetic_week(
 ) -> None:
     """Write the synthetic week into temp tables named staged_<table>."""
     stage(con, "staged_assignments", synthetic.assignments(week, config))
-    con.execute(USAGE_COUNTERS.create_staging_sql("staged_usage_counters"))
-    for frame in synthetic.usage_counter_frames(week, config):
-        stage(con, "staged_usage_counters", frame, append=True)
-    con.execute(FLOW_RECORDS.create_staging_sql("staged_flows"))
-    for batch in synthetic.flow_batches(week, config):
-        stage(con, "staged_flows", batch, append=True)
+    _stage_batches(con, USAGE_COUNTERS, synthetic.usage_counter_frames(week, config))
+    _stage_batches(con, FLOW_RECORDS, synthetic.flow_batches(week, config))
     con.execute(QUARANTINE.create_staging_sql("staged_quarantine"))
+
+
+def _stage_batches(con: duckdb.DuckDBPyConnection, table: RawTable, batches: Iterable) -> None:
+    """The temp table `staged_<table>`, filled one batch after another: a large week never
+    exists whole outside DuckDB."""
+    name = f"staged_{table.name}"
+    con.execute(table.create_staging_sql(name))
+    for batch in batches:
+        stage(con, name, batch, append=True)
 
 
 def load_week(
