@@ -7,10 +7,11 @@ built-in source, canonical Parquet files or nfcapd files: bench_inputs.py), runs
 `python -m dagster_project.cli week` in a scratch Dagster instance and warehouse under
 --workdir, then runs the reference query (bench_reference.py) on the same raw tables in a
 child process and checks that it and the marts agree. Prints one JSON line per step: the
-Dagster steps (from the run's event log), each dbt node (from dbt's run_results.json), dbt's
-start-up (its step less its nodes), Dagster's own time (the run less its steps), the
-reference, and the raw-address cut that a deployment's dbt step does after attribution
-(the benchmark keeps the addresses until the reference has read them). Each line has the
+Dagster steps (from the run's event log), the phases of the raw load (from its metadata),
+each dbt node (from dbt's run_results.json), dbt's start-up (its step less its nodes),
+Dagster's own time (the run less its steps), the reference, and the raw-address cut that a
+deployment's dbt step does after attribution (the benchmark keeps the addresses until the
+reference has read them). Each line has the
 wall seconds, the peak resident memory of the whole process tree in that step (dbt's
 subprocess included; sampled every 0.1 s) and the ratio to the reference's seconds. The
 last line sums up: flows, agreement, load average before and after.
@@ -37,7 +38,7 @@ from bench_support import (
     load_average,
     synthetic_config,
 )
-from bench_week_run import dbt_measurements, step_measurements
+from bench_week_run import dbt_measurements, load_phases, step_measurements
 
 from dagster_project import settings
 from dagster_project.warehouse.address_retention import cut_week
@@ -132,6 +133,7 @@ def benchmark(flows: int, source: str, workdir: Path, file_flows: int) -> None:
         Measurement("write inputs (before the run)", end - start),
         Measurement.sampled("week run (command line)", run_seconds, sampler),
         *steps,
+        *load_phases(environment["DAGSTER_HOME"]),
         *dbt_measurements(Path(environment["DBT_TARGET_PATH"]), steps, sampler),
         reference,
         cut,

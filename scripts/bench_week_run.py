@@ -15,6 +15,8 @@ from pathlib import Path
 import dagster as dg
 from bench_support import Measurement, TreeSampler
 
+from dagster_project.defs.assets.raw_assets import LOAD_SECONDS
+
 STEP_EVENTS = {
     dg.DagsterEventType.STEP_START,
     dg.DagsterEventType.STEP_SUCCESS,
@@ -37,11 +39,30 @@ class StepTime:
         return self.end - self.start
 
 
-def run_steps(dagster_home: str) -> list[StepTime]:
-    """The steps of the instance's latest run, in the order they started."""
+def latest_run(dagster_home: str) -> tuple[dg.DagsterInstance, dg.DagsterRun]:
     os.environ["DAGSTER_HOME"] = dagster_home
     instance = dg.DagsterInstance.get()
     (run,) = instance.get_runs(limit=1)
+    return instance, run
+
+
+def load_phases(dagster_home: str) -> list[Measurement]:
+    """A line per phase of the latest run's raw load (generating or reading, writing each
+    table), from the load's own clock in raw_flows' metadata; the phases interleave batch by
+    batch, so they have no memory of their own."""
+    instance, run = latest_run(dagster_home)
+    events = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
+    for entry in events:
+        materialization = entry.asset_materialization
+        if materialization and materialization.asset_key == dg.AssetKey("raw_flows"):
+            phases = materialization.metadata[LOAD_SECONDS].value
+            return [Measurement(f"load: {phase}", seconds) for phase, seconds in phases.items()]
+    return []
+
+
+def run_steps(dagster_home: str) -> list[StepTime]:
+    """The steps of the instance's latest run, in the order they started."""
+    instance, run = latest_run(dagster_home)
     starts: dict[str, float] = {}
     steps = []
     for entry in instance.all_logs(run.run_id, of_type=STEP_EVENTS):

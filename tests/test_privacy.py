@@ -42,6 +42,17 @@ def test_pseudonyms_are_stable_for_a_key_and_differ_between_keys():
     assert pseudonyms.pseudonym(KEY, "sub-a") != pseudonyms.pseudonym(KEY + b"!", "sub-a")
 
 
+def test_a_table_with_an_id_on_many_rows_keeps_its_rows():
+    """Regression: one table's ids were hashed without `distinct`, so a subscriber's every
+    row joined each of its copies (rows multiplied by the rows per subscriber)."""
+    con = duckdb.connect()
+    con.execute("create table days as select 'sub-a' as subscriber_id, range as day from range(7)")
+    con.execute("insert into days values (null, 7)")
+    (view,) = pseudonyms.pseudonymized_views(con, ["days"], "subscriber_id", KEY).values()
+    rows = con.execute(f"select subscriber_id, count(*) from {view} group by 1 order by 1")
+    assert rows.fetchall() == [(pseudonyms.pseudonym(KEY, "sub-a"), 7), (None, 1)]
+
+
 def test_real_data_without_a_usable_key_is_refused(tmp_path, monkeypatch):
     monkeypatch.delenv(pseudonyms.KEY_ENV, raising=False)
     files = {"flows": [{"name": "f", "format": "canonical_csv", "path": "x.csv"}]}

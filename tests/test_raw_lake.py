@@ -98,9 +98,13 @@ def test_a_failed_transaction_puts_the_old_week_back(con):
     store(con, {USAGE_COUNTERS: counters(con, (WEEK, "sub_a"))})
     new = counters(con, (WEEK, "sub_b"), (OTHER_WEEK, "sub_new_week"))
     for week in (WEEK, OTHER_WEEK):
-        replacing = raw_lake.week_replaced(con, week, {USAGE_COUNTERS: new}, "failing")
-        with pytest.raises(RuntimeError, match="commit failed"), replacing:
-            raise RuntimeError("commit failed")
+        with (
+            pytest.raises(RuntimeError, match="commit failed"),
+            raw_lake.incoming_week(con, week) as incoming,
+        ):
+            incoming.write(USAGE_COUNTERS, f"(from {new} where week_start = '{week}')")
+            with incoming.swapped_in("failing"):
+                raise RuntimeError("commit failed")
     assert subscribers(con) == [(WEEK, "sub_a")]
     assert not (raw_lake.lake_dir(con) / "usage_counters" / "week_start=2024-06-10").exists()
     assert not list(raw_lake.lake_dir(con).glob("_*/*"))
@@ -110,7 +114,7 @@ def interrupted_swap(con, subscriber: str, run_id: str) -> None:
     """What a process killed between the swap and the end of its load leaves behind."""
     root = raw_lake.lake_dir(con)
     new = counters(con, (WEEK, subscriber))
-    raw_lake._stage(con, root, WEEK, {USAGE_COUNTERS: new})
+    raw_lake.IncomingWeek(con, WEEK).write(USAGE_COUNTERS, new)
     raw_lake._swap_in(root, WEEK, [USAGE_COUNTERS.name], run_id)
 
 
@@ -135,7 +139,7 @@ def test_a_swap_whose_load_committed_is_finished_by_the_next_writer(con):
 def test_a_swap_interrupted_before_the_new_week_moved_in_keeps_the_old(con):
     store(con, {USAGE_COUNTERS: counters(con, (WEEK, "sub_a"))}, run_id="first")
     root = raw_lake.lake_dir(con)
-    raw_lake._stage(con, root, WEEK, {USAGE_COUNTERS: counters(con, (WEEK, "sub_b"))})
+    raw_lake.IncomingWeek(con, WEEK).write(USAGE_COUNTERS, counters(con, (WEEK, "sub_b")))
     marker = root / "_swaps" / WEEK.isoformat()
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text(json.dumps({"run_id": "killed", "tables": ["usage_counters"]}))
@@ -165,6 +169,63 @@ def test_the_cut_rewrites_only_the_weeks_file(con):
     assert ("week_start",) not in columns and ("src_addr_lo",) in columns
 
 
+def load_in_parts(con, week: date, parts: list[list[str]], run_id: str = "parts") -> None:
+    """One load of the week's counters handed over in several parts (a file each)."""
+    relations = []
+    for number, part in enumerate(parts):
+        relation = counters(con, *((week, s) for s in part))
+        con.execute(f"create or replace temp table part_{number} as from {relation}")
+        relations.append(f"part_{number}")
+    with raw_lake.incoming_week(con, week) as incoming:
+        for relation in relations:
+            incoming.write(USAGE_COUNTERS, relation)
+        with incoming.swapped_in(run_id), transaction(con):
+            week_status.mark_loaded(con, week, run_id)
+
+
+def test_a_week_handed_over_in_parts_is_one_week_and_is_replaced_whole(con):
+    load_in_parts(con, WEEK, [["sub_a"], ["sub_b"], ["sub_c"]])
+    folder = raw_lake.week_folder(raw_lake.lake_dir(con), "usage_counters", WEEK)
+    assert sorted(p.name for p in folder.iterdir()) == [f"part-{n}.parquet" for n in range(3)]
+    assert subscribers(con) == [(WEEK, "sub_a"), (WEEK, "sub_b"), (WEEK, "sub_c")]
+    load_in_parts(con, WEEK, [["sub_d"]])  # fewer parts: none of the earlier ones stays
+    assert [p.name for p in folder.iterdir()] == ["part-0.parquet"]
+    assert subscribers(con) == [(WEEK, "sub_d")]
+
+
+def test_a_part_refused_midway_leaves_the_old_week_and_nothing_incoming(con):
+    load_in_parts(con, WEEK, [["sub_a"]])
+    con.execute(f"create temp table good as from {counters(con, (WEEK, 'sub_b'))}")
+    bad = counters(con, (WEEK, "sub_c"))
+    con.execute(f"update {bad} set day = null")
+    with pytest.raises(ValueError, match="null values"), raw_lake.incoming_week(con, WEEK) as week:
+        week.write(USAGE_COUNTERS, "good")
+        week.write(USAGE_COUNTERS, bad)
+    assert subscribers(con) == [(WEEK, "sub_a")]
+    assert not list(raw_lake.lake_dir(con).glob("_*/*"))
+
+
+def test_a_table_handed_nothing_gets_an_empty_week(con):
+    load_in_parts(con, WEEK, [["sub_a"]])
+    with raw_lake.incoming_week(con, WEEK) as incoming:
+        incoming.write_empty([USAGE_COUNTERS])
+        with incoming.swapped_in("empty"), transaction(con):
+            week_status.mark_loaded(con, WEEK, "empty")
+    assert subscribers(con) == []
+    types = dict(
+        con.execute("select column_name, column_type from (describe raw.usage_counters)").fetchall()
+    )
+    assert types["day"] == "DATE"
+
+
+def test_the_cut_rewrites_every_file_of_the_week(con):
+    load_in_parts(con, WEEK, [["sub_a"], ["sub_b"]])
+    raw_lake.rewrite_week(con, USAGE_COUNTERS, WEEK, {"bytes_in": "bytes_in * 10"})
+    rows = con.execute("select subscriber_id, bytes_in from raw.usage_counters order by 1")
+    assert rows.fetchall() == [("sub_a", 10), ("sub_b", 10)]
+    assert not list(raw_lake.lake_dir(con).glob("_rewriting/*/*/*"))
+
+
 def test_raw_tables_an_earlier_version_kept_in_the_warehouse_move_to_the_lake(new_warehouse):
     con = new_warehouse()
     con.execute("create schema raw")
@@ -186,7 +247,9 @@ def test_raw_tables_an_earlier_version_kept_in_the_warehouse_move_to_the_lake(ne
 def test_the_warehouse_transaction_and_the_lake_change_together(con):
     """The load's pattern: the swap stands when the transaction inside it commits."""
     relation = counters(con, (WEEK, "sub_a"))
-    with raw_lake.week_replaced(con, WEEK, {USAGE_COUNTERS: relation}, "run-1"), transaction(con):
-        week_status.mark_loaded(con, WEEK, "run-1")
+    with raw_lake.incoming_week(con, WEEK) as incoming:
+        incoming.write(USAGE_COUNTERS, relation)
+        with incoming.swapped_in("run-1"), transaction(con):
+            week_status.mark_loaded(con, WEEK, "run-1")
     assert week_status.status_of(con, [WEEK])[WEEK].load_run_id == "run-1"
     assert subscribers(con) == [(WEEK, "sub_a")]

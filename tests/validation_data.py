@@ -9,14 +9,10 @@ from datetime import date, datetime, timedelta
 import duckdb
 import pandas as pd
 
-from dagster_project.sources.address_numbers import (
-    NUMBERED_ASSIGNMENTS,
-    NUMBERED_FLOWS,
-    number_staged_addresses,
-)
-from dagster_project.sources.raw_lake import replace_whole, week_replaced
-from dagster_project.sources.raw_schema import ASSIGNMENTS, FLOWS, MONTHLY_TOTALS, USAGE_COUNTERS
-from dagster_project.sources.raw_tables import ensure_raw_tables, stage, transaction
+from dagster_project.sources.raw_lake import incoming_week, replace_whole
+from dagster_project.sources.raw_schema import MONTHLY_TOTALS, USAGE_COUNTERS
+from dagster_project.sources.raw_tables import ensure_raw_tables, registered, stage, transaction
+from dagster_project.sources.week_load import write_assignments, write_flows
 from dagster_project.warehouse import week_status
 
 WEEK = date(2024, 6, 3)
@@ -120,21 +116,18 @@ def load(
     """Write the given (default: clean) frames as one week of the raw tables, their
     addresses numbered as the load numbers them."""
     ensure_raw_tables(con)
-    weekly = (
-        (FLOWS, flows() if flow_rows is None else flow_rows),
-        (ASSIGNMENTS, assignments() if assignment_rows is None else assignment_rows),
-        (USAGE_COUNTERS, usage_counters() if counter_rows is None else counter_rows),
-    )
-    for table, frame in weekly:
-        stage(con, f"staged_{table.name}", frame)
-    number_staged_addresses(con)
-    relations = {
-        FLOWS: NUMBERED_FLOWS,
-        ASSIGNMENTS: NUMBERED_ASSIGNMENTS,
-        USAGE_COUNTERS: f"staged_{USAGE_COUNTERS.name}",
-    }
-    with week_replaced(con, week, relations, "tests"), transaction(con):
-        week_status.mark_loaded(con, week, "tests")
+    flow_frame = flows() if flow_rows is None else flow_rows
+    assignment_frame = assignments() if assignment_rows is None else assignment_rows
+    counter_frame = usage_counters() if counter_rows is None else counter_rows
+    with incoming_week(con, week) as incoming:
+        with registered(con, "new_flows", flow_frame):
+            write_flows(con, incoming, "new_flows")
+        with registered(con, "new_assignments", assignment_frame):
+            write_assignments(con, incoming, "new_assignments")
+        with registered(con, "new_counters", counter_frame):
+            incoming.write(USAGE_COUNTERS, "new_counters")
+        with incoming.swapped_in("tests"), transaction(con):
+            week_status.mark_loaded(con, week, "tests")
     stage(con, "staged_monthly_totals", monthly_totals() if monthly_rows is None else monthly_rows)
     replace_whole(con, MONTHLY_TOTALS, "staged_monthly_totals")
 

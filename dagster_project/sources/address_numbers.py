@@ -121,19 +121,12 @@ def _signed(half: int) -> int:
     return half - HALF_SPAN if half >= HALF_SPAN // 2 else half
 
 
-# The staged week with its addresses as numbers: what replace_weeks writes to raw.flows and
-# raw.assignments.
-NUMBERED_FLOWS = "numbered_flows"
-NUMBERED_ASSIGNMENTS = "numbered_assignments"
 _FLOW_ADDRESSES = "flow_address_numbers"
 
 
-def number_staged_addresses(
-    con: duckdb.DuckDBPyConnection,
-    flows: str = "staged_flows",
-    assignments: str = "staged_assignments",
-) -> None:
-    """Views `numbered_flows` and `numbered_assignments` over the staged week.
+def numbered_flows_sql(con: duckdb.DuckDBPyConnection, flows: str) -> str:
+    """A query of the flow records `flows` with `src_addr` and `dst_addr` replaced by their
+    halves; read it before numbering the next relation (it reads a temp table this replaces).
 
     A flow address repeats across many flows, so each distinct text is parsed once and the
     flows take its numbers by a join (four times faster than parsing every row)."""
@@ -151,19 +144,12 @@ def number_staged_addresses(
         f"{end}.address_hi as {end}_addr_hi, {end}.address_lo as {end}_addr_lo" for end in ends
     )
     joins = " ".join(
-        f"join {_FLOW_ADDRESSES} as {end} on {end}.address = {flows}.{end}_addr" for end in ends
+        f"join {_FLOW_ADDRESSES} as {end} on {end}.address = flows.{end}_addr" for end in ends
     )
-    con.execute(
-        f"create or replace temp view {NUMBERED_FLOWS} as "
-        f"select {flows}.* exclude (src_addr, dst_addr), {numbers} from {flows} {joins}"
-    )
-    con.execute(
-        f"create or replace temp view {NUMBERED_ASSIGNMENTS} as "
-        f"{numbered_assignments_sql(assignments, 'address')}"
-    )
+    return f"(select flows.* exclude (src_addr, dst_addr), {numbers} from {flows} as flows {joins})"
 
 
-def numbered_assignments_sql(relation: str, text_column: str) -> str:
+def numbered_assignments_sql(relation: str, text_column: str = "address") -> str:
     """`relation` with the address or CIDR prefix `text_column` replaced by `network_hi`,
     `network_lo` and `prefix_len` (a single address: 32 for IPv4, 128 for IPv6)."""
     networks = halves_select_sql(

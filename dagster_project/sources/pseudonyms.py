@@ -96,16 +96,18 @@ def pseudonymized_views(
     material is bound as parameters, never written into the SQL text.
     """
     inner, outer = _pads(key)
-    ids = " union ".join(f"select {column} as original from {table}" for table in tables)
+    ids = " union all ".join(f"select {column} as original from {table}" for table in tables)
     con.execute(
         f"""
         create or replace temp table {PSEUDONYMS} as
+        with distinct_ids as (
+            select distinct original from ({ids}) where original is not null
+        )
         select original, '{PREFIX}' || left(
             sha256($outer::blob || unhex(sha256($inner::blob || encode(original)))),
             {HEX_DIGITS}
         ) as pseudonym
-        from ({ids})
-        where original is not null
+        from distinct_ids
         """,
         {"inner": inner, "outer": outer},
     )

@@ -2,24 +2,25 @@
 
 The tables the dbt models read (flows, assignments, usage counters, monthly totals) live in
 a folder beside the warehouse file (`<warehouse dir>/raw`, or TRAFFICREPORT_RAW_DIR):
-`<table>/week_start=<date>/part-0.parquet` per analysis week (Hive-style, so both engines see
-`week_start` as a partition and read only the week a model asks for) and
-`monthly_totals/part-0.parquet`. DuckDB's catalogue names them as views `raw.<table>` over
-those files; Spark's as tables over the same folders (dbt/macros/spark_raw.sql). The
-quarantine and the week status stay in the warehouse.
+`<table>/week_start=<date>/part-<n>.parquet` per analysis week (a file per batch the load
+was handed; Hive-style, so both engines see `week_start` as a partition and read only the
+week a model asks for) and `monthly_totals/part-0.parquet`. DuckDB's catalogue names them
+as views `raw.<table>` over those files; Spark's as tables over the same folders
+(dbt/macros/spark_raw.sql). The quarantine and the week status stay in the warehouse.
 
 A week is replaced atomically with the warehouse transaction that marks it loaded: the new
-files are written to `_incoming/<week>/`, a marker `_swaps/<week>` names the loading run,
-the old week folders move to `_outgoing/<week>/` and the new ones into place, and only
-after the warehouse commits are the old ones deleted. A failure undoes the swap at once; a
-process killed in between is repaired by the next writer (`recover`), which finds out from
-the week status whether that run's transaction committed.
+files are written to `_incoming/<week>/` as the load is handed them (`IncomingWeek`), a
+marker `_swaps/<week>` names the loading run, the old week folders move to
+`_outgoing/<week>/` and the new ones into place, and only after the warehouse commits are
+the old ones deleted. A failure undoes the swap at once; a process killed in between is
+repaired by the next writer (`recover`), which finds out from the week status whether that
+run's transaction committed.
 """
 
 import json
 import os
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -42,7 +43,6 @@ from dagster_project.warehouse import week_status
 from dagster_project.warehouse.connection import has_table
 
 LAKE_TABLES = (FLOWS, ASSIGNMENTS, USAGE_COUNTERS, MONTHLY_TOTALS)
-PART = "part-0.parquet"
 # Parquet readers differ on 128-bit integers (DuckDB writes HUGEINT as a double): the lake
 # keeps them as DECIMAL(38, 0), exact on both engines, and DuckDB's views cast them back.
 EXACT_INTEGER = "decimal(38, 0)"
@@ -50,9 +50,9 @@ EXACT_INTEGER = "decimal(38, 0)"
 
 def lake_dir(con: duckdb.DuckDBPyConnection) -> Path:
     """The lake of the warehouse `con` is connected to."""
-    (path,) = con.execute(
+    ((path,),) = con.execute(
         "select path from duckdb_databases() where database_name = current_database()"
-    ).fetchone()
+    ).fetchall()
     if not path:
         raise ValueError("An in-memory DuckDB database has no raw lake: open a warehouse file")
     return raw_dir(Path(path))
@@ -60,6 +60,10 @@ def lake_dir(con: duckdb.DuckDBPyConnection) -> Path:
 
 def week_folder(root: Path, table_name: str, week_start: date) -> Path:
     return root / table_name / f"week_start={week_start.isoformat()}"
+
+
+def _part(number: int) -> str:
+    return f"part-{number}.parquet"
 
 
 def _pattern(table: RawTable) -> str:
@@ -112,19 +116,22 @@ def _copy(
 ) -> int:
     """Write the query's rows to one Parquet file; the number of rows written."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    (rows,) = con.execute(
+    ((rows,),) = con.execute(
         f"copy ({query}) to {sql_string(target)} (format parquet)", parameters or {}
-    ).fetchone()
+    ).fetchall()
     return int(rows)
+
+
+def _no_rows_sql(table: RawTable) -> str:
+    """No rows, with the table's columns in their declared types."""
+    typed_nulls = ", ".join(f"cast(null as {c.nullable_type}) as {c.name}" for c in table.columns)
+    return f"select {typed_nulls} where false"
 
 
 def _view_sql(root: Path, table: RawTable) -> str:
     """`raw.<table>` with the declared column types, over the lake's files (or empty)."""
     if not has_files(root, table):
-        typed_nulls = ", ".join(
-            f"cast(null as {c.nullable_type}) as {c.name}" for c in table.columns
-        )
-        return f"select {typed_nulls} where false"
+        return _no_rows_sql(table)
     columns = ", ".join(
         c.name
         if _stored_type(c) == c.nullable_type
@@ -155,24 +162,6 @@ def _outgoing(root: Path, week_start: date) -> Path:
 
 def _marker(root: Path, week_start: date) -> Path:
     return root / "_swaps" / week_start.isoformat()
-
-
-def _stage(
-    con: duckdb.DuckDBPyConnection,
-    root: Path,
-    week_start: date,
-    relations: Mapping[RawTable, str],
-) -> dict[str, int]:
-    """Write each relation (the table's columns but `week_start`) to `_incoming/<week>/`."""
-    shutil.rmtree(_incoming(root, week_start), ignore_errors=True)
-    rows = {}
-    for table, relation in relations.items():
-        staged = _incoming(root, week_start) / table.name / PART
-        rows[table.name] = _copy(
-            con, f"select {parquet_columns_sql(table)} from {relation}", staged
-        )
-        _check_not_null(con, table, staged)
-    return rows
 
 
 def _swap_in(root: Path, week_start: date, tables: list[str], run_id: str) -> None:
@@ -229,46 +218,79 @@ def recover(con: duckdb.DuckDBPyConnection, root: Path) -> list[date]:
     return repaired
 
 
-@contextmanager
-def week_replaced(
-    con: duckdb.DuckDBPyConnection,
-    week_start: date,
-    relations: Mapping[RawTable, str],
-    run_id: str,
-) -> Iterator[dict[str, int]]:
-    """Replace the week of each table by its relation's rows; yields the rows written.
+class IncomingWeek:
+    """One week's new files, written relation by relation to
+    `_incoming/<week>/<table>/part-<n>.parquet`: a large week is handed over in batches,
+    each written as it comes, and never exists whole outside its files."""
 
-    The block must commit the warehouse transaction that records `run_id` as the week's load
-    (week_status.mark_loaded): the swap stands once the block ends and is undone if it
-    raises (and, after a crash, by `recover` when that transaction did not commit)."""
-    root = lake_dir(con)
-    try:
-        rows = _stage(con, root, week_start, relations)
-        _swap_in(root, week_start, [table.name for table in relations], run_id)
-    except BaseException:
-        if _marker(root, week_start).exists():
+    def __init__(self, con: duckdb.DuckDBPyConnection, week_start: date) -> None:
+        self.con = con
+        self.week_start = week_start
+        self.root = lake_dir(con)
+        self.rows: dict[str, int] = {}
+        self._parts: dict[RawTable, int] = {}
+
+    def write(self, table: RawTable, relation: str) -> int:
+        """Add the relation's rows (the table's columns but `week_start`) as the table's next
+        file; the rows written. A file with a null where the table allows none is refused."""
+        number = self._parts.get(table, 0)
+        target = _incoming(self.root, self.week_start) / table.name / _part(number)
+        rows = _copy(self.con, f"select {parquet_columns_sql(table)} from {relation}", target)
+        _check_not_null(self.con, table, target)
+        self._parts[table] = number + 1
+        self.rows[table.name] = self.rows.get(table.name, 0) + rows
+        return rows
+
+    def write_empty(self, tables: Iterable[RawTable]) -> None:
+        """An empty file for each table given nothing yet: the swap replaces its week too."""
+        for table in tables:
+            if table not in self._parts:
+                self.write(table, f"({_no_rows_sql(table)})")
+
+    @contextmanager
+    def swapped_in(self, run_id: str) -> Iterator[dict[str, int]]:
+        """Replace the week of each table written by its files; yields the rows written.
+
+        The block must commit the warehouse transaction that records `run_id` as the week's
+        load (week_status.mark_loaded): the swap stands once the block ends and is undone if
+        it raises (and, after a crash, by `recover` when that transaction did not commit)."""
+        root, week_start = self.root, self.week_start
+        try:
+            _swap_in(root, week_start, [table.name for table in self._parts], run_id)
+        except BaseException:
+            if _marker(root, week_start).exists():
+                _undo(root, week_start)
+            raise
+        try:
+            refresh_views(self.con, root)
+            yield self.rows
+        except BaseException:
             _undo(root, week_start)
-        else:
-            _clear(root, week_start)
-        raise
+            refresh_views(self.con, root)
+            raise
+        _clear(root, week_start)
+
+
+@contextmanager
+def incoming_week(con: duckdb.DuckDBPyConnection, week_start: date) -> Iterator[IncomingWeek]:
+    """A week's new files, written in the block and swapped in by `IncomingWeek.swapped_in`;
+    whatever of them is not swapped in when the block ends is removed."""
+    incoming = IncomingWeek(con, week_start)
+    shutil.rmtree(_incoming(incoming.root, week_start), ignore_errors=True)
     try:
-        refresh_views(con, root)
-        yield rows
-    except BaseException:
-        _undo(root, week_start)
-        refresh_views(con, root)
-        raise
-    _clear(root, week_start)
+        yield incoming
+    finally:
+        shutil.rmtree(_incoming(incoming.root, week_start), ignore_errors=True)
 
 
 def replace_whole(con: duckdb.DuckDBPyConnection, table: RawTable, relation: str) -> int:
     """Replace an unpartitioned table (one file, replaced at once); the rows written."""
     root = lake_dir(con)
-    staged = root / "_incoming" / table.name / PART
+    staged = root / "_incoming" / table.name / _part(0)
     rows = _copy(con, f"select {parquet_columns_sql(table)} from {relation}", staged)
     _check_not_null(con, table, staged)
     (root / table.name).mkdir(parents=True, exist_ok=True)
-    os.replace(staged, root / table.name / PART)
+    os.replace(staged, root / table.name / _part(0))
     refresh_views(con, root)
     return rows
 
@@ -279,18 +301,19 @@ def rewrite_week(
     week_start: date,
     replacements: Mapping[str, str],
 ) -> None:
-    """Rewrite the week's file with columns replaced by SQL expressions of the stored row
-    (every expression reads the values before the rewrite); the file is replaced at once."""
+    """Rewrite the week's files with columns replaced by SQL expressions of the stored row
+    (every expression reads the values before the rewrite); each file is replaced at once.
+
+    A process killed between two files leaves some rewritten: callers rewrite with
+    expressions that change nothing the second time, and rewrite the week again."""
     root = lake_dir(con)
-    stored = week_folder(root, table.name, week_start) / PART
-    if not stored.exists():
-        return
     replaced = ", ".join(f"{sql} as {column}" for column, sql in replacements.items())
-    rewritten = root / "_rewriting" / week_start.isoformat() / table.name / PART
-    # the folder name must not become a column of the file (DuckDB reads it by default)
-    source = f"read_parquet({literal_path_sql(stored)}, hive_partitioning = false)"
-    _copy(con, f"select * replace ({replaced}) from {source}", rewritten)
-    os.replace(rewritten, stored)
+    rewriting = root / "_rewriting" / week_start.isoformat() / table.name
+    for stored in sorted(week_folder(root, table.name, week_start).glob("*.parquet")):
+        # the folder name must not become a column of the file (DuckDB reads it by default)
+        source = f"read_parquet({literal_path_sql(stored)}, hive_partitioning = false)"
+        _copy(con, f"select * replace ({replaced}) from {source}", rewriting / stored.name)
+        os.replace(rewriting / stored.name, stored)
 
 
 def move_tables_to_lake(con: duckdb.DuckDBPyConnection, root: Path) -> list[str]:
@@ -304,10 +327,10 @@ def move_tables_to_lake(con: duckdb.DuckDBPyConnection, root: Path) -> list[str]
         if table.weekly:
             weeks = con.execute(f"select distinct week_start from {table.qualified_name}")
             for (week_start,) in weeks.fetchall():
-                target = week_folder(root, table.name, week_start) / PART
+                target = week_folder(root, table.name, week_start) / _part(0)
                 _copy(con, f"{select} where week_start = $week", target, {"week": week_start})
         else:
-            _copy(con, select, root / table.name / PART)
+            _copy(con, select, root / table.name / _part(0))
         con.execute(f"drop table {table.qualified_name}")
         moved.append(table.name)
     return moved

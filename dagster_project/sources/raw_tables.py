@@ -74,13 +74,17 @@ def replace_weeks(
     return counts
 
 
-def stage(con: duckdb.DuckDBPyConnection, name: str, data: object, append: bool = False) -> None:
-    """Copy a DataFrame, Arrow table or DuckDB relation into the temp table `name`."""
-    con.register("incoming_data", data)
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, name: str, data: object) -> Iterator[str]:
+    """A DataFrame, Arrow table or DuckDB relation readable as `name` within the block."""
+    con.register(name, data)
     try:
-        if append:
-            con.execute(f"insert into {name} by name select * from incoming_data")
-        else:
-            con.execute(f"create or replace temp table {name} as select * from incoming_data")
+        yield name
     finally:
-        con.unregister("incoming_data")
+        con.unregister(name)
+
+
+def stage(con: duckdb.DuckDBPyConnection, name: str, data: object) -> None:
+    """Copy a DataFrame, Arrow table or DuckDB relation into the temp table `name`."""
+    with registered(con, "incoming_data", data):
+        con.execute(f"create or replace temp table {name} as select * from incoming_data")

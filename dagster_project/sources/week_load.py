@@ -1,40 +1,76 @@
-"""Loading one analysis week of raw inputs from the configured sources into the warehouse."""
+"""Loading one analysis week of raw inputs from the configured sources into the raw lake.
 
-from collections.abc import Iterable
+What the sources hand over (the generator's frames, or the readers' staged tables) goes to
+the week's new files as it comes: subscriber ids replaced by their pseudonyms, addresses by
+their numbers, one file per frame. Nothing of a large week is held whole, neither in Python
+nor in DuckDB; the files are swapped in together with the week's status.
+"""
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import duckdb
 
 from dagster_project.sources import readers, synthetic
 from dagster_project.sources.address_numbers import (
-    NUMBERED_ASSIGNMENTS,
-    NUMBERED_FLOWS,
-    number_staged_addresses,
+    create_address_macros,
+    numbered_assignments_sql,
+    numbered_flows_sql,
 )
 from dagster_project.sources.pseudonyms import pseudonymized_views
-from dagster_project.sources.raw_lake import replace_whole, week_replaced
+from dagster_project.sources.raw_lake import IncomingWeek, incoming_week, replace_whole
 from dagster_project.sources.raw_schema import (
     ASSIGNMENTS,
-    FLOW_RECORDS,
     FLOWS,
     MONTHLY_TOTALS,
     QUARANTINE,
     USAGE_COUNTERS,
-    RawTable,
 )
-from dagster_project.sources.raw_tables import ensure_raw_tables, replace_weeks, stage, transaction
+from dagster_project.sources.raw_tables import (
+    ensure_raw_tables,
+    registered,
+    replace_weeks,
+    stage,
+    transaction,
+)
 from dagster_project.sources.source_config import FileSources, SourcesConfig
 from dagster_project.warehouse import week_status
 from dagster_project.weeks.analysis_week import AnalysisWeek
 
+WEEKLY_LAKE_TABLES = (FLOWS, ASSIGNMENTS, USAGE_COUNTERS)
+SUBSCRIBER_ID = "subscriber_id"
+
 
 @dataclass
 class LoadReport:
-    """What one load wrote: rows per raw table, rejected rows by reason, and provenance."""
+    """What one load wrote: rows per raw table, rejected rows by reason, provenance, and the
+    seconds of each phase of the load."""
 
     rows: dict[str, int] = field(default_factory=dict)
     quarantined: dict[str, int] = field(default_factory=dict)
     provenance: dict[str, str] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def timed(self, phase: str) -> Iterator[None]:
+        """Add the block's wall seconds to the phase's."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[phase] = self.seconds.get(phase, 0.0) + time.perf_counter() - started
+
+    def timed_iteration(self, phase: str, items: Iterable) -> Iterator:
+        """The items, the seconds spent producing them added to the phase's."""
+        iterator = iter(items)
+        while True:
+            with self.timed(phase):
+                item = next(iterator, None)
+            if item is None:
+                return
+            yield item
 
 
 def source_label(config: SourcesConfig) -> str:
@@ -52,23 +88,87 @@ def _file_sources(config: SourcesConfig) -> FileSources:
     return config.files
 
 
-def _stage_synthetic_week(
-    con: duckdb.DuckDBPyConnection, week: AnalysisWeek, config: synthetic.SyntheticConfig
+Writer = Callable[[duckdb.DuckDBPyConnection, IncomingWeek, str, bytes], None]
+
+
+def write_flows(con: duckdb.DuckDBPyConnection, incoming: IncomingWeek, flows: str) -> None:
+    """The flow records `flows` as the week's next file, their addresses as numbers."""
+    incoming.write(FLOWS, numbered_flows_sql(con, flows))
+
+
+def write_assignments(
+    con: duckdb.DuckDBPyConnection, incoming: IncomingWeek, assignments: str
 ) -> None:
-    """Write the synthetic week into temp tables named staged_<table>."""
-    stage(con, "staged_assignments", synthetic.assignments(week, config))
-    _stage_batches(con, USAGE_COUNTERS, synthetic.usage_counter_frames(week, config))
-    _stage_batches(con, FLOW_RECORDS, synthetic.flow_batches(week, config))
+    """The assignments `assignments` as the week's next file, their addresses as numbers."""
+    create_address_macros(con)
+    incoming.write(ASSIGNMENTS, f"({numbered_assignments_sql(assignments)})")
+
+
+def _pseudonymized(con: duckdb.DuckDBPyConnection, relation: str, key: bytes) -> str:
+    return pseudonymized_views(con, [relation], SUBSCRIBER_ID, key)[relation]
+
+
+def _write_pseudonymous_assignments(
+    con: duckdb.DuckDBPyConnection, incoming: IncomingWeek, relation: str, key: bytes
+) -> None:
+    write_assignments(con, incoming, _pseudonymized(con, relation, key))
+
+
+def _write_pseudonymous_counters(
+    con: duckdb.DuckDBPyConnection, incoming: IncomingWeek, relation: str, key: bytes
+) -> None:
+    incoming.write(USAGE_COUNTERS, _pseudonymized(con, relation, key))
+
+
+def _write_flow_batch(
+    con: duckdb.DuckDBPyConnection, incoming: IncomingWeek, relation: str, _key: bytes
+) -> None:
+    write_flows(con, incoming, relation)
+
+
+WRITERS: dict[str, Writer] = {
+    ASSIGNMENTS.name: _write_pseudonymous_assignments,
+    USAGE_COUNTERS.name: _write_pseudonymous_counters,
+    FLOWS.name: _write_flow_batch,
+}
+
+
+def _write_synthetic_week(
+    con: duckdb.DuckDBPyConnection,
+    incoming: IncomingWeek,
+    week: AnalysisWeek,
+    config: synthetic.SyntheticConfig,
+    report: LoadReport,
+    key: bytes,
+) -> None:
+    """Each frame the generator hands over, written as it comes."""
+    frames = {
+        ASSIGNMENTS.name: synthetic.assignment_frames(week, config),
+        USAGE_COUNTERS.name: synthetic.usage_counter_frames(week, config),
+        FLOWS.name: synthetic.flow_batches(week, config),
+    }
+    for table, produced in frames.items():
+        for frame in report.timed_iteration(f"generate {table}", produced):
+            with report.timed(f"write {table}"), registered(con, f"incoming_{table}", frame):
+                WRITERS[table](con, incoming, f"incoming_{table}", key)
     con.execute(QUARANTINE.create_staging_sql("staged_quarantine"))
 
 
-def _stage_batches(con: duckdb.DuckDBPyConnection, table: RawTable, batches: Iterable) -> None:
-    """The temp table `staged_<table>`, filled one batch after another: a large week never
-    exists whole outside DuckDB."""
-    name = f"staged_{table.name}"
-    con.execute(table.create_staging_sql(name))
-    for batch in batches:
-        stage(con, name, batch, append=True)
+def _write_read_week(
+    con: duckdb.DuckDBPyConnection,
+    incoming: IncomingWeek,
+    week: AnalysisWeek,
+    sources: FileSources,
+    report: LoadReport,
+    key: bytes,
+) -> dict[str, str]:
+    """The readers' staged tables, a file each; the sources' provenance."""
+    with report.timed("read files"):
+        loads = readers.stage_week(con, week, sources)
+    for table, writer in WRITERS.items():
+        with report.timed(f"write {table}"):
+            writer(con, incoming, f"staged_{table}", key)
+    return readers.provenance(loads)
 
 
 def load_week(
@@ -79,25 +179,19 @@ def load_week(
     `loaded` (its models are now older than its raw tables): all of it or nothing."""
     ensure_raw_tables(con)
     key = config.pseudonym_key()  # before reading: a missing key fails fast
-    if config.kind == "synthetic":
-        _stage_synthetic_week(con, week, config.synthetic)
-        provenance = synthetic_provenance(config.synthetic)
-    else:
-        provenance = readers.provenance(readers.stage_week(con, week, _file_sources(config)))
-    report = LoadReport(provenance=provenance)
-    pseudonymized = pseudonymized_views(
-        con, ["staged_assignments", "staged_usage_counters"], "subscriber_id", key
-    )
-    number_staged_addresses(con, assignments=pseudonymized["staged_assignments"])
-    lake_relations = {
-        FLOWS: NUMBERED_FLOWS,
-        ASSIGNMENTS: NUMBERED_ASSIGNMENTS,
-        USAGE_COUNTERS: pseudonymized["staged_usage_counters"],
-    }
-    # The lake's week stands only if this transaction (quarantine and status) commits.
-    with week_replaced(con, week.start, lake_relations, run_id) as rows, transaction(con):
-        quarantined = replace_weeks(con, week.start, {QUARANTINE: "staged_quarantine"})
-        week_status.mark_loaded(con, week.start, run_id)
+    report = LoadReport()
+    with incoming_week(con, week.start) as incoming:
+        if config.kind == "synthetic":
+            _write_synthetic_week(con, incoming, week, config.synthetic, report, key)
+            report.provenance = synthetic_provenance(config.synthetic)
+        else:
+            sources = _file_sources(config)
+            report.provenance = _write_read_week(con, incoming, week, sources, report, key)
+        incoming.write_empty(WEEKLY_LAKE_TABLES)
+        # The lake's week stands only if this transaction (quarantine and status) commits.
+        with report.timed("swap in"), incoming.swapped_in(run_id) as rows, transaction(con):
+            quarantined = replace_weeks(con, week.start, {QUARANTINE: "staged_quarantine"})
+            week_status.mark_loaded(con, week.start, run_id)
     report.rows = {**rows, **quarantined}
     reasons = con.execute(
         "select reason, count(*) from raw.quarantine where week_start = ? group by reason",

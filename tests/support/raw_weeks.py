@@ -4,7 +4,7 @@ from collections.abc import Mapping
 
 import duckdb
 
-from dagster_project.sources.raw_lake import week_replaced
+from dagster_project.sources.raw_lake import incoming_week
 from dagster_project.sources.raw_schema import RawTable
 from dagster_project.sources.raw_tables import ensure_raw_tables, transaction
 from dagster_project.warehouse import week_status
@@ -31,9 +31,8 @@ def store(
         }
     )
     for week in weeks:
-        of_week = {
-            table: f"(from {relation} where week_start = '{week}')"
-            for table, relation in relations.items()
-        }
-        with week_replaced(con, week, of_week, run_id), transaction(con):
-            week_status.mark_loaded(con, week, run_id)
+        with incoming_week(con, week) as incoming:
+            for table, relation in relations.items():
+                incoming.write(table, f"(from {relation} where week_start = '{week}')")
+            with incoming.swapped_in(run_id), transaction(con):
+                week_status.mark_loaded(con, week, run_id)

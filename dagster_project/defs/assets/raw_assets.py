@@ -19,6 +19,8 @@ from dagster_project.sources.week_load import LoadReport, load_monthly_totals, l
 from dagster_project.validation import verdicts
 
 WEEKLY_TAGS = {"partitioned": "weekly"}
+# Metadata of raw_flows: wall seconds of each phase of the week's load.
+LOAD_SECONDS = "load_seconds"
 
 
 def _where_kept(table: RawTable) -> str:
@@ -58,6 +60,10 @@ def _load_metadata(report: LoadReport, table: RawTable) -> dict[str, Any]:
     }
     if table is QUARANTINE:
         metadata["quarantined_by_reason"] = dg.MetadataValue.json(report.quarantined)
+    if table is FLOWS:  # the load's phases: generating or reading, and writing each table
+        metadata[LOAD_SECONDS] = dg.MetadataValue.json(
+            {phase: round(seconds, 3) for phase, seconds in report.seconds.items()}
+        )
     return metadata
 
 

@@ -1,8 +1,9 @@
 """The built-in synthetic source: a week of raw inputs calibrated to the published report.
 
-Public interface (what `dagster_project.sources.week_load` calls): `SyntheticConfig`, `assignments`,
-`usage_counters`, `flow_batches`, `monthly_totals` and `provenance`. Every output is a pure
-function of (config, week): the same seed gives the same rows.
+Public interface (what `dagster_project.sources.week_load` calls): `SyntheticConfig`,
+`assignment_frames`, `usage_counter_frames`, `flow_batches`, `monthly_totals` and
+`provenance` (`assignments` and `usage_counters` give a small week's frames whole). Every
+output is a pure function of (config, week): the same seed gives the same rows.
 """
 
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from dagster_project.weeks.analysis_week import AnalysisWeek
 
 __all__ = [
     "SyntheticConfig",
+    "assignment_frames",
     "assignments",
     "flow_batches",
     "monthly_totals",
@@ -96,9 +98,10 @@ def _labels(access: Access, users: np.ndarray) -> dict[str, pd.api.extensions.Ex
     }
 
 
-def assignments(week: AnalysisWeek, config: SyntheticConfig) -> pd.DataFrame:
-    """Who held which address or prefix when (canonical columns minus week_start)."""
-    frames = []
+def assignment_frames(week: AnalysisWeek, config: SyntheticConfig) -> Iterator[pd.DataFrame]:
+    """Who held which address or prefix when (canonical columns minus week_start), a frame
+    per access."""
+    source_file = _source_file("assignments", config, week)
     for key in ("pppoe", "ipoe", "mobile"):
         access = _week(week.start, config)[key]
         columns = assignment_columns(access.book, week.utc_start)
@@ -106,10 +109,13 @@ def assignments(week: AnalysisWeek, config: SyntheticConfig) -> pd.DataFrame:
         frame["address"] = _arrow(columns["address"])
         frame["valid_from"] = columns["valid_from"]
         frame["valid_to"] = columns["valid_to"]
-        frames.append(frame)
-    result = pd.concat(frames, ignore_index=True)
-    result["source_file"] = _repeated(_source_file("assignments", config, week), len(result))
-    return result
+        frame["source_file"] = _repeated(source_file, len(frame))
+        yield frame
+
+
+def assignments(week: AnalysisWeek, config: SyntheticConfig) -> pd.DataFrame:
+    """All assignments of the week as one frame (for small weeks: tests and tools)."""
+    return pd.concat(assignment_frames(week, config), ignore_index=True)
 
 
 def usage_counter_frames(week: AnalysisWeek, config: SyntheticConfig) -> Iterator[pd.DataFrame]:

@@ -1,0 +1,82 @@
+"""Loading the built-in synthetic week: frame by frame into the lake, pseudonymized and
+numbered, with the load's phases timed."""
+
+from datetime import date
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from dagster_project.sources import synthetic
+from dagster_project.sources.address_numbers import halves_of
+from dagster_project.sources.pseudonyms import SYNTHETIC_DEMO_KEY, pseudonym
+from dagster_project.sources.raw_lake import lake_dir, week_folder
+from dagster_project.sources.source_config import SourcesConfig
+from dagster_project.sources.synthetic import SyntheticConfig
+from dagster_project.sources.week_load import load_week
+from dagster_project.weeks.analysis_week import AnalysisWeek
+
+WEEK = AnalysisWeek(date(2024, 6, 3), "Asia/Tokyo")
+# Small batches and frames, so that every table is handed over in several.
+CONFIG = SyntheticConfig(
+    pppoe_users=300, ipoe_users=200, mobile_users=400, mobile_flow_users=100, users_per_batch=100
+)
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    """The week loaded once, counters in frames of 150 users; the generator's own frames."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(synthetic, "COUNTER_USERS_PER_FRAME", 150)
+        warehouse = tmp_path_factory.mktemp("load") / "warehouse.duckdb"
+        with duckdb.connect(str(warehouse)) as con:
+            report = load_week(con, WEEK, SourcesConfig(kind="synthetic", synthetic=CONFIG), "r")
+        frames = {
+            "flows": list(synthetic.flow_batches(WEEK, CONFIG)),
+            "assignments": list(synthetic.assignment_frames(WEEK, CONFIG)),
+            "usage_counters": list(synthetic.usage_counter_frames(WEEK, CONFIG)),
+        }
+    return warehouse, report, frames
+
+
+def rows(warehouse, sql: str) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_each_frame_the_generator_hands_over_is_one_file_of_the_week(loaded):
+    warehouse, report, frames = loaded
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        root = lake_dir(con)
+    for table, handed in frames.items():
+        files = sorted(week_folder(root, table, WEEK.start).glob("*.parquet"))
+        assert len(files) == len(handed) > 1, table
+        assert report.rows[table] == sum(len(frame) for frame in handed), table
+
+
+def test_the_lake_holds_the_generators_rows_pseudonymized_and_numbered(loaded):
+    warehouse, _, frames = loaded
+    flows = pa.concat_tables(frames["flows"]).to_pandas()
+    expected = sorted(
+        (row, *halves_of(src), *halves_of(dst), size)
+        for row, src, dst, size in zip(
+            flows["source_row"], flows["src_addr"], flows["dst_addr"], flows["bytes"], strict=True
+        )
+    )
+    stored = rows(
+        warehouse,
+        "select source_row, src_addr_hi, src_addr_lo, dst_addr_hi, dst_addr_lo, bytes "
+        "from raw.flows order by all",
+    )
+    assert stored == expected
+    counters = [frame["subscriber_id"] for frame in frames["usage_counters"]]
+    ids = {pseudonym(SYNTHETIC_DEMO_KEY, str(i)) for column in counters for i in column}
+    assert {s for (s,) in rows(warehouse, "select subscriber_id from raw.usage_counters")} == ids
+
+
+def test_the_load_reports_the_seconds_of_its_phases(loaded):
+    _, report, _ = loaded
+    tables = ("flows", "assignments", "usage_counters")
+    phases = {f"{step} {table}" for table in tables for step in ("generate", "write")}
+    assert set(report.seconds) == phases | {"swap in"}
+    assert all(seconds >= 0 for seconds in report.seconds.values())
