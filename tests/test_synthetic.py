@@ -393,3 +393,10 @@ def test_a_label_repeated_past_2_gib_of_text_stages():
         rows,
         True,
     )
+
+
+def test_subscriber_ids_are_a_prefix_and_eight_digits(week):
+    ids = pd.concat([week["assignments"], week["counters"]])
+    prefixes = ids.groupby("service")["subscriber_id"].agg(lambda s: sorted(set(s.str[:-8])))
+    assert prefixes.to_dict() == {"broadband": ["bb"], "mobile": ["070", "080"]}
+    assert ids["subscriber_id"].str.fullmatch(r"(bb|070|080)\d{8}").all()

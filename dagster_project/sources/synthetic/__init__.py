@@ -14,6 +14,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from dagster_project.sources.synthetic import diurnal
 from dagster_project.sources.synthetic.addresses import (
@@ -85,16 +86,23 @@ def _repeated(value: str, length: int) -> pd.api.extensions.ExtensionArray:
 
 
 def _labels(access: Access, users: np.ndarray) -> dict[str, pd.api.extensions.ExtensionArray]:
-    """subscriber_id, service, access and customer_class for the given user indices."""
-    ids = pa.array(np.concatenate([g.subscriber_ids() for g in access.groups]))
-    classes = pa.array([g.customer_class for g in access.groups])
-    class_of_user = np.repeat(np.arange(len(access.groups)), [g.size for g in access.groups])
+    """subscriber_id, service, access and customer_class for the given user indices.
+
+    Ids are formatted for these users only, by Arrow: a frame of a large population costs
+    its own rows, not the population's."""
+    group_of_user = np.repeat(np.arange(len(access.groups)), [g.size for g in access.groups])
+    groups = pa.array(group_of_user[users])
+    digits = pc.utf8_lpad(
+        pc.cast(pa.array(access.column("subscriber_numbers")[users]), pa.string()), 8, "0"
+    )
+    prefixes = pa.array([g.id_prefix for g in access.groups]).take(groups)
+    classes = pa.array([g.customer_class for g in access.groups]).take(groups)
     group = access.groups[0]
     return {
-        "subscriber_id": _arrow(ids.take(users)),
+        "subscriber_id": _arrow(pc.binary_join_element_wise(prefixes, digits, "")),
         "service": _repeated(group.service, len(users)),
         "access": _repeated(group.access, len(users)),
-        "customer_class": _arrow(classes.take(class_of_user[users])),
+        "customer_class": _arrow(classes),
     }
 
 

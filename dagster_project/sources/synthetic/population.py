@@ -49,11 +49,12 @@ class Group:
     def size(self) -> int:
         return len(self.subscriber_numbers)
 
-    def subscriber_ids(self) -> np.ndarray:
+    @property
+    def id_prefix(self) -> str:
+        """What a subscriber id starts with; its number follows in (at least) 8 digits."""
         if self.service == "mobile":
-            prefix = "070" if self.customer_class == "personal" else "080"
-            return np.char.add(prefix, np.char.zfill(self.subscriber_numbers.astype(str), 8))
-        return np.char.add("bb", np.char.zfill(self.subscriber_numbers.astype(str), 8))
+            return "070" if self.customer_class == "personal" else "080"
+        return "bb"
 
 
 def stratified_uniforms(n: int, rng: np.random.Generator) -> np.ndarray:
