@@ -237,9 +237,11 @@ def test_rebuilding_a_week_replaces_exactly_that_week(tmp_path, dbt_work_dir):
 
 def test_the_overlap_test_fails_nested_and_repeated_assignments_only(tmp_path, dbt_work_dir):
     """`assignments_do_not_overlap`: a /64 inside another subscriber's /56 held at the same
-    time and a row given twice fail; an address handed over back to back and a /64 inside a
-    /56 taken only after the /56 was released do not."""
+    time and a row given twice fail; an address handed over back to back, a /64 inside a
+    /56 taken only after the /56 was released and an assignment that holds for no instant
+    do not."""
     handover = "2024-06-04 00:00:00"
+    instant = "2024-06-03 12:00:00"
     since_january = HELD_SINCE_JANUARY[0]
     added = (
         ("x1", "mobile", "mobile", "personal", "2001:db8:1:1ff::/64"),  # inside u1's /56
@@ -248,6 +250,7 @@ def test_the_overlap_test_fails_nested_and_repeated_assignments_only(tmp_path, d
         ("b2", "broadband", "pppoe", "personal", "10.0.0.9", handover, None),
         ("y1", "broadband", "pppoe", "personal", "2001:db8:2:100::/56", since_january, handover),
         ("y2", "mobile", "mobile", "personal", "2001:db8:2:1aa::/64", handover, None),
+        ("z1", "broadband", "pppoe", "personal", "10.0.0.9", instant, instant),  # in b1's
     )
     warehouse = tmp_path / "warehouse.duckdb"
     load_week(warehouse, WEEK, assignments=ASSIGNMENTS + added)
