@@ -147,10 +147,13 @@ def _write_synthetic_week(
         USAGE_COUNTERS.name: synthetic.usage_counter_frames(week, config),
         FLOWS.name: synthetic.flow_batches(week, config),
     }
-    for table, produced in frames.items():
-        for frame in report.timed_iteration(f"generate {table}", produced):
-            with report.timed(f"write {table}"), registered(con, f"incoming_{table}", frame):
-                WRITERS[table](con, incoming, f"incoming_{table}", key)
+    try:
+        for table, produced in frames.items():
+            for frame in report.timed_iteration(f"generate {table}", produced):
+                with report.timed(f"write {table}"), registered(con, f"incoming_{table}", frame):
+                    WRITERS[table](con, incoming, f"incoming_{table}", key)
+    finally:
+        synthetic.forget_generated_weeks()
     con.execute(QUARANTINE.create_staging_sql("staged_quarantine"))
 
 

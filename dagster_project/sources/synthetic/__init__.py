@@ -34,6 +34,7 @@ __all__ = [
     "assignment_frames",
     "assignments",
     "flow_batches",
+    "forget_generated_weeks",
     "monthly_totals",
     "provenance",
     "usage_counters",
@@ -67,6 +68,12 @@ def _week(week_start: date, config: SyntheticConfig) -> dict[str, Access]:
         size = sum(g.size for g in members)
         accesses[key] = Access(members, address_book(access, size, bool(unassigned), rng))
     return accesses
+
+
+def forget_generated_weeks() -> None:
+    """Free the populations kept for the frames of a week (gigabytes for a large week): the
+    week's frames have all been handed over."""
+    _week.cache_clear()
 
 
 def _source_file(kind: str, config: SyntheticConfig, week: AnalysisWeek) -> str:
