@@ -39,7 +39,7 @@
         select
             *,
             max(valid_to) over earlier as latest_earlier_end,
-            arg_max(subscriber_id, valid_to) over earlier as latest_earlier_holder
+            max_by(subscriber_id, valid_to) over earlier as latest_earlier_holder
         from assignments
         semi join networks_held_more_than_once
             using (prefix_len, network_key_hi, network_key_lo)
