@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import duckdb
+import pyarrow as pa
 
 from dagster_project.sources import readers, synthetic
 from dagster_project.sources.address_numbers import (
@@ -195,6 +196,9 @@ def load_week(
         with report.timed("swap in"), incoming.swapped_in(run_id) as rows, transaction(con):
             quarantined = replace_weeks(con, week.start, {QUARANTINE: "staged_quarantine"})
             week_status.mark_loaded(con, week.start, run_id)
+    # Arrow's allocator keeps the frames' freed memory for reuse (gigabytes for a large week),
+    # which the run's later steps would otherwise add to
+    pa.default_memory_pool().release_unused()
     report.rows = {**rows, **quarantined}
     reasons = con.execute(
         "select reason, count(*) from raw.quarantine where week_start = ? group by reason",

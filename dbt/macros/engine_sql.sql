@@ -106,3 +106,92 @@
 {% macro spark__unnest_list(list) -%}
     explode({{ list }})
 {%- endmacro %}
+
+{# A group's values as a list, largest first (an aggregate). #}
+{% macro descending_list(value) -%}
+    {{ return(adapter.dispatch('descending_list')(value)) }}
+{%- endmacro %}
+
+{% macro default__descending_list(value) -%}
+    list_sort(list({{ value }}), 'DESC')
+{%- endmacro %}
+
+{% macro spark__descending_list(value) -%}
+    sort_array(collect_list({{ value }}), false)
+{%- endmacro %}
+
+{# The exact sum of the first `count` integers of a list. #}
+{% macro sum_of_first(list, count) -%}
+    {{ return(adapter.dispatch('sum_of_first')(list, count)) }}
+{%- endmacro %}
+
+{% macro default__sum_of_first(list, count) -%}
+    list_sum({{ list }}[1:{{ count }}])
+{%- endmacro %}
+
+{% macro spark__sum_of_first(list, count) -%}
+    aggregate(
+        slice({{ list }}, 1, cast({{ count }} as int)),
+        cast(0 as {{ exact_integer() }}),
+        (total, value) -> total + value
+    )
+{%- endmacro %}
+
+{#
+  The first `count` rows of each group of `relation` in the order of `order_by` (SQL
+  expressions, ties broken by the next), with `columns` and their place in the order as
+  `rank_column` (from 1). DuckDB keeps each group's first rows as it reads them (arg_min's
+  top n) instead of ranking every row.
+#}
+{% macro first_rows_per_group(relation, group_columns, columns, order_by, count, rank_column) -%}
+    {{ return(adapter.dispatch('first_rows_per_group')(
+        relation, group_columns, columns, order_by, count, rank_column
+    )) }}
+{%- endmacro %}
+
+{% macro default__first_rows_per_group(
+    relation, group_columns, columns, order_by, count, rank_column
+) -%}
+    select
+        {{ group_columns | join(', ') }},
+        {%- for column in columns %}
+        first_row.{{ column }},
+        {%- endfor %}
+        {{ rank_column }}
+    from (
+        select
+            {{ group_columns | join(', ') }},
+            unnest(first_rows) as first_row,
+            generate_subscripts(first_rows, 1) as {{ rank_column }}
+        from (
+            select
+                {{ group_columns | join(', ') }},
+                arg_min(
+                    { {%- for column in columns %}'{{ column }}': {{ column }}{{ ', ' if not loop.last }}{% endfor -%} },
+                    { {%- for key in order_by %}'key_{{ loop.index }}': {{ key }}{{ ', ' if not loop.last }}{% endfor -%} },
+                    {{ count }}
+                ) as first_rows
+            from {{ relation }}
+            group by {{ group_columns | join(', ') }}
+        )
+    )
+{%- endmacro %}
+
+{% macro spark__first_rows_per_group(
+    relation, group_columns, columns, order_by, count, rank_column
+) -%}
+    select
+        {{ group_columns | join(', ') }},
+        {{ columns | join(', ') }},
+        {{ rank_column }}
+    from (
+        select
+            *,
+            row_number() over (
+                partition by {{ group_columns | join(', ') }}
+                order by {{ order_by | join(', ') }}
+            ) as {{ rank_column }}
+        from {{ relation }}
+    )
+    where {{ rank_column }} <= {{ count }}
+{%- endmacro %}

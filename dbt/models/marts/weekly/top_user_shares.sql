@@ -1,39 +1,40 @@
 {#
   Skew of usage: share of the week's personal volume taken by the top 1% and top 10% of
   users, per service and direction, users ranked separately per direction. The top p% is
-  the ceil(users * p / 100) heaviest users (ties broken by the user key, deterministically).
+  the ceil(users * p / 100) heaviest users; users tied at the boundary have the same volume,
+  so which of them count does not change the sum.
+
+  Each group's volumes are sorted once as a list of integers (no window over every user
+  with its labels), and the top p% is the sum of the list's first ceil(users * p / 100).
 #}
-with ranked as (
+with user_groups as (
     select
         week_start,
         service,
         direction,
-        week_bytes,
-        row_number() over (
-            partition by week_start, service, direction
-            order by week_bytes desc, access, subscriber_id
-        ) as user_rank,
-        count(*) over (partition by week_start, service, direction) as users,
+        count(*) as users,
         -- integer sums: exact, so the shares do not depend on the order rows are added in
-        sum(week_bytes) over (partition by week_start, service, direction) as total_bytes
+        sum(week_bytes) as total_bytes,
+        {{ descending_list('week_bytes') }} as volumes_descending
     from {{ ref('int_personal_daily_usage') }}
+    group by week_start, service, direction
 ),
 
 top_groups as (
     select
-        ranked.week_start,
-        ranked.service,
-        ranked.direction,
+        user_groups.week_start,
+        user_groups.service,
+        user_groups.direction,
         tops.top_percent,
-        ranked.users,
-        ceil(ranked.users * tops.top_percent / 100.0)::bigint as top_users,
-        ranked.total_bytes,
-        sum(ranked.week_bytes) filter (
-            where ranked.user_rank <= ceil(ranked.users * tops.top_percent / 100.0)
-        ) as top_bytes
-    from ranked
+        user_groups.users,
+        ceil(user_groups.users * tops.top_percent / 100.0)::bigint as top_users,
+        user_groups.total_bytes,
+        {{ sum_of_first(
+            'user_groups.volumes_descending',
+            'ceil(user_groups.users * tops.top_percent / 100.0)::bigint'
+        ) }} as top_bytes
+    from user_groups
     cross join (values (1), (10)) as tops (top_percent)
-    group by all
 )
 
 select

@@ -13,14 +13,15 @@ with candidates as (
         and bytes_out > 0
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by week_start, service
-            order by md5(concat_ws('|', service, access, subscriber_id)), access, subscriber_id
-        ) as sample_rank
-    from candidates
+drawn as (
+    {{ first_rows_per_group(
+        'candidates',
+        ['week_start', 'service'],
+        ['access', 'subscriber_id', 'bytes_in', 'bytes_out'],
+        ["md5(concat_ws('|', service, access, subscriber_id))", 'access', 'subscriber_id'],
+        5000,
+        'sample_rank'
+    ) }}
 )
 
 select
@@ -31,5 +32,4 @@ select
     sample_rank,
     bytes_in::double / 7 as daily_bytes_in,
     bytes_out::double / 7 as daily_bytes_out
-from ranked
-where sample_rank <= 5000
+from drawn
