@@ -5,9 +5,10 @@
 
 Prints a Markdown table: per step the wall seconds, CPU seconds, peak RSS (MiB) and ratio to
 the reference at each size, and the exponent k of seconds ~ flows^k between each two
-consecutive sizes (1 is linear). Rows: the whole run, each kind of Dagster step, the dbt
-models that take a tenth of the reference or more at the largest size, dbt's tests and
-start-up, Dagster's own time, the reference and the address cut.
+consecutive sizes (1 is linear). Rows: the whole run, each kind of Dagster step (the raw
+load followed by its phases), the dbt models that take a tenth of the reference or more at
+the largest size, dbt's tests and start-up, Dagster's own time, the reference and the
+address cut.
 """
 
 import argparse
@@ -59,12 +60,13 @@ def table(runs: list[tuple[int, dict[str, dict]]]) -> str:
         for name, line in largest.items()
         if name.startswith("dbt model ") and line["ratio_to_reference"] >= SHOWN_MODEL_RATIO
     ]
+    phases = sorted(name for name in largest if name.startswith("load: "))
     sizes = [f"{flows / 1e6:.0f}M" for flows, _ in runs]
     head = " | ".join(f"{size} s | {size} CPU s | {size} MiB | {size} ratio" for size in sizes)
     pairs = [f"k {a}-{b}" for a, b in pairwise(sizes)]
     rows = [f"| step | {head} | {' | '.join(pairs)} |",
             "|---" * (1 + 4 * len(runs) + len(pairs)) + "|"]  # fmt: skip
-    for name in [*KINDS[:6], *models, *KINDS[6:]]:
+    for name in [*KINDS[:2], *phases, *KINDS[2:6], *models, *KINDS[6:]]:
         lines = [steps.get(name) for _, steps in runs]
         times = [(flows, line["seconds"]) for (flows, _), line in zip(runs, lines, strict=True)
                  if line is not None]  # fmt: skip
