@@ -15,6 +15,7 @@ itself reads them.
 import argparse
 import os
 import subprocess
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -56,8 +57,13 @@ def csv_files(nfcapd_folder: Path, csv_folder: Path) -> list[Path]:
 
 
 def read_all(reader: Reader, files: list[Path], source_of: Callable[[Path], FlowSource]) -> int:
-    """Every file through `reader` into one connection's staging tables; records read."""
-    with duckdb.connect() as con:
+    """Every file through `reader` into one connection's staging tables; records read. The
+    connection is to a scratch warehouse file, as a load's is (the raw schema's views need a
+    lake beside it)."""
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        duckdb.connect(str(Path(scratch) / "warehouse.duckdb")) as con,
+    ):
         con.execute(f"set memory_limit = '{settings.duckdb_memory_limit()}'")
         ensure_raw_tables(con)
         prepare_staging(con)

@@ -1,15 +1,21 @@
-"""The week benchmark's own pieces: the agreement check, address numbers, time windows of the
-process samples, and which Dagster step is which."""
+"""The benchmarks' own pieces: the agreement check, address numbers, time windows of the
+process samples, which Dagster step is which, the performance table, and the readers'
+benchmark."""
 
 import json
 import sys
 
+import duckdb
 import pytest
 
 from dagster_project.settings import PROJECT_ROOT
+from dagster_project.sources.readers import FLOW_READERS
+from dagster_project.sources.source_config import FlowSource
+from tests import validation_data
 
 sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
 
+from bench_ingest import read_all
 from bench_reference import Disagreement, disagreements, keyed, relative_difference
 from bench_support import (
     DEFAULT_CONFIG_FLOWS,
@@ -17,6 +23,7 @@ from bench_support import (
     TreeSampler,
     synthetic_config,
 )
+from bench_table import read_run, table
 from bench_week_run import step_kind
 
 
@@ -75,3 +82,37 @@ def test_the_synthetic_week_scales_with_the_flows_wanted():
     assert tenfold.pppoe_users == 10 * default.pppoe_users
     assert tenfold.mobile_flow_users == 10 * default.mobile_flow_users
     assert tenfold.seed == default.seed
+
+
+def test_the_table_lists_the_raw_loads_phases_under_it(tmp_path):
+    lines = [
+        {"step": "week run (command line)", "seconds": 10.0, "ratio_to_reference": 2.0},
+        {"step": "raw load (1 steps)", "seconds": 4.0, "ratio_to_reference": 0.8},
+        {"step": "GX checks (2 steps)", "seconds": 1.0, "ratio_to_reference": 0.2},
+        {"step": "load: write flows", "seconds": 3.0, "ratio_to_reference": 0.6},
+        {"step": "load: generate flows", "seconds": 1.0, "ratio_to_reference": 0.2},
+        {"step": "reference query", "seconds": 5.0, "ratio_to_reference": 1.0},
+        {"step": "summary", "flows": 1_000_000},
+    ]
+    output = tmp_path / "week-1M.jsonl"
+    output.write_text("\n".join(json.dumps(line) for line in lines))
+    steps = [row.split(" | ")[0].lstrip("| ") for row in table([read_run(output)]).splitlines()]
+    assert steps[2:6] == [
+        "week run (command line)",
+        "raw load",
+        "load: generate flows",
+        "load: write flows",
+    ]
+    assert steps[6] == "GX checks"
+
+
+def test_the_reader_benchmark_reads_into_a_warehouse_with_a_lake(tmp_path):
+    """Regression: it read into an in-memory database, which has no raw lake, and failed."""
+    flows = tmp_path / "flows.parquet"
+    frame = validation_data.flows()
+    with duckdb.connect() as con:
+        con.register("frame", frame)
+        con.execute(f"copy frame to '{flows}' (format parquet)")
+    source = FlowSource(name="bench", format="canonical_parquet", path="")
+    records = read_all(FLOW_READERS["canonical_parquet"], [flows], lambda _path: source)
+    assert records == len(frame)
