@@ -23,11 +23,7 @@ from bench_netflow import write_nfcapd_file
 from bench_support import KEEP_ADDRESSES_DAYS, bench_week
 
 from dagster_project.sources import synthetic
-from dagster_project.sources.address_numbers import (
-    create_address_macros,
-    halves_select_sql,
-    is_ipv4_sql,
-)
+from dagster_project.sources.address_numbers import is_ipv4_sql
 from dagster_project.sources.synthetic import SyntheticConfig
 
 SOURCES = ("synthetic", "parquet", "nfcapd")
@@ -72,7 +68,7 @@ def flow_sources(directory: Path, source: str) -> list[dict[str, object]]:
 def _write_tables(directory: Path, config: SyntheticConfig) -> None:
     week = bench_week()
     for name, frame in (
-        ("assignments", synthetic.assignments(week, config)),
+        ("assignments", synthetic.assignments_as_text(synthetic.assignments(week, config))),
         ("usage_counters", synthetic.usage_counters(week, config)),
     ):
         frame.drop(columns="source_file").to_parquet(directory / f"{name}.parquet", index=False)
@@ -82,7 +78,7 @@ def _write_parquet_flows(folder: Path, config: SyntheticConfig, file_flows: int)
     """The week's flows as canonical Parquet files of about `file_flows` records each."""
     written, writer, in_file = 0, None, 0
     for batch in synthetic.flow_batches(bench_week(), config):
-        table = batch.drop_columns(NOT_FILE_COLUMNS)
+        table = synthetic.flows_as_text(batch).drop_columns(NOT_FILE_COLUMNS)
         if writer is None or in_file >= file_flows:
             if writer is not None:
                 writer.close()
@@ -100,7 +96,8 @@ def _numbered_flows(con: duckdb.DuckDBPyConnection, config: SyntheticConfig) -> 
     """The week's flows in the table `flows`, numbered from 0 within their service in `seq`;
     how many each service has."""
     con.execute("create or replace table flows (seq bigint, flow_start timestamp, "
-                "flow_end timestamp, src_addr varchar, dst_addr varchar, src_port integer, "
+                "flow_end timestamp, src_addr_hi bigint, src_addr_lo bigint, "
+                "dst_addr_hi bigint, dst_addr_lo bigint, src_port integer, "
                 "dst_port integer, protocol smallint, bytes bigint, packets bigint, "
                 "service varchar)")  # fmt: skip
     counts = dict.fromkeys(SERVICES, 0)
@@ -123,27 +120,24 @@ def netflow_sql(boot: str, where: str) -> str:
     """The flows of `where` in the columns that bench_netflow.write_nfcapd_file reads: each
     address as two unsigned 64-bit halves, an IPv4 address as its 32 bits in the low half
     (the load's numbers map IPv4 into ::ffff:0:0/96; NetFlow's IPv4 fields do not)."""
-    numbered = halves_select_sql(
-        halves_select_sql(f"select * from flows where {where}", "src_addr", "src"),
-        "dst_addr",
-        "dst",
-    )
     return f"""
         select
             (epoch_ms(flow_start) - epoch_ms(timestamp '{boot}'))::uinteger as first_ms,
             (epoch_ms(flow_end) - epoch_ms(timestamp '{boot}'))::uinteger as last_ms,
-            not {is_ipv4_sql("src_hi", "src_lo")} as ipv6,
+            not {is_ipv4_sql("src_addr_hi", "src_addr_lo")} as ipv6,
             {_netflow_halves("src")},
             {_netflow_halves("dst")},
             src_port::usmallint as src_port, dst_port::usmallint as dst_port,
             protocol::utinyint as protocol, packets::ubigint as packets, bytes::ubigint as bytes
-        from ({numbered})
+        from flows
+        where {where}
     """
 
 
 def _netflow_halves(end: str) -> str:
-    low = f"case when ipv6 then {_unsigned(f'{end}_lo')} else ({end}_lo & {IPV4_BITS})::ubigint end"
-    return f"{_unsigned(f'{end}_hi')} as {end}_hi, {low} as {end}_lo"
+    hi, lo = f"{end}_addr_hi", f"{end}_addr_lo"
+    low = f"case when ipv6 then {_unsigned(lo)} else ({lo} & {IPV4_BITS})::ubigint end"
+    return f"{_unsigned(hi)} as {end}_hi, {low} as {end}_lo"
 
 
 def _unsigned(half: str) -> str:
@@ -156,7 +150,6 @@ def _write_nfcapd_flows(folder: Path, config: SyntheticConfig, file_flows: int) 
     `file_flows` records (nfcapd scales the counts: it runs with `-s N`)."""
     boot = bench_week().utc_start - BOOT_BEFORE_WEEK
     with duckdb.connect(str(folder / "flows.duckdb")) as con:
-        create_address_macros(con)
         flows = _numbered_flows(con, config)
         for service in SERVICES:
             (folder / service).mkdir(parents=True, exist_ok=True)

@@ -12,9 +12,12 @@ import pytest
 
 from dagster_project.reference import load_published
 from dagster_project.sources import synthetic
+from dagster_project.sources.address_numbers import halves_of, network_of
 from dagster_project.sources.raw_schema import (
     ASSIGNMENT_RECORDS,
+    ASSIGNMENTS,
     FLOW_RECORDS,
+    FLOWS,
     MONTHLY_TOTALS,
     USAGE_COUNTERS,
 )
@@ -23,9 +26,11 @@ from dagster_project.sources.synthetic import SyntheticConfig, _repeated, split_
 from dagster_project.sources.synthetic.addresses import (
     PLANS,
     Pool,
+    address_text,
     format_ipv4,
-    host_text,
-    prefix_text,
+    host_numbers,
+    network_text,
+    prefix_numbers,
 )
 from dagster_project.sources.synthetic.distribution import VolumeDistribution, flank_dip
 from dagster_project.sources.synthetic.fit import MAX_FLANK_DIP, FitTarget, fit_distribution
@@ -42,12 +47,20 @@ def canonical(table) -> list[str]:
     return [name for name in table.column_names if name != "week_start"]
 
 
+def all_flows(config: SyntheticConfig) -> pa.Table:
+    return pa.concat_tables(list(synthetic.flow_batches(WEEK, config)))
+
+
 @pytest.fixture(scope="module")
 def week() -> dict[str, pd.DataFrame]:
-    flows = pa.concat_tables(list(synthetic.flow_batches(WEEK, SMALL))).to_pandas()
+    """The week as generated (addresses as numbers) and written out (addresses as text)."""
+    flows = all_flows(SMALL)
+    assignments = synthetic.assignments(WEEK, SMALL)
     return {
-        "flows": flows,
-        "assignments": synthetic.assignments(WEEK, SMALL),
+        "flow_numbers": flows.to_pandas(),
+        "flows": synthetic.flows_as_text(flows).to_pandas(),
+        "assignment_numbers": assignments,
+        "assignments": synthetic.assignments_as_text(assignments),
         "counters": synthetic.usage_counters(WEEK, SMALL),
     }
 
@@ -59,17 +72,30 @@ def test_outputs_have_the_canonical_columns(week):
     assert list(synthetic.monthly_totals(SMALL).columns) == MONTHLY_TOTALS.column_names
 
 
+def test_the_generator_hands_over_the_lakes_numbers_of_its_addresses(week):
+    """The numbers the load stores unparsed are those of the addresses written out."""
+    assert list(week["flow_numbers"].columns) == canonical(FLOWS)
+    assert sorted(week["assignment_numbers"].columns) == sorted(canonical(ASSIGNMENTS))
+    numbers, text = week["flow_numbers"], week["flows"]
+    for end in ("src", "dst"):
+        halves = list(zip(numbers[f"{end}_addr_hi"], numbers[f"{end}_addr_lo"], strict=True))
+        assert halves == [halves_of(address) for address in text[f"{end}_addr"]]
+    networks = week["assignment_numbers"][["network_hi", "network_lo", "prefix_len"]]
+    parsed = [network_of(address) for address in week["assignments"]["address"]]
+    assert list(networks.itertuples(index=False, name=None)) == parsed
+
+
 def test_same_seed_same_rows_other_seed_other_rows(week):
-    again = pa.concat_tables(list(synthetic.flow_batches(WEEK, SMALL))).to_pandas()
-    pd.testing.assert_frame_equal(week["flows"], again)
-    pd.testing.assert_frame_equal(week["assignments"], synthetic.assignments(WEEK, SMALL))
+    pd.testing.assert_frame_equal(week["flow_numbers"], all_flows(SMALL).to_pandas())
+    assignments = synthetic.assignments(WEEK, SMALL)
+    pd.testing.assert_frame_equal(week["assignment_numbers"], assignments)
     other = SyntheticConfig(**{**vars(SMALL), "seed": SMALL.seed + 1})
     assert not synthetic.usage_counters(WEEK, other).equals(week["counters"])
 
 
 def test_batches_do_not_change_the_rows(week):
     batched = SyntheticConfig(**{**vars(SMALL), "users_per_batch": 10_000})
-    rows = pa.concat_tables(list(synthetic.flow_batches(WEEK, batched))).to_pandas()
+    rows = all_flows(batched).to_pandas()
     assert len(rows) == len(week["flows"])
 
 
@@ -163,7 +189,7 @@ def test_the_address_pools_never_share_an_address():
     for (name, _, last), (next_name, first, _) in itertools.pairwise(blocks):
         assert last < first, f"{name} reaches into {next_name}"
     remote = synthetic.addresses.remote_pool(np.random.default_rng(1))
-    for text in pa.concat_arrays(list(remote.values())).to_pylist():
+    for text in pa.concat_arrays([address_text(kind) for kind in remote.values()]).to_pylist():
         address = ipaddress.ip_address(text)
         number = int(address) if address.version == 4 else (1 << 32) + (int(address) >> 80)
         assert not any(first <= number <= last for _, first, last in blocks), text
@@ -180,14 +206,15 @@ def test_a_population_past_its_documentation_block_gets_canonical_addresses_of_i
     ipoe, mobile = PLANS["ipoe"], PLANS["mobile"]
     last_documented = 0x2000 * 255 - 1  # 2001:db8:9000:: to 2001:db8:afff::, 255 /56s each
     index = np.array([0, last_documented, last_documented + 1])
-    assert prefix_text(ipoe, index).to_pylist() == [
+    prefixes = network_text(prefix_numbers(ipoe, index), np.full(len(index), 56))
+    assert prefixes.to_pylist() == [
         "2001:db8:9000:100::/56",
         "2001:db8:afff:ff00::/56",
         "3fff:400:1:100::/56",
     ]
     mobile_ipv4 = format_ipv4(mobile.ipv4.take(np.array([0, 0x3EFFFE, 0x3EFFFF])))
     assert mobile_ipv4.to_pylist() == ["100.64.0.1", "100.126.255.255", "244.0.0.1"]
-    hosts = host_text(ipoe, index, False, np.random.default_rng(3)).to_pylist()
+    hosts = address_text(host_numbers(ipoe, index, False, np.random.default_rng(3))).to_pylist()
     assert all(str(ipaddress.ip_address(host)) == host for host in hosts)
     assert ipaddress.ip_address(hosts[2]) in ipaddress.ip_network("3fff:400:1:100::/56")
 

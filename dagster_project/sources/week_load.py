@@ -1,8 +1,8 @@
 """Loading one analysis week of raw inputs from the configured sources into the raw lake.
 
 What the sources hand over (the generator's frames, or the readers' staged tables) goes to
-the week's new files as it comes: subscriber ids replaced by their pseudonyms, addresses by
-their numbers, one file per frame. Nothing of a large week is held whole, neither in Python
+the week's new files as it comes: subscriber ids replaced by their pseudonyms, the readers'
+address text by its numbers (the generator hands over numbers), one file per frame. Nothing of a large week is held whole, neither in Python
 nor in DuckDB; the files are swapped in together with the week's status.
 """
 
@@ -28,6 +28,7 @@ from dagster_project.sources.raw_schema import (
     MONTHLY_TOTALS,
     QUARANTINE,
     USAGE_COUNTERS,
+    RawTable,
 )
 from dagster_project.sources.raw_tables import (
     ensure_raw_tables,
@@ -109,28 +110,43 @@ def _pseudonymized(con: duckdb.DuckDBPyConnection, relation: str, key: bytes) ->
     return pseudonymized_views(con, [relation], SUBSCRIBER_ID, key)[relation]
 
 
-def _write_pseudonymous_assignments(
+def _pseudonymous(table: RawTable) -> Writer:
+    """Write the rows with their subscriber ids replaced by pseudonyms, as they are otherwise."""
+
+    def write(con: duckdb.DuckDBPyConnection, incoming: IncomingWeek, relation: str, key: bytes):
+        incoming.write(table, _pseudonymized(con, relation, key))
+
+    return write
+
+
+def _write_read_assignments(
     con: duckdb.DuckDBPyConnection, incoming: IncomingWeek, relation: str, key: bytes
 ) -> None:
     write_assignments(con, incoming, _pseudonymized(con, relation, key))
 
 
-def _write_pseudonymous_counters(
-    con: duckdb.DuckDBPyConnection, incoming: IncomingWeek, relation: str, key: bytes
-) -> None:
-    incoming.write(USAGE_COUNTERS, _pseudonymized(con, relation, key))
-
-
-def _write_flow_batch(
+def _write_read_flows(
     con: duckdb.DuckDBPyConnection, incoming: IncomingWeek, relation: str, _key: bytes
 ) -> None:
     write_flows(con, incoming, relation)
 
 
-WRITERS: dict[str, Writer] = {
-    ASSIGNMENTS.name: _write_pseudonymous_assignments,
-    USAGE_COUNTERS.name: _write_pseudonymous_counters,
-    FLOWS.name: _write_flow_batch,
+def _write_generated_flows(
+    con: duckdb.DuckDBPyConnection, incoming: IncomingWeek, relation: str, _key: bytes
+) -> None:
+    incoming.write(FLOWS, relation)
+
+
+# The readers hand over addresses as text, the generator as numbers already.
+READ_WRITERS: dict[str, Writer] = {
+    ASSIGNMENTS.name: _write_read_assignments,
+    USAGE_COUNTERS.name: _pseudonymous(USAGE_COUNTERS),
+    FLOWS.name: _write_read_flows,
+}
+GENERATED_WRITERS: dict[str, Writer] = {
+    ASSIGNMENTS.name: _pseudonymous(ASSIGNMENTS),
+    USAGE_COUNTERS.name: _pseudonymous(USAGE_COUNTERS),
+    FLOWS.name: _write_generated_flows,
 }
 
 
@@ -152,7 +168,7 @@ def _write_synthetic_week(
         for table, produced in frames.items():
             for frame in report.timed_iteration(f"generate {table}", produced):
                 with report.timed(f"write {table}"), registered(con, f"incoming_{table}", frame):
-                    WRITERS[table](con, incoming, f"incoming_{table}", key)
+                    GENERATED_WRITERS[table](con, incoming, f"incoming_{table}", key)
     finally:
         synthetic.forget_generated_weeks()
     con.execute(QUARANTINE.create_staging_sql("staged_quarantine"))
@@ -169,7 +185,7 @@ def _write_read_week(
     """The readers' staged tables, a file each; the sources' provenance."""
     with report.timed("read files"):
         loads = readers.stage_week(con, week, sources)
-    for table, writer in WRITERS.items():
+    for table, writer in READ_WRITERS.items():
         with report.timed(f"write {table}"):
             writer(con, incoming, f"staged_{table}", key)
     return readers.provenance(loads)

@@ -4,6 +4,9 @@ Public interface (what `dagster_project.sources.week_load` calls): `SyntheticCon
 `assignment_frames`, `usage_counter_frames`, `flow_batches`, `monthly_totals` and
 `provenance` (`assignments` and `usage_counters` give a small week's frames whole). Every
 output is a pure function of (config, week): the same seed gives the same rows.
+
+Addresses come as the numbers the raw lake stores; `flows_as_text` and `assignments_as_text`
+write them out in the records' canonical shape, for tools and tests that write files.
 """
 
 from collections.abc import Iterator
@@ -19,10 +22,12 @@ import pyarrow.compute as pc
 from dagster_project.sources.synthetic import diurnal
 from dagster_project.sources.synthetic.addresses import (
     AddressBook,
+    Numbers,
     address_book,
     assignment_columns,
+    network_text,
 )
-from dagster_project.sources.synthetic.flows import FlowUsers, flow_tables
+from dagster_project.sources.synthetic.flows import FlowUsers, flow_tables, flows_as_text
 from dagster_project.sources.synthetic.monthly import monthly_table
 from dagster_project.sources.synthetic.parameters import load_parameters
 from dagster_project.sources.synthetic.population import Group, population, week_rng
@@ -33,7 +38,9 @@ __all__ = [
     "SyntheticConfig",
     "assignment_frames",
     "assignments",
+    "assignments_as_text",
     "flow_batches",
+    "flows_as_text",
     "forget_generated_weeks",
     "monthly_totals",
     "provenance",
@@ -44,6 +51,7 @@ SOURCE_LABEL = "synthetic"
 DAILY_NOISE_SD = 0.35  # day-to-day variation of one user's volume (log-normal)
 ADDRESS_STREAM, COUNTER_STREAM, FLOW_STREAM = 2, 3, 4
 COUNTER_USERS_PER_FRAME = 1_000_000
+NETWORK_COLUMNS = ("network_hi", "network_lo", "prefix_len")
 
 
 @dataclass(frozen=True)
@@ -121,7 +129,8 @@ def assignment_frames(week: AnalysisWeek, config: SyntheticConfig) -> Iterator[p
         access = _week(week.start, config)[key]
         columns = assignment_columns(access.book, week.utc_start)
         frame = pd.DataFrame(_labels(access, columns["user"]))
-        frame["address"] = _arrow(columns["address"])
+        for name in NETWORK_COLUMNS:
+            frame[name] = columns[name]
         frame["valid_from"] = columns["valid_from"]
         frame["valid_to"] = columns["valid_to"]
         frame["source_file"] = _repeated(source_file, len(frame))
@@ -131,6 +140,16 @@ def assignment_frames(week: AnalysisWeek, config: SyntheticConfig) -> Iterator[p
 def assignments(week: AnalysisWeek, config: SyntheticConfig) -> pd.DataFrame:
     """All assignments of the week as one frame (for small weeks: tests and tools)."""
     return pd.concat(assignment_frames(week, config), ignore_index=True)
+
+
+def assignments_as_text(assignments: pd.DataFrame) -> pd.DataFrame:
+    """Assignments with their networks written out as `address` (bare IPv4, IPv6 CIDR), in
+    place of the numbers: the records' canonical shape."""
+    networks = Numbers(assignments["network_hi"].to_numpy(), assignments["network_lo"].to_numpy())
+    text = network_text(networks, assignments["prefix_len"].to_numpy())
+    frame = assignments.drop(columns=list(NETWORK_COLUMNS))
+    frame.insert(assignments.columns.get_loc("network_hi"), "address", _arrow(text))
+    return frame
 
 
 def usage_counter_frames(week: AnalysisWeek, config: SyntheticConfig) -> Iterator[pd.DataFrame]:

@@ -1,12 +1,17 @@
 """The synthetic address plan and who holds which address when.
 
-Matching rule (what the attribution in dbt relies on): an assignment's `address` is either a
-bare IPv4 address (that one address) or an IPv6 prefix in CIDR form; a flow address belongs
+Addresses are generated as the numbers the raw lake stores (`Numbers`: the high and low 64
+bits, IPv4 as `::ffff:a.b.c.d`, see sources/address_numbers.py), so that loading a large week
+parses no text; `address_text` and `network_text` write them out for the file writers of
+tools and tests.
+
+Matching rule (what the attribution in dbt relies on): an assignment is either a bare IPv4
+address (that one address, /32) or an IPv6 prefix; a flow address belongs
 to the subscriber whose assignment contains it while `valid_from <= flow_start < valid_to`
 (`valid_to` null = still held). Broadband PPPoE and IPoE subscribers get an IPv6 /56 (the
 flows use hosts anywhere in it, so the match is on the first 56 bits), phones a /64.
-All IPv6 text is RFC 5952 canonical (lowercase, no leading zeros, `::` only for the
-trailing zeros of a prefix: the plan never puts a zero group inside an address).
+Written out, all IPv6 text is RFC 5952 canonical (lowercase, no leading zeros, `::` only for
+the trailing zeros of a prefix: the plan never puts a run of zero groups inside an address).
 
 Address space (documentation and special-purpose ranges only):
 - PPPoE IPv4 10.0.0.0/8 (10.255.0.0/16 never assigned), IPv6 /56s in 2001:db8:1000:: to
@@ -32,6 +37,8 @@ from functools import cached_property
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from dagster_project.sources.address_numbers import IPV4_MAPPED_LO
 
 SECOND = 1_000_000
 HEX_GROUPS = pa.array([format(value, "x") for value in range(65536)])
@@ -122,22 +129,84 @@ PLANS = {
 }
 
 
+@dataclass(frozen=True)
+class Numbers:
+    """Addresses (or networks) as the raw lake stores them: the high and low 64 bits of each
+    128-bit number, two's complement."""
+
+    hi: np.ndarray
+    lo: np.ndarray
+
+    def take(self, index: np.ndarray) -> "Numbers":
+        """The addresses at `index` (positions or a boolean mask)."""
+        return Numbers(self.hi[index], self.lo[index])
+
+    def __len__(self) -> int:
+        return len(self.hi)
+
+    @staticmethod
+    def concat(parts: list["Numbers"]) -> "Numbers":
+        return Numbers(
+            np.concatenate([part.hi for part in parts]), np.concatenate([part.lo for part in parts])
+        )
+
+
+def ipv4_numbers(values: np.ndarray) -> Numbers:
+    values = values.astype(np.int64)
+    return Numbers(np.zeros(len(values), dtype=np.int64), IPV4_MAPPED_LO | values)
+
+
+def _half(groups: list[np.ndarray]) -> np.ndarray:
+    """Four 16-bit groups as one 64-bit half, two's complement."""
+    half = np.zeros(len(groups[0]), dtype=np.uint64)
+    for group in groups:
+        half = (half << np.uint64(16)) | group.astype(np.uint64)
+    return half.view(np.int64)
+
+
+def ipv6_numbers(groups: list[np.ndarray]) -> Numbers:
+    """The numbers of addresses given as eight arrays of 16-bit groups (a prefix: four)."""
+    high = _half(groups[:4])
+    low = _half(groups[4:]) if len(groups) > 4 else np.zeros(len(high), dtype=np.int64)
+    return Numbers(high, low)
+
+
+def _groups(half: np.ndarray) -> list[np.ndarray]:
+    unsigned = half.view(np.uint64)
+    return [((unsigned >> np.uint64(shift)) & np.uint64(0xFFFF)) for shift in (48, 32, 16, 0)]
+
+
 def format_ipv4(values: np.ndarray) -> pa.Array:
     values = values.astype(np.uint32)
     octets = [pc.cast(pa.array((values >> shift) & 0xFF), pa.string()) for shift in (24, 16, 8, 0)]
     return pc.binary_join_element_wise(*octets, ".")
 
 
-def _hex(groups: np.ndarray) -> pa.Array:
-    return pc.take(HEX_GROUPS, pa.array(groups.astype(np.int64)))
-
-
-def format_ipv6(groups: list[np.ndarray | str], suffix: str = "") -> pa.Array:
-    """Join hex groups (arrays of 0..65535, or fixed text) with ':'; `suffix` e.g. '::/56'."""
-    length = max(len(g) for g in groups if not isinstance(g, str))
-    parts = [pa.repeat(g, length) if isinstance(g, str) else _hex(g) for g in groups]
+def _hex(groups: list[np.ndarray], suffix: str = "") -> pa.Array:
+    """Hex groups joined with ':'; `suffix` e.g. '::/56'."""
+    parts = [pc.take(HEX_GROUPS, pa.array(group.astype(np.int64))) for group in groups]
     joined = pc.binary_join_element_wise(*parts, ":")
     return pc.binary_join_element_wise(joined, suffix, "") if suffix else joined
+
+
+def _is_ipv4(numbers: Numbers) -> np.ndarray:
+    return (numbers.hi == 0) & ((numbers.lo >> 32) == 0xFFFF)
+
+
+def address_text(numbers: Numbers) -> pa.Array:
+    """The plan's addresses written out: dotted IPv4, IPv6 as its eight groups (no address of
+    the plan has a run of zero groups to compress)."""
+    ipv6 = _hex(_groups(numbers.hi) + _groups(numbers.lo))
+    ipv4 = format_ipv4(numbers.lo & 0xFFFFFFFF)
+    return pc.if_else(pa.array(_is_ipv4(numbers)), ipv4, ipv6)
+
+
+def network_text(numbers: Numbers, prefix_len: np.ndarray) -> pa.Array:
+    """The plan's networks written out: a bare IPv4 address (/32), or an IPv6 prefix of at most
+    64 bits as its four high groups and `::/<length>`."""
+    suffixes = pc.binary_join_element_wise("::/", pc.cast(pa.array(prefix_len), pa.string()), "")
+    ipv6 = pc.binary_join_element_wise(_hex(_groups(numbers.hi)), suffixes, "")
+    return pc.if_else(pa.array(_is_ipv4(numbers)), address_text(numbers), ipv6)
 
 
 def _group(values: np.ndarray, shift: int) -> np.ndarray:
@@ -155,46 +224,46 @@ def prefix_groups(plan: AccessPlan, index: np.ndarray, unassigned: bool) -> list
     return [_group(units, 32), _group(units, 16), _group(units, 0), group4]
 
 
-def prefix_text(plan: AccessPlan, index: np.ndarray) -> pa.Array:
-    return format_ipv6(prefix_groups(plan, index, unassigned=False), f"::/{plan.prefix_length}")
+def prefix_numbers(plan: AccessPlan, index: np.ndarray) -> Numbers:
+    return ipv6_numbers(prefix_groups(plan, index, unassigned=False))
 
 
-def host_text(
+def host_numbers(
     plan: AccessPlan, index: np.ndarray, unassigned: bool, rng: np.random.Generator
-) -> pa.Array:
+) -> Numbers:
     """A host address inside each prefix: a random subnet (for /56) and interface id."""
     *network, group4 = prefix_groups(plan, index, unassigned)
     if plan.prefix_length == 56:
         group4 = group4 | rng.integers(1, 256, size=len(index))
     interface = [rng.integers(1, 65536, size=len(index)) for _ in range(4)]
-    return format_ipv6([*network, group4, *interface])
+    return ipv6_numbers([*network, group4, *interface])
 
 
 @dataclass(frozen=True)
 class AddressBook:
     """Per user of one access: addresses before and after an optional reconnect."""
 
-    ipv4_before: pa.Array | None
-    ipv4_after: pa.Array | None
-    ipv6_before: pa.Array  # host addresses (flows) ...
-    ipv6_after: pa.Array
-    prefix_before: pa.Array  # ... and the prefixes they belong to (assignments)
-    prefix_after: pa.Array
+    ipv4_before: Numbers | None
+    ipv4_after: Numbers | None
+    ipv6_before: Numbers  # host addresses (flows) ...
+    ipv6_after: Numbers
+    prefix_before: Numbers  # ... and the prefixes they belong to (assignments)
+    prefix_after: Numbers
+    prefix_length: int
     has_ipv6: np.ndarray
     reconnect_at: np.ndarray  # microseconds since the week start; beyond the week: never
     session_start: np.ndarray  # microseconds since the week start (negative: before it)
 
     def subset(self, users: np.ndarray) -> "AddressBook":
-        index = pa.array(users)
+        def of_users(value: object) -> object:
+            return value.take(users) if isinstance(value, Numbers) else value[users]
+
         return AddressBook(
-            *(
-                None
-                if value is None
-                else value.take(index)
-                if isinstance(value, pa.Array)
-                else value[users]
-                for value in (getattr(self, f.name) for f in fields(self))
-            )
+            **{
+                f.name: value if value is None or isinstance(value, int) else of_users(value)
+                for f in fields(self)
+                for value in [getattr(self, f.name)]
+            }
         )
 
     @property
@@ -202,12 +271,12 @@ class AddressBook:
         return self.reconnect_at < 7 * 86400 * SECOND
 
     @cached_property
-    def host_addresses(self) -> pa.Array:
-        """Every address text flows can use: IPv4 before/after, then IPv6 before/after."""
-        tables = [self.ipv6_before, self.ipv6_after]
+    def host_addresses(self) -> Numbers:
+        """Every address flows can use: IPv4 before/after, then IPv6 before/after."""
+        parts = [self.ipv6_before, self.ipv6_after]
         if self.ipv4_before is not None:
-            tables = [self.ipv4_before, self.ipv4_after, *tables]
-        return pa.concat_arrays([t.cast(pa.string()) for t in tables])
+            parts = [self.ipv4_before, self.ipv4_after, *parts]
+        return Numbers.concat(parts)
 
     def address_index(self, user: np.ndarray, at: np.ndarray, ipv6: np.ndarray) -> np.ndarray:
         """Position in `host_addresses` of the address `user` held at `at` (IPv6 where `ipv6`)."""
@@ -230,15 +299,16 @@ def address_book(access: str, size: int, unassigned: bool, rng: np.random.Genera
     ipv4_before = ipv4_after = None
     ipv4 = plan.ipv4_unassigned if unassigned else plan.ipv4
     if ipv4 is not None:
-        ipv4_before = format_ipv4(ipv4.take(before))
-        ipv4_after = format_ipv4(ipv4.take(after))
+        ipv4_before = ipv4_numbers(ipv4.take(before))
+        ipv4_after = ipv4_numbers(ipv4.take(after))
     return AddressBook(
         ipv4_before=ipv4_before,
         ipv4_after=ipv4_after,
-        ipv6_before=host_text(plan, prefix_before_index, unassigned, rng),
-        ipv6_after=host_text(plan, prefix_after, unassigned, rng),
-        prefix_before=prefix_text(plan, prefix_before_index),
-        prefix_after=prefix_text(plan, prefix_after),
+        ipv6_before=host_numbers(plan, prefix_before_index, unassigned, rng),
+        ipv6_after=host_numbers(plan, prefix_after, unassigned, rng),
+        prefix_before=prefix_numbers(plan, prefix_before_index),
+        prefix_after=prefix_numbers(plan, prefix_after),
+        prefix_length=plan.prefix_length,
         has_ipv6=rng.random(size) < IPV6_SHARE_OF_SUBSCRIBERS[access],
         reconnect_at=reconnect_at,
         session_start=-rng.integers(0, 20 * 86400 * SECOND, size=size),
@@ -258,66 +328,64 @@ def _chain_reassignments(
     return after
 
 
-def assignment_columns(
-    book: AddressBook, week_start_utc: datetime
-) -> dict[str, np.ndarray | pa.Array]:
-    """Assignment rows of one access (user index, address, valid_from, valid_to)."""
+def assignment_columns(book: AddressBook, week_start_utc: datetime) -> dict[str, np.ndarray]:
+    """Assignment rows of one access (user index, network numbers and prefix length,
+    valid_from, valid_to)."""
     n = len(book.has_ipv6)
     users = np.arange(n)
-    pieces: list[tuple[np.ndarray, pa.Array, np.ndarray, np.ndarray]] = []
+    pieces: list[tuple[np.ndarray, Numbers, int, np.ndarray, np.ndarray]] = []
     never = np.full(n, -1)
 
-    def add(address_before: pa.Array, address_after: pa.Array, holders: np.ndarray) -> None:
+    def add(before: Numbers, after: Numbers, length: int, holders: np.ndarray) -> None:
         moved = holders & book.reconnects
         end_before = np.where(moved, book.reconnect_at, never)
         pieces.append(
             (
                 users[holders],
-                address_before.filter(pa.array(holders)),
+                before.take(holders),
+                length,
                 book.session_start[holders],
                 end_before[holders],
             )
         )
         pieces.append(
-            (
-                users[moved],
-                address_after.filter(pa.array(moved)),
-                book.reconnect_at[moved],
-                never[moved],
-            )
+            (users[moved], after.take(moved), length, book.reconnect_at[moved], never[moved])
         )
 
     if book.ipv4_before is not None:
-        add(book.ipv4_before, book.ipv4_after, np.ones(n, dtype=bool))
-    add(book.prefix_before, book.prefix_after, book.has_ipv6)
+        add(book.ipv4_before, book.ipv4_after, 32, np.ones(n, dtype=bool))
+    add(book.prefix_before, book.prefix_after, book.prefix_length, book.has_ipv6)
     start = np.datetime64(week_start_utc, "us")
-    valid_to = np.concatenate([p[3] for p in pieces])
+    networks = Numbers.concat([p[1] for p in pieces])
+    valid_to = np.concatenate([p[4] for p in pieces])
     return {
         "user": np.concatenate([p[0] for p in pieces]),
-        "address": pa.concat_arrays([p[1] for p in pieces]),
-        "valid_from": start + np.concatenate([p[2] for p in pieces]).astype("timedelta64[us]"),
+        "network_hi": networks.hi,
+        "network_lo": networks.lo,
+        "prefix_len": np.concatenate([np.full(len(p[0]), p[2], dtype=np.int16) for p in pieces]),
+        "valid_from": start + np.concatenate([p[3] for p in pieces]).astype("timedelta64[us]"),
         "valid_to": np.where(
             valid_to < 0, np.datetime64("NaT"), start + valid_to.astype("timedelta64[us]")
         ),
     }
 
 
-def remote_pool(rng: np.random.Generator) -> dict[str, pa.Array]:
+def remote_pool(rng: np.random.Generator) -> dict[str, Numbers]:
     """Remote ends: content servers, peers (P2P, dynamic ports) and VPN concentrators."""
     servers_v4 = np.concatenate(
         [_ipv4_int(net) + np.arange(1, 255) for net in ("192.0.2.0", "198.51.100.0", "203.0.113.0")]
     )
     peers_v4 = _ipv4_int("198.18.0.0") + rng.integers(1, 2**17 - 1, size=4096)
 
-    def v6(second: str, count: int) -> pa.Array:
+    def v6(second: int, count: int) -> Numbers:
         groups = [rng.integers(1, 65536, size=count) for _ in range(6)]
-        return format_ipv6(["3fff", second, *groups])
+        return ipv6_numbers([np.full(count, 0x3FFF), np.full(count, second), *groups])
 
     return {
-        "server4": format_ipv4(servers_v4),
-        "server6": v6("0", 1024),
-        "peer4": format_ipv4(peers_v4),
-        "peer6": v6("1", 4096),
-        "vpn4": format_ipv4(servers_v4[:64]),
-        "vpn6": v6("2", 64),
+        "server4": ipv4_numbers(servers_v4),
+        "server6": v6(0, 1024),
+        "peer4": ipv4_numbers(peers_v4),
+        "peer6": v6(1, 4096),
+        "vpn4": ipv4_numbers(servers_v4[:64]),
+        "vpn6": v6(2, 64),
     }

@@ -22,7 +22,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dagster_project.sources.synthetic import diurnal, port_mix
-from dagster_project.sources.synthetic.addresses import SECOND, AddressBook, remote_pool
+from dagster_project.sources.synthetic.addresses import (
+    SECOND,
+    AddressBook,
+    Numbers,
+    address_text,
+    remote_pool,
+)
 from dagster_project.sources.synthetic.parameters import load_parameters, port_shares
 from dagster_project.sources.synthetic.synthetic_config import SyntheticConfig
 from dagster_project.weeks.analysis_week import AnalysisWeek
@@ -63,12 +69,15 @@ EXPORTERS = {
     "broadband": ("bras-01", "bras-02", "bras-03", "bras-04"),
     "mobile": ("pgw-01", "pgw-02"),
 }
+# What the generator yields: the addresses as the raw lake stores them (address_numbers.py).
 FLOW_SCHEMA = pa.schema(
     [
         ("flow_start", pa.timestamp("us")),
         ("flow_end", pa.timestamp("us")),
-        ("src_addr", pa.string()),
-        ("dst_addr", pa.string()),
+        ("src_addr_hi", pa.int64()),
+        ("src_addr_lo", pa.int64()),
+        ("dst_addr_hi", pa.int64()),
+        ("dst_addr_lo", pa.int64()),
         ("src_port", pa.int32()),
         ("dst_port", pa.int32()),
         ("protocol", pa.int16()),
@@ -164,7 +173,7 @@ def _batch(
     hi: int,
     week: AnalysisWeek,
     config: SyntheticConfig,
-    addresses: tuple[pa.Array, np.ndarray],
+    addresses: tuple[Numbers, np.ndarray],
     rng: np.random.Generator,
 ) -> pa.Table:
     """Flow records of users lo..hi, ordered by start time (canonical columns, no source_*)."""
@@ -202,13 +211,17 @@ def _batch(
     week_start_us = np.datetime64(week.utc_start, "us")
     exporters = pa.array(EXPORTERS[users.service])
     subscriber_side, remote_side = subscriber[rows], remote[rows]
+    sources = pool.take(np.where(is_in, subscriber_side, remote_side))
+    destinations = pool.take(np.where(is_in, remote_side, subscriber_side))
     subscriber_ports, remote_ports = subscriber_port[rows], remote_port[rows]
     start = conn.start[rows]
     columns = {
         "flow_start": week_start_us + start.astype("timedelta64[us]"),
         "flow_end": week_start_us + end[rows].astype("timedelta64[us]"),
-        "src_addr": pc.take(pool, np.where(is_in, subscriber_side, remote_side)),
-        "dst_addr": pc.take(pool, np.where(is_in, remote_side, subscriber_side)),
+        "src_addr_hi": sources.hi,
+        "src_addr_lo": sources.lo,
+        "dst_addr_hi": destinations.hi,
+        "dst_addr_lo": destinations.lo,
         "src_port": np.where(is_in, subscriber_ports, remote_ports).astype(np.int32),
         "dst_port": np.where(is_in, remote_ports, subscriber_ports).astype(np.int32),
         "protocol": protocol[rows],
@@ -228,13 +241,13 @@ def flow_tables(
 ) -> Iterator[pa.Table]:
     """Batches of flow records for the given user groups, `users_per_batch` users at a time."""
     remote = remote_pool(rng_for(0))
-    remote_addresses = pa.concat_arrays([remote[kind] for kind in REMOTE_KINDS])
+    remote_addresses = Numbers.concat([remote[kind] for kind in REMOTE_KINDS])
     remote_sizes = np.array([len(remote[kind]) for kind in REMOTE_KINDS])
     source_file = flow_source_file(config, week)
     next_row = 0
     batch_number = 0
     for users in groups:
-        pool = pa.concat_arrays([users.book.host_addresses, remote_addresses])
+        pool = Numbers.concat([users.book.host_addresses, remote_addresses])
         total = len(users.weekly_out)
         for lo in range(0, total, config.users_per_batch):
             batch_number += 1
@@ -248,3 +261,14 @@ def flow_tables(
             )
             next_row += rows
             yield table.cast(FLOW_SCHEMA)
+
+
+def flows_as_text(flows: pa.Table) -> pa.Table:
+    """Flow records with their addresses written out as `src_addr` and `dst_addr` (the
+    records' canonical shape, which the file writers of tools and tests need)."""
+    for end in ("src", "dst"):
+        numbers = Numbers(flows[f"{end}_addr_hi"].to_numpy(), flows[f"{end}_addr_lo"].to_numpy())
+        position = flows.schema.get_field_index(f"{end}_addr_hi")
+        flows = flows.drop_columns([f"{end}_addr_hi", f"{end}_addr_lo"])
+        flows = flows.add_column(position, f"{end}_addr", address_text(numbers))
+    return flows
