@@ -1,6 +1,7 @@
 """Loading the built-in synthetic week: frame by frame into the lake, pseudonymized and
 numbered, with the load's phases timed."""
 
+import threading
 from datetime import date
 
 import duckdb
@@ -13,7 +14,7 @@ from dagster_project.sources.pseudonyms import SYNTHETIC_DEMO_KEY, pseudonym
 from dagster_project.sources.raw_lake import lake_dir, week_folder
 from dagster_project.sources.source_config import SourcesConfig
 from dagster_project.sources.synthetic import SyntheticConfig
-from dagster_project.sources.week_load import load_week
+from dagster_project.sources.week_load import load_week, prefetched
 from dagster_project.weeks.analysis_week import AnalysisWeek
 
 WEEK = AnalysisWeek(date(2024, 6, 3), "Asia/Tokyo")
@@ -81,3 +82,26 @@ def test_the_load_reports_the_seconds_of_its_phases(loaded):
     phases = {f"{step} {table}" for table in tables for step in ("generate", "write")}
     assert set(report.seconds) == phases | {"swap in"}
     assert all(seconds >= 0 for seconds in report.seconds.values())
+
+
+def test_prefetching_keeps_the_order_and_produces_the_next_item_in_another_thread():
+    producers = []
+
+    def produced():
+        for number in range(5):
+            producers.append(threading.current_thread().name)
+            yield number
+
+    assert list(prefetched(produced())) == [0, 1, 2, 3, 4]
+    assert producers and all(name.startswith("prefetch") for name in producers)
+
+
+def test_a_generator_error_reaches_the_load_after_the_items_before_it():
+    def failing():
+        yield "first"
+        raise ValueError("the synthetic pool is exhausted")
+
+    items = prefetched(failing())
+    assert next(items) == "first"
+    with pytest.raises(ValueError, match="pool is exhausted"):
+        next(items)

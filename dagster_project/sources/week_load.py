@@ -2,14 +2,17 @@
 
 What the sources hand over (the generator's frames, or the readers' staged tables) goes to
 the week's new files as it comes: subscriber ids replaced by their pseudonyms, the readers'
-address text by its numbers (the generator hands over numbers), one file per frame. Nothing of a large week is held whole, neither in Python
-nor in DuckDB; the files are swapped in together with the week's status.
+address text by its numbers (the generator hands over numbers), one file per frame. Nothing
+of a large week is held whole, neither in Python nor in DuckDB; the files are swapped in
+together with the week's status.
 """
 
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -43,6 +46,7 @@ from dagster_project.weeks.analysis_week import AnalysisWeek
 
 WEEKLY_LAKE_TABLES = (FLOWS, ASSIGNMENTS, USAGE_COUNTERS)
 SUBSCRIBER_ID = "subscriber_id"
+Item = TypeVar("Item")
 
 
 @dataclass
@@ -64,14 +68,33 @@ class LoadReport:
         finally:
             self.seconds[phase] = self.seconds.get(phase, 0.0) + time.perf_counter() - started
 
-    def timed_iteration(self, phase: str, items: Iterable) -> Iterator:
-        """The items, the seconds spent producing them added to the phase's."""
-        iterator = iter(items)
+    def timed_frames(self, frames: Iterable[tuple[str, Item]]) -> Iterator[tuple[str, Item]]:
+        """The (table, frame) pairs, the seconds spent waiting for each added to the phase
+        `generate <table>`."""
+        iterator = iter(frames)
         while True:
-            with self.timed(phase):
-                item = next(iterator, None)
-            if item is None:
+            started = time.perf_counter()
+            pair = next(iterator, None)
+            if pair is None:
                 return
+            phase = f"generate {pair[0]}"
+            self.seconds[phase] = self.seconds.get(phase, 0.0) + time.perf_counter() - started
+            yield pair
+
+
+_END = object()
+
+
+def prefetched(items: Iterable[Item]) -> Iterator[Item]:
+    """The items, the next one produced in a worker thread while the caller handles this one.
+
+    Generating a frame (numpy) and writing the previous one (DuckDB) both release the GIL, so
+    on two cores they overlap. The items come in order; the producer's error is raised here."""
+    iterator = iter(items)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as worker:
+        pending = worker.submit(next, iterator, _END)
+        while (item := pending.result()) is not _END:
+            pending = worker.submit(next, iterator, _END)
             yield item
 
 
@@ -158,17 +181,18 @@ def _write_synthetic_week(
     report: LoadReport,
     key: bytes,
 ) -> None:
-    """Each frame the generator hands over, written as it comes."""
-    frames = {
+    """Each frame the generator hands over, written as it comes (the next one is generated
+    meanwhile, across tables too)."""
+    produced = {
         ASSIGNMENTS.name: synthetic.assignment_frames(week, config),
         USAGE_COUNTERS.name: synthetic.usage_counter_frames(week, config),
         FLOWS.name: synthetic.flow_batches(week, config),
     }
+    frames = ((table, frame) for table, table_frames in produced.items() for frame in table_frames)
     try:
-        for table, produced in frames.items():
-            for frame in report.timed_iteration(f"generate {table}", produced):
-                with report.timed(f"write {table}"), registered(con, f"incoming_{table}", frame):
-                    GENERATED_WRITERS[table](con, incoming, f"incoming_{table}", key)
+        for table, frame in report.timed_frames(prefetched(frames)):
+            with report.timed(f"write {table}"), registered(con, f"incoming_{table}", frame):
+                GENERATED_WRITERS[table](con, incoming, f"incoming_{table}", key)
     finally:
         synthetic.forget_generated_weeks()
     con.execute(QUARANTINE.create_staging_sql("staged_quarantine"))
