@@ -396,6 +396,37 @@ def test_capped_assignments_keep_overlapping_rows(new_warehouse) -> None:
     assert batch.frame["overlaps_earlier_interval"].tolist() == [True]
 
 
+def test_only_assignments_that_start_before_an_earlier_holder_let_go_are_flagged(
+    new_warehouse,
+) -> None:
+    """bb1 hands 10.1.0.1 to bb2 back to back (no overlap); bb4 takes it inside bb1's hold;
+    m1's row arrives twice (a duplicated RADIUS record): both copies are flagged."""
+    extra = pd.DataFrame(
+        {
+            "subscriber_id": ["bb4"],
+            "service": ["broadband"],
+            "access": ["pppoe"],
+            "customer_class": ["personal"],
+            "address": ["10.1.0.1"],
+            "valid_from": [data.at(10)],
+            "valid_to": [data.at(20)],
+            "source_file": ["radius.csv"],
+        }
+    )
+    rows = pd.concat([data.assignments(), extra, data.assignments().iloc[[3]]], ignore_index=True)
+    con = warehouse(new_warehouse(), assignment_rows=rows)
+    batch = CHECKS["gx_raw_assignments"].fetch(con, AnalysisWeek(data.WEEK))
+    flags = batch.frame.groupby("subscriber_id")["overlaps_earlier_interval"].agg(list).to_dict()
+    assert flags == {
+        "bb1": [False],
+        "bb2": [False],
+        "bb3": [False],
+        "bb4": [True],
+        "m1": [True, True],
+    }
+    assert batch.frame["overlaps_earlier_interval"].head(3).all()
+
+
 def test_quarantine_above_one_percent_warns_with_the_most_frequent_reason(new_warehouse) -> None:
     con = warehouse(new_warehouse())
     loaded_flows = len(data.flows())

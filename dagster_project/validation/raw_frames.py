@@ -119,13 +119,28 @@ def flow_week_profile(
     return ValidationBatch(frame, scope, _week_parameters(week))
 
 
+def _same_row(left: str, right: str) -> str:
+    """SQL: two assignments alike in network, times and subscriber."""
+    equal = " and ".join(
+        f"{left}.{column} = {right}.{column}"
+        for column in (*NETWORK_COLUMNS.split(", "), "prefix_len", "valid_from", "subscriber_id")
+    )
+    return f"{equal} and {left}.valid_to is not distinct from {right}.valid_to"
+
+
+ASSIGNMENT_HASH = f"hash({NETWORK_COLUMNS}, prefix_len, valid_from, subscriber_id)"
+
+
 def assignment_rows(
     con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None, max_rows: int = DEFAULT_MAX_ROWS
 ) -> ValidationBatch:
     """Assignments of the week, each flagged when it overlaps an earlier one of its address.
 
-    Flagged rows come first, so a capped frame still holds every overlap it can. The frame
-    says whether each prefix length fits its family, never the address itself.
+    Flagged rows come first, so a capped frame still holds every overlap it can; the rest
+    are a sample, the rows of smallest hash. Only a network held more than once can overlap,
+    and only the columns that order its rows are sorted, so that the week is not sorted
+    whole. Rows alike in network, times and subscriber are flagged together. The frame says
+    whether each prefix length fits its family, never the address itself.
     """
     frame = con.execute(
         f"""
@@ -135,29 +150,52 @@ def assignment_rows(
             where week_start = ?
         ),
 
-        flagged as (
-            select
-                *,
-                coalesce(
+        shared_networks as (
+            select {NETWORK_COLUMNS}, prefix_len
+            from week_assignments
+            group by all
+            having count(*) > 1
+        ),
+
+        overlapping as (
+            select distinct {NETWORK_COLUMNS}, prefix_len, valid_from, valid_to, subscriber_id
+            from (
+                select
+                    {NETWORK_COLUMNS}, prefix_len, valid_from, valid_to, subscriber_id,
                     valid_from < max(coalesce(valid_to, 'infinity'::timestamp)) over (
                         partition by {NETWORK_COLUMNS}, prefix_len
                         order by valid_from, valid_to nulls last, subscriber_id
                         rows between unbounded preceding and 1 preceding
-                    ),
-                    false
-                ) as overlaps_earlier_interval
+                    ) as overlaps_earlier_interval
+                from week_assignments
+                semi join shared_networks using ({NETWORK_COLUMNS}, prefix_len)
+            )
+            where overlaps_earlier_interval
+        ),
+
+        sample_bound as (
+            select max(row_hash) as row_hash
+            from (select {ASSIGNMENT_HASH} as row_hash from week_assignments order by 1 limit ?)
+        ),
+
+        flagged as (
+            select
+                week_assignments.*,
+                overlapping.subscriber_id is not null as overlaps_earlier_interval
             from week_assignments
+            left join overlapping on {_same_row("overlapping", "week_assignments")}
         )
 
         select
             * exclude ({NETWORK_COLUMNS}),
             {PREFIX_FITS_FAMILY} as prefix_fits_family
         from flagged
-        order by overlaps_earlier_interval desc,
-            hash({NETWORK_COLUMNS}, prefix_len, valid_from, subscriber_id)
+        where overlaps_earlier_interval
+            or {ASSIGNMENT_HASH} <= (select row_hash from sample_bound)
+        order by overlaps_earlier_interval desc, {ASSIGNMENT_HASH}
         limit ?
         """,
-        [week.start, max_rows],
+        [week.start, max_rows, max_rows],
     ).df()
     total = count_rows(
         con, "select count(*) from raw.assignments where week_start = ?", [week.start]
@@ -213,81 +251,6 @@ def monthly_total_rows(
         [max_rows],
     ).df()
     return ValidationBatch(frame, f"all {len(frame)} rows of raw.monthly_totals")
-
-
-def _week_change(
-    con: duckdb.DuckDBPyConnection, week: AnalysisWeek, totals_sql: str, what: str
-) -> ValidationBatch:
-    """Per service, a weekly quantity of this and the previous week and its change in %.
-
-    `totals_sql` selects (service, value) for the week named by its `{week}` placeholder.
-    """
-    previous = week.start - timedelta(days=7)
-    this_week_sql = totals_sql.format(week="$this_week")
-    previous_week_sql = totals_sql.format(week="$previous_week")
-    frame = con.execute(
-        f"""
-        with this_week as ({this_week_sql}),
-        previous_week as ({previous_week_sql})
-        select
-            coalesce(this_week.service, previous_week.service) as service,
-            this_week.value::double as this_week,
-            previous_week.value::double as previous_week,
-            100.0 * (this_week.value - previous_week.value) / nullif(previous_week.value, 0)
-                as change_pct
-        from this_week
-        full join previous_week using (service)
-        order by service
-        """,
-        {"this_week": week.start, "previous_week": previous},
-    ).df()
-    compared = "previous week absent" if frame["previous_week"].isna().all() else "compared"
-    scope = f"{what} per service, week of {week.start} vs {previous} ({compared})"
-    return ValidationBatch(frame, scope)
-
-
-def flow_traffic_change(
-    con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None, max_rows: int = DEFAULT_MAX_ROWS
-) -> ValidationBatch:
-    """Scaled flow bytes per service against the previous week."""
-    totals = """
-        select
-            service,
-            sum(case when counts_scaled then bytes else bytes * sampling_interval end) as value
-        from raw.flows
-        where week_start = {week}
-        group by service
-    """
-    return _week_change(con, week, totals, "scaled flow bytes")
-
-
-def counter_traffic_change(
-    con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None, max_rows: int = DEFAULT_MAX_ROWS
-) -> ValidationBatch:
-    """Counter bytes (mobile billing, IPoE) per service against the previous week."""
-    totals = """
-        select service, sum(bytes_in + bytes_out) as value
-        from raw.usage_counters
-        where week_start = {week}
-        group by service
-    """
-    return _week_change(con, week, totals, "counter bytes")
-
-
-def subscriber_count_change(
-    con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None, max_rows: int = DEFAULT_MAX_ROWS
-) -> ValidationBatch:
-    """Users per service (a subscription per access counts once) against the previous week."""
-    totals = """
-        select service, count(distinct (access, subscriber_id)) as value
-        from (
-            select service, access, subscriber_id from raw.assignments where week_start = {week}
-            union all
-            select service, access, subscriber_id from raw.usage_counters where week_start = {week}
-        )
-        group by service
-    """
-    return _week_change(con, week, totals, "users (subscriptions per access)")
 
 
 def unattributed_traffic_share(

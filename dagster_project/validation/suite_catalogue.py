@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.validation import mart_frames, raw_frames, verdicts
+from dagster_project.validation import mart_frames, raw_frames, verdicts, week_changes
 from dagster_project.validation.gx_suites import ValidationOutcome, validate_batch, write_data_docs
 from dagster_project.validation.raw_frames import FrameFetcher
 from dagster_project.weeks.analysis_week import AnalysisWeek
@@ -75,19 +75,19 @@ SUITE_CHECKS: tuple[SuiteCheck, ...] = (
     SuiteCheck(
         "traffic_drift",
         "raw_flows",
-        raw_frames.flow_traffic_change,
+        week_changes.flow_traffic_change,
         blocking=False,
         name="flow_traffic_drift",
     ),
     SuiteCheck(
         "traffic_drift",
         "raw_usage_counters",
-        raw_frames.counter_traffic_change,
+        week_changes.counter_traffic_change,
         blocking=False,
         name="counter_traffic_drift",
     ),
     SuiteCheck(
-        "user_count_drift", "raw_assignments", raw_frames.subscriber_count_change, blocking=False
+        "user_count_drift", "raw_assignments", week_changes.subscriber_count_change, blocking=False
     ),
     SuiteCheck("quarantine_share", "raw_quarantine", raw_frames.quarantined_share, blocking=False),
     SuiteCheck("sampling_origin", "raw_flows", raw_frames.exporter_sampling, blocking=False),

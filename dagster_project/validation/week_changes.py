@@ -1,0 +1,85 @@
+"""Frames that compare a weekly quantity per service with the previous week's, for the GX
+suites that catch a week far off its predecessor (a lost exporter, a doubled file)."""
+
+from datetime import timedelta
+
+import duckdb
+
+from dagster_project.validation.gx_suites import ValidationBatch
+from dagster_project.validation.raw_frames import DEFAULT_MAX_ROWS
+from dagster_project.weeks.analysis_week import AnalysisWeek
+
+
+def _week_change(
+    con: duckdb.DuckDBPyConnection, week: AnalysisWeek, totals_sql: str, what: str
+) -> ValidationBatch:
+    """Per service, a weekly quantity of this and the previous week and its change in %.
+
+    `totals_sql` selects (service, value) for the week named by its `{week}` placeholder.
+    """
+    previous = week.start - timedelta(days=7)
+    this_week_sql = totals_sql.format(week="$this_week")
+    previous_week_sql = totals_sql.format(week="$previous_week")
+    frame = con.execute(
+        f"""
+        with this_week as ({this_week_sql}),
+        previous_week as ({previous_week_sql})
+        select
+            coalesce(this_week.service, previous_week.service) as service,
+            this_week.value::double as this_week,
+            previous_week.value::double as previous_week,
+            100.0 * (this_week.value - previous_week.value) / nullif(previous_week.value, 0)
+                as change_pct
+        from this_week
+        full join previous_week using (service)
+        order by service
+        """,
+        {"this_week": week.start, "previous_week": previous},
+    ).df()
+    compared = "previous week absent" if frame["previous_week"].isna().all() else "compared"
+    scope = f"{what} per service, week of {week.start} vs {previous} ({compared})"
+    return ValidationBatch(frame, scope)
+
+
+def flow_traffic_change(
+    con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None, max_rows: int = DEFAULT_MAX_ROWS
+) -> ValidationBatch:
+    """Scaled flow bytes per service against the previous week."""
+    totals = """
+        select
+            service,
+            sum(case when counts_scaled then bytes else bytes * sampling_interval end) as value
+        from raw.flows
+        where week_start = {week}
+        group by service
+    """
+    return _week_change(con, week, totals, "scaled flow bytes")
+
+
+def counter_traffic_change(
+    con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None, max_rows: int = DEFAULT_MAX_ROWS
+) -> ValidationBatch:
+    """Counter bytes (mobile billing, IPoE) per service against the previous week."""
+    totals = """
+        select service, sum(bytes_in + bytes_out) as value
+        from raw.usage_counters
+        where week_start = {week}
+        group by service
+    """
+    return _week_change(con, week, totals, "counter bytes")
+
+
+def subscriber_count_change(
+    con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None, max_rows: int = DEFAULT_MAX_ROWS
+) -> ValidationBatch:
+    """Users per service (a subscription per access counts once) against the previous week."""
+    totals = """
+        select service, count(distinct (access, subscriber_id)) as value
+        from (
+            select service, access, subscriber_id from raw.assignments where week_start = {week}
+            union all
+            select service, access, subscriber_id from raw.usage_counters where week_start = {week}
+        )
+        group by service
+    """
+    return _week_change(con, week, totals, "users (subscriptions per access)")
