@@ -10,6 +10,7 @@ import bisect
 import json
 import os
 import resource
+import shutil
 import sys
 import threading
 import time
@@ -94,15 +95,19 @@ class TreeSampler:
     """Resident memory and CPU time of a process and all its descendants, sampled in the
     background, so that any time window (a step of a run) can be read afterwards."""
 
-    def __init__(self, root: int) -> None:
+    def __init__(self, root: int, disk: Path | None = None) -> None:
         self.root = root
         self.samples: list[tuple[float, int, float]] = []  # (unix time, bytes, CPU seconds)
+        self.disk = disk  # a folder whose file system's used bytes are sampled too
+        self.disk_used: list[int] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def _sample(self) -> None:
         while not self._stop.is_set():
             self.samples.append((time.time(), *resident_and_cpu(process_tree(self.root))))
+            if self.disk is not None:
+                self.disk_used.append(shutil.disk_usage(self.disk).used)
             self._stop.wait(SAMPLE_SECONDS)
 
     def __enter__(self) -> "TreeSampler":
@@ -123,6 +128,11 @@ class TreeSampler:
 
     def peak_mib(self, start: float = 0.0, end: float = float("inf")) -> float:
         return max((rss for _, rss, _ in self._window(start, end)), default=0) / 2**20
+
+    def peak_disk_gib(self) -> float:
+        """The most the file system of `disk` held above its level at the start, in GiB
+        (other processes' files included)."""
+        return (max(self.disk_used) - self.disk_used[0]) / 2**30 if self.disk_used else 0.0
 
     def cpu_seconds(self, start: float = 0.0, end: float = float("inf")) -> float:
         window = self._window(start, end)

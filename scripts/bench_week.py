@@ -1,6 +1,7 @@
 """A whole analysis week end to end, step by step, against a hand-written reference query.
 
     python scripts/bench_week.py --flows 10000000 [--source synthetic|parquet|nfcapd]
+    python scripts/bench_week.py --flows 1000000000 --flow-copies 10 --skip-reference
 
 Writes (or reuses) a synthetic week of about N flow records as the chosen input (the
 built-in source, canonical Parquet files or nfcapd files: bench_inputs.py), runs it through
@@ -14,7 +15,13 @@ deployment's dbt step does after attribution (the benchmark keeps the addresses 
 reference has read them). Each line has the
 wall seconds, the peak resident memory of the whole process tree in that step (dbt's
 subprocess included; sampled every 0.1 s) and the ratio to the reference's seconds. The
-last line sums up: flows, agreement, load average before and after.
+last line sums up: flows, agreement, load average before and after, the most disk the run
+took above the level at its start, and the raw lake and warehouse sizes after it.
+
+`--flow-copies K` generates the population of N/K records and hands over each record K
+times (SyntheticConfig.flow_copies): a week of N records whose population fits in memory.
+`--skip-reference` leaves out the reference and the agreement check (the reference is not
+built to run out of core); the address cut is still measured.
 """
 
 import argparse
@@ -71,13 +78,14 @@ def parse_dbt_project() -> None:
     subprocess.run(["dbt", "parse", "--quiet"], cwd=PROJECT_ROOT / "dbt", check=True)
 
 
-def run_week(environment: dict[str, str]) -> tuple[float, TreeSampler]:
-    """The week through the command line; its wall seconds and its process tree's samples."""
+def run_week(environment: dict[str, str], workdir: Path) -> tuple[float, TreeSampler]:
+    """The week through the command line; its wall seconds and its process tree's samples
+    (and the used bytes of the file system of `workdir`)."""
     command = [sys.executable, "-m", "dagster_project.cli", "week", bench_week().key]
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
-    with TreeSampler(process.pid) as sampler:
+    with TreeSampler(process.pid, disk=workdir) as sampler:
         output, _ = process.communicate()
     seconds = time.perf_counter() - started
     if process.returncode != 0:
@@ -85,13 +93,15 @@ def run_week(environment: dict[str, str]) -> tuple[float, TreeSampler]:
     return seconds, sampler
 
 
-def reference_child(warehouse: Path) -> None:
-    """In the child process: the reference, the agreement check and the address cut; prints
-    when each ran and what disagreed, as JSON."""
+def reference_child(warehouse: Path, skip_reference: bool) -> None:
+    """In the child process: the reference, the agreement check (unless skipped) and the
+    address cut; prints when each ran and what disagreed, as JSON."""
     week = bench_week()
     with duckdb.connect(str(warehouse)) as con:
-        _, reference = clocked(run_reference, con, week)
-        found = compare(con, week)
+        reference, found = (0.0, 0.0), []
+        if not skip_reference:
+            _, reference = clocked(run_reference, con, week)
+            found = compare(con, week)
         _, cut = clocked(cut_week, con, week.start)
     print(json.dumps({
         "reference": reference, "cut": cut, "disagreements": len(found),
@@ -99,10 +109,13 @@ def reference_child(warehouse: Path) -> None:
     }))  # fmt: skip
 
 
-def run_reference_child(warehouse: Path) -> tuple[Measurement, Measurement, dict]:
+def run_reference_child(
+    warehouse: Path, skip_reference: bool
+) -> tuple[Measurement, Measurement, dict]:
     """The reference and the address cut, measured in a child process, and how the reference
     and the marts agree."""
     command = [sys.executable, __file__, "--reference-of", str(warehouse)]
+    command += ["--skip-reference"] if skip_reference else []
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     with TreeSampler(process.pid) as sampler:
         output, _ = process.communicate()
@@ -116,18 +129,22 @@ def run_reference_child(warehouse: Path) -> tuple[Measurement, Measurement, dict
     return reference, cut_line, checked
 
 
-def benchmark(flows: int, source: str, workdir: Path, file_flows: int) -> None:
+def benchmark(flows: int, source: str, workdir: Path, file_flows: int, copies: int,
+              skip_reference: bool) -> None:  # fmt: skip
     load_before = load_average()
-    inputs = workdir / "inputs" / f"{source}-{flows}"
-    sources, (start, end) = clocked(write_week, inputs, synthetic_config(flows), source,
-                                    file_flows)  # fmt: skip
+    copied = f"-copies{copies}" if copies > 1 else ""
+    inputs = workdir / "inputs" / f"{source}-{flows}{copied}"
+    config = synthetic_config(flows // copies).model_copy(update={"flow_copies": copies})
+    sources, (start, end) = clocked(write_week, inputs, config, source, file_flows)
     for stale in ("warehouse.duckdb", "warehouse.duckdb.wal", "raw", "dagster_home", "dbt_target"):
         shutil.rmtree(workdir / stale, ignore_errors=True)
         (workdir / stale).unlink(missing_ok=True)
     environment = scratch_environment(workdir, sources)
     parse_dbt_project()
-    run_seconds, sampler = run_week(environment)
-    reference, cut, checked = run_reference_child(workdir / "warehouse.duckdb")
+    run_seconds, sampler = run_week(environment, workdir)
+    sizes = {"raw_lake_gib": gib_of(workdir / "raw"),
+             "warehouse_gib": gib_of(workdir / "warehouse.duckdb")}  # fmt: skip
+    reference, cut, checked = run_reference_child(workdir / "warehouse.duckdb", skip_reference)
     steps = step_measurements(environment["DAGSTER_HOME"], sampler, run_seconds)
     lines = [
         Measurement("write inputs (before the run)", end - start),
@@ -139,14 +156,21 @@ def benchmark(flows: int, source: str, workdir: Path, file_flows: int) -> None:
         cut,
     ]
     for line in lines:
-        line.ratio_to_reference = line.seconds / reference.seconds
+        line.ratio_to_reference = line.seconds / reference.seconds if reference.seconds else None
         print(line.json())
+    agree = None if skip_reference else checked["disagreements"] == 0
     print(json.dumps({
         "step": "summary", "source": source, "flows": week_flows(workdir / "warehouse.duckdb"),
-        "reference_seconds": round(reference.seconds, 3), "agree": checked["disagreements"] == 0,
-        **checked, "load_average_before": load_before, "load_average_after": load_average(),
+        "flow_copies": copies, "reference_seconds": round(reference.seconds, 3), "agree": agree,
+        **checked, "peak_disk_gib_above_start": round(sampler.peak_disk_gib(), 2), **sizes,
+        "load_average_before": load_before, "load_average_after": load_average(),
         "cpus": os.cpu_count(), "duckdb_memory_limit": settings.duckdb_memory_limit(),
     }))  # fmt: skip
+
+
+def gib_of(path: Path) -> float:
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    return round(sum(file.stat().st_size for file in files) / 2**30, 2)
 
 
 def week_flows(warehouse: Path) -> int:
@@ -162,12 +186,17 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=PROJECT_ROOT / "data" / "bench-week")
     parser.add_argument("--file-flows", type=int, default=1_000_000,
                         help="flow records per input file (parquet, nfcapd)")  # fmt: skip
+    parser.add_argument("--flow-copies", type=int, default=1,
+                        help="hand over each generated record this many times")  # fmt: skip
+    parser.add_argument("--skip-reference", action="store_true",
+                        help="no reference query nor agreement check")  # fmt: skip
     parser.add_argument("--reference-of", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.reference_of:
-        reference_child(args.reference_of)
+        reference_child(args.reference_of, args.skip_reference)
         return
-    benchmark(args.flows, args.source, args.workdir.resolve(), args.file_flows)
+    benchmark(args.flows, args.source, args.workdir.resolve(), args.file_flows,
+              args.flow_copies, args.skip_reference)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from bench_support import (
     synthetic_config,
 )
 from bench_table import read_run, table
+from bench_week import gib_of
 from bench_week_run import step_kind
 
 
@@ -82,6 +83,22 @@ def test_the_synthetic_week_scales_with_the_flows_wanted():
     assert tenfold.pppoe_users == 10 * default.pppoe_users
     assert tenfold.mobile_flow_users == 10 * default.mobile_flow_users
     assert tenfold.seed == default.seed
+
+
+def test_disk_sizes_count_every_file_of_a_folder_or_one_file(tmp_path):
+    (tmp_path / "raw" / "flows").mkdir(parents=True)
+    for file in (tmp_path / "raw" / "flows" / "part-0.parquet", tmp_path / "raw" / "a.parquet"):
+        with file.open("wb") as sparse:  # half a GiB each, no data written
+            sparse.truncate(2**29)
+    assert gib_of(tmp_path / "raw") == 1.0
+    assert gib_of(tmp_path / "raw" / "a.parquet") == 0.5
+
+
+def test_the_disk_peak_is_what_the_file_system_held_above_its_start(tmp_path):
+    sampler = TreeSampler(0, disk=tmp_path)
+    sampler.disk_used = [10 * 2**30, 13 * 2**30, 11 * 2**30]
+    assert sampler.peak_disk_gib() == 3.0
+    assert TreeSampler(0).peak_disk_gib() == 0.0
 
 
 def test_the_table_lists_the_raw_loads_phases_under_it(tmp_path):

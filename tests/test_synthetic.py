@@ -392,6 +392,27 @@ def test_monthly_totals_reproduce_the_published_growth():
 
 def test_provenance_says_synthetic():
     assert synthetic.provenance(SMALL)["source"] == "synthetic"
+    assert "flow_copies" not in synthetic.provenance(SMALL)
+
+
+def test_flow_copies_hand_over_each_record_again_under_a_source_file_of_its_own(week):
+    copied = SMALL.model_copy(update={"flow_copies": 3})
+    flows = all_flows(copied).to_pandas()
+    original = week["flow_numbers"]
+    assert len(flows) == 3 * len(original)
+    files = flows.groupby("source_file").size()
+    base = original["source_file"].iloc[0]
+    assert files.to_dict() == {
+        base: len(original),
+        f"{base}/copy=1": len(original),
+        f"{base}/copy=2": len(original),
+    }
+    copy = flows[flows["source_file"] == f"{base}/copy=2"].drop(columns="source_file")
+    pd.testing.assert_frame_equal(
+        copy.sort_values("source_row").reset_index(drop=True),
+        original.drop(columns="source_file").sort_values("source_row").reset_index(drop=True),
+    )
+    assert synthetic.provenance(copied)["flow_copies"] == 3
 
 
 def test_invalid_config_is_rejected():

@@ -219,7 +219,18 @@ def flow_batches(week: AnalysisWeek, config: SyntheticConfig) -> Iterator[pa.Tab
     def rng_for(batch: int) -> np.random.Generator:
         return np.random.default_rng([config.seed, week.start.toordinal(), FLOW_STREAM, batch])
 
-    yield from flow_tables(groups, week, config, rng_for)
+    for batch in flow_tables(groups, week, config, rng_for):
+        yield batch
+        yield from _copies(batch, config.flow_copies)
+
+
+def _copies(batch: pa.Table, copies: int) -> Iterator[pa.Table]:
+    """The batch again `copies - 1` times, each under the source file `<file>/copy=<n>`."""
+    position = batch.schema.get_field_index("source_file")
+    source_file = batch["source_file"][0].as_py() if batch.num_rows else ""
+    for copy in range(1, copies):
+        renamed = pa.repeat(f"{source_file}/copy={copy}", batch.num_rows)
+        yield batch.set_column(position, batch.schema.field(position), renamed)
 
 
 def _flow_users(access: Access, users: np.ndarray | None = None) -> FlowUsers:
@@ -255,6 +266,8 @@ def provenance(config: SyntheticConfig) -> dict[str, str | int]:
         "mobile_users": config.mobile_users,
         "mobile_flow_users": config.mobile_flow_users,
         "sampling_interval": config.sampling_interval,
+        # shown where it applies: copies make the volumes no longer the calibrated ones
+        **({"flow_copies": config.flow_copies} if config.flow_copies > 1 else {}),
         "calibrated_to": parameters["calibrated_to"],
         "note": "Synthetic data calibrated to published statistics; not real traffic.",
     }

@@ -32,6 +32,10 @@ class SyntheticConfig(BaseModel):
     enterprise_share: Annotated[float, Field(strict=True, ge=0, lt=1)] = 0.05
     sampling_interval: Users = 1_000  # 1:N packet sampling of the flow exporters
     users_per_batch: Users = 20_000  # users whose flows make up one streamed batch
+    # Each generated flow record handed over this many times, each copy under a source file
+    # of its own: a week of many more flow records than a population that fits in memory
+    # would give (load tests; per-user volumes grow with the copies).
+    flow_copies: Users = 1
     parameters_path: Path = PARAMETERS_PATH
 
     @model_validator(mode="after")
