@@ -167,6 +167,8 @@ def test_the_cut_rewrites_only_the_weeks_file(con):
     stored = raw_lake.week_folder(raw_lake.lake_dir(con), "flows", WEEK) / "part-0.parquet"
     columns = con.execute(f"select name from parquet_schema('{stored}')").fetchall()
     assert ("week_start",) not in columns and ("src_addr_lo",) in columns
+    # nothing is left behind where the files were rewritten (regression: empty folders)
+    assert not (raw_lake.lake_dir(con) / "_rewriting").exists()
 
 
 def load_in_parts(con, week: date, parts: list[list[str]], run_id: str = "parts") -> None:

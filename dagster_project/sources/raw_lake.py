@@ -21,7 +21,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
 
@@ -314,6 +314,9 @@ def rewrite_week(
         source = f"read_parquet({literal_path_sql(stored)}, hive_partitioning = false)"
         _copy(con, f"select * replace ({replaced}) from {source}", rewriting / stored.name)
         os.replace(rewriting / stored.name, stored)
+    for folder in (rewriting, rewriting.parent, rewriting.parent.parent):
+        with suppress(OSError):  # left alone while another table's files are in it
+            folder.rmdir()
 
 
 def move_tables_to_lake(con: duckdb.DuckDBPyConnection, root: Path) -> list[str]:
