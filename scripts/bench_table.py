@@ -7,7 +7,8 @@ Prints a Markdown table: per step the wall seconds, CPU seconds, peak RSS (MiB) 
 the reference at each size, and the exponent k of seconds ~ flows^k between each two
 consecutive sizes (1 is linear). Rows: the whole run, each kind of Dagster step (the raw
 load followed by its phases), the dbt models that take a tenth of the reference or more at
-the largest size, dbt's tests and start-up, Dagster's own time, the reference and the
+the largest size (a twentieth of dbt's build in a run without the reference:
+--skip-reference), dbt's tests and start-up, Dagster's own time, the reference and the
 address cut.
 """
 
@@ -21,6 +22,7 @@ KINDS = ("week run (command line)", "raw load", "GX checks", "dbt build", "figur
          "dagster and the command line", "dbt tests", "dbt unit tests", "dbt start-up",
          "reference query", "raw address cut")  # fmt: skip
 SHOWN_MODEL_RATIO = 0.1
+SHOWN_BUILD_SHARE = 0.05
 
 
 def read_run(path: Path) -> tuple[int, dict[str, dict]]:
@@ -48,17 +50,27 @@ def cell(line: dict | None) -> str:
     return " | ".join([
         f"{line['seconds']:.1f}", "-" if cpu is None else f"{cpu:.1f}",
         f"{line['peak_rss_mib']:,.0f}" if line.get("peak_rss_mib") else "-",
-        f"{line['ratio_to_reference']:.2f}",
+        "-" if line.get("ratio_to_reference") is None else f"{line['ratio_to_reference']:.2f}",
     ])  # fmt: skip
+
+
+def shown_model(line: dict, build_seconds: float) -> bool:
+    """A model large enough for the table: against the reference, or against dbt's build
+    when the run has no reference."""
+    ratio = line.get("ratio_to_reference")
+    if ratio is not None:
+        return ratio >= SHOWN_MODEL_RATIO
+    return line["seconds"] >= SHOWN_BUILD_SHARE * build_seconds
 
 
 def table(runs: list[tuple[int, dict[str, dict]]]) -> str:
     runs = sorted(runs, key=lambda run: run[0])
     largest = runs[-1][1]
+    build_seconds = largest.get("dbt build", {}).get("seconds", 0.0)
     models = [
         name
         for name, line in largest.items()
-        if name.startswith("dbt model ") and line["ratio_to_reference"] >= SHOWN_MODEL_RATIO
+        if name.startswith("dbt model ") and shown_model(line, build_seconds)
     ]
     phases = sorted(name for name in largest if name.startswith("load: "))
     sizes = [f"{flows / 1e6:.0f}M" for flows, _ in runs]

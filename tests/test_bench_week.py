@@ -123,6 +123,22 @@ def test_the_table_lists_the_raw_loads_phases_under_it(tmp_path):
     assert steps[6] == "GX checks"
 
 
+def test_a_run_without_the_reference_lists_the_models_that_take_a_share_of_dbts_build(tmp_path):
+    """Regression: a --skip-reference run has no ratios, and the table failed on them."""
+    lines = [
+        {"step": "week run (command line)", "seconds": 100.0},
+        {"step": "dbt build (1 steps)", "seconds": 60.0},
+        {"step": "dbt model int_flows_attributed", "seconds": 30.0},
+        {"step": "dbt model ipv6_share", "seconds": 0.1},
+        {"step": "summary", "flows": 1_000_000_000},
+    ]
+    output = tmp_path / "week-1B.jsonl"
+    output.write_text("\n".join(json.dumps(line) for line in lines))
+    rows = table([read_run(output)]).splitlines()
+    models = [row for row in rows if row.startswith("| dbt model")]
+    assert models == ["| dbt model int_flows_attributed | 30.0 | - | - | - | - |"]
+
+
 def test_the_reader_benchmark_reads_into_a_warehouse_with_a_lake(tmp_path):
     """Regression: it read into an in-memory database, which has no raw lake, and failed."""
     flows = tmp_path / "flows.parquet"
