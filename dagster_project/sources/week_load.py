@@ -66,7 +66,10 @@ class LoadReport:
         try:
             yield
         finally:
-            self.seconds[phase] = self.seconds.get(phase, 0.0) + time.perf_counter() - started
+            self._add(phase, time.perf_counter() - started)
+
+    def _add(self, phase: str, seconds: float) -> None:
+        self.seconds[phase] = self.seconds.get(phase, 0.0) + seconds
 
     def timed_frames(self, frames: Iterable[tuple[str, Item]]) -> Iterator[tuple[str, Item]]:
         """The (table, frame) pairs, the seconds spent waiting for each added to the phase
@@ -77,8 +80,7 @@ class LoadReport:
             pair = next(iterator, None)
             if pair is None:
                 return
-            phase = f"generate {pair[0]}"
-            self.seconds[phase] = self.seconds.get(phase, 0.0) + time.perf_counter() - started
+            self._add(f"generate {pair[0]}", time.perf_counter() - started)
             yield pair
 
 
@@ -136,7 +138,9 @@ def _pseudonymized(con: duckdb.DuckDBPyConnection, relation: str, key: bytes) ->
 def _pseudonymous(table: RawTable) -> Writer:
     """Write the rows with their subscriber ids replaced by pseudonyms, as they are otherwise."""
 
-    def write(con: duckdb.DuckDBPyConnection, incoming: IncomingWeek, relation: str, key: bytes):
+    def write(
+        con: duckdb.DuckDBPyConnection, incoming: IncomingWeek, relation: str, key: bytes
+    ) -> None:
         incoming.write(table, _pseudonymized(con, relation, key))
 
     return write

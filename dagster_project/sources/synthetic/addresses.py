@@ -182,11 +182,10 @@ def format_ipv4(values: np.ndarray) -> pa.Array:
     return pc.binary_join_element_wise(*octets, ".")
 
 
-def _hex(groups: list[np.ndarray], suffix: str = "") -> pa.Array:
-    """Hex groups joined with ':'; `suffix` e.g. '::/56'."""
+def _hex(groups: list[np.ndarray]) -> pa.Array:
+    """Hex groups joined with ':'."""
     parts = [pc.take(HEX_GROUPS, pa.array(group.astype(np.int64))) for group in groups]
-    joined = pc.binary_join_element_wise(*parts, ":")
-    return pc.binary_join_element_wise(joined, suffix, "") if suffix else joined
+    return pc.binary_join_element_wise(*parts, ":")
 
 
 def _is_ipv4(numbers: Numbers) -> np.ndarray:
