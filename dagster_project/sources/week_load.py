@@ -40,6 +40,7 @@ from dagster_project.sources.raw_tables import (
     stage,
     transaction,
 )
+from dagster_project.sources.readers.quarantine import STAGED_FLOW_NUMBERS
 from dagster_project.sources.source_config import FileSources, SourcesConfig
 from dagster_project.warehouse import week_status
 from dagster_project.weeks.analysis_week import AnalysisWeek
@@ -155,7 +156,10 @@ def _write_read_assignments(
 def _write_read_flows(
     con: duckdb.DuckDBPyConnection, incoming: IncomingWeek, relation: str, _key: bytes
 ) -> None:
-    write_flows(con, incoming, relation)
+    """The readers' flows: those staged with address text numbered, with those staged as
+    numbers already (`readers.quarantine.ADDRESS_NUMBERS`)."""
+    numbered = numbered_flows_sql(con, relation)
+    incoming.write(FLOWS, f"({numbered} union all by name select * from {STAGED_FLOW_NUMBERS})")
 
 
 def _write_generated_flows(

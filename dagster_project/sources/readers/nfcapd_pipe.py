@@ -1,15 +1,19 @@
-"""nfcapd files through `nfdump -o pipe`, streamed into DuckDB: the fast nfcapd reader.
+"""nfcapd files of one exporter streamed into DuckDB: from their bytes, or through `nfdump
+-o pipe`, the fast nfcapd readers.
 
-nfdump's `pipe` output is one line of numbers per record (`FIELDS`: times in epoch
-milliseconds, addresses as four 32-bit words), which nfdump prints about three times faster
-than JSON. Arrow's CSV reader parses it in blocks as nfdump writes it, and DuckDB stages the
-blocks as they come, so nfdump, the parsing and the staging run at the same time.
+`stage_records` stages the flows `nfcapd_records` reads from the file itself, addresses as
+the lake's numbers. For a file that module declines, `stage_pipe` reads nfdump's `pipe`
+output: one line of numbers per record (`FIELDS`: times in epoch milliseconds, addresses as
+four 32-bit words), which nfdump prints about three times faster than JSON. Arrow's CSV
+reader parses it in blocks as nfdump writes it, and DuckDB stages the blocks as they come,
+so nfdump, the parsing and the staging run at the same time.
 
-The output has no exporter, no sampled flag and no out counters, so it serves the files
+Neither has an exporter, a sampled flag or out counters per record, so they serve the files
 where those follow from the file itself: one exporter with records, whose sampling
 `nfcapd_exporters.uniform_sampling` knows, and no record with out counters or a tunnel
-(those `has_json_only_records` finds). The records read must be the ones the exporter
-counted; `nfdump.read_nfcapd_file` reads every other file through nfdump's JSON.
+(those `has_json_only_records` finds, and `nfcapd_records` declines). The records read must
+be the ones the exporter counted; `nfdump.read_nfcapd_file` reads every other file through
+nfdump's JSON.
 """
 
 import logging
@@ -31,8 +35,11 @@ from dagster_project.sources.readers.nfcapd_exporters import (
     nfdump_program,
     uniform_sampling,
 )
+from dagster_project.sources.readers.nfcapd_records import UnreadableLayout, flow_reader
 from dagster_project.sources.readers.pipe_addresses import address_sql, with_ipv6_text_sql
 from dagster_project.sources.readers.quarantine import (
+    ADDRESS_NUMBERS,
+    STAGED_FLOW_NUMBERS,
     STAGED_FLOWS,
     STAGED_QUARANTINE,
     FileCounts,
@@ -87,11 +94,17 @@ def _sampling_sql(source: FlowSource, exporter: Exporter) -> tuple[str, str, str
     return interval, f"{interval} = 1", configured.origin
 
 
-def pipe_sql(source: FlowSource, nfcapd_path: Path, records: str, exporter: Exporter) -> str:
-    """Parsed flows of the relation `records` (`FIELDS` and `record_number`) of one file."""
+def _flows_sql(
+    source: FlowSource,
+    nfcapd_path: Path,
+    records: str,
+    exporter: Exporter,
+    addresses: str,
+) -> str:
+    """Parsed flows of the relation `records` of one file, which holds `first_ms`, `last_ms`,
+    `proto`, the ports and counts, `record_number` and what `addresses` selects."""
     interval, scaled, origin = _sampling_sql(source, exporter)
     return f"""
-        with records as ({with_ipv6_text_sql(f"select * from {records}")})
         select
             {sql_string(nfcapd_path)} as source_file,
             {RECORD_NUMBER} as source_row,
@@ -101,8 +114,7 @@ def pipe_sql(source: FlowSource, nfcapd_path: Path, records: str, exporter: Expo
             make_timestamp(first_ms::bigint * 1000) as flow_start,
             -- time 0 for the end alone means a single-packet flow's end was not exported
             make_timestamp(coalesce(nullif(last_ms, 0), first_ms)::bigint * 1000) as flow_end,
-            {address_sql("sa")} as src_addr,
-            {address_sql("da")} as dst_addr,
+            {addresses},
             case when proto in {PORTED_PROTOCOLS} then src_port else 0 end as src_port,
             case when proto in {PORTED_PROTOCOLS} then dst_port else 0 end as dst_port,
             proto::smallint as protocol,
@@ -113,8 +125,22 @@ def pipe_sql(source: FlowSource, nfcapd_path: Path, records: str, exporter: Expo
             {origin} as sampling_origin,
             {sql_string(source.service)} as service,
             {sql_string(exporter.address)} as exporter
-        from records
+        from {records}
     """
+
+
+def pipe_sql(source: FlowSource, nfcapd_path: Path, records: str, exporter: Exporter) -> str:
+    """Parsed flows of the relation `records` (`FIELDS` and `record_number`) of one file."""
+    with_text = f"({with_ipv6_text_sql(f'select * from {records}')})"
+    addresses = f"{address_sql('sa')} as src_addr, {address_sql('da')} as dst_addr"
+    return _flows_sql(source, nfcapd_path, with_text, exporter, addresses)
+
+
+def records_sql(source: FlowSource, nfcapd_path: Path, records: str, exporter: Exporter) -> str:
+    """Parsed flows of the relation `records` (`nfcapd_records.SCHEMA`) of one file, their
+    addresses as the lake's numbers."""
+    addresses = ", ".join(f"{end}_addr_{half}" for end in ("src", "dst") for half in ("hi", "lo"))
+    return _flows_sql(source, nfcapd_path, records, exporter, addresses)
 
 
 def _nfdump_lines(*arguments: str) -> list[str]:
@@ -194,7 +220,7 @@ def _registered(con: duckdb.DuckDBPyConnection, batches: pa.RecordBatchReader) -
 
 
 def _unstage(con: duckdb.DuckDBPyConnection, nfcapd_path: Path) -> None:
-    for table in (STAGED_FLOWS, STAGED_QUARANTINE):
+    for table in (STAGED_FLOWS, STAGED_FLOW_NUMBERS, STAGED_QUARANTINE):
         con.execute(f"delete from {table} where source_file = ?", [str(nfcapd_path)])
 
 
@@ -209,6 +235,19 @@ def _fill_records(con: duckdb.DuckDBPyConnection, nfcapd_path: Path) -> None:
             f"where source_file = ? and source_row = lines.{RECORD_NUMBER}",
             [str(nfcapd_path)],
         )
+
+
+def _counted(
+    con: duckdb.DuckDBPyConnection, nfcapd_path: Path, exporter: Exporter, counts: FileCounts
+) -> FileCounts | None:
+    """The counts of a staged file when its records are the ones the exporter counted (their
+    rejected ones' text filled in); else None, with the file unstaged."""
+    if counts.rows + sum(counts.quarantined.values()) != exporter.flows:
+        _unstage(con, nfcapd_path)
+        return None
+    if counts.quarantined:
+        _fill_records(con, nfcapd_path)
+    return counts
 
 
 def stage_pipe(
@@ -232,9 +271,26 @@ def stage_pipe(
         logger.warning("%s: not read from nfdump's pipe output (%s)", nfcapd_path, error)
         _unstage(con, nfcapd_path)
         return None
-    if counts.rows + sum(counts.quarantined.values()) != exporter.flows:
+    return _counted(con, nfcapd_path, exporter, counts)
+
+
+def stage_records(
+    con: duckdb.DuckDBPyConnection,
+    source: FlowSource,
+    nfcapd_path: Path,
+    week: AnalysisWeek,
+    exporter: Exporter,
+) -> FileCounts | None:
+    """Stage the flows of a file with one `exporter` read from its bytes (`nfcapd_records`),
+    their addresses as numbers; None, with nothing staged, when that module does not read
+    the file or they are not the records the exporter counted."""
+    try:
+        with _registered(con, flow_reader(nfcapd_path)) as records:
+            parsed = records_sql(source, nfcapd_path, records, exporter)
+            counts = stage_parsed_flows(con, parsed, week, str(nfcapd_path), ADDRESS_NUMBERS)
+    except (UnreadableLayout, duckdb.Error) as error:
+        # A layout declined after the first batch reaches here through DuckDB's scan.
+        logger.info("%s: read through nfdump (%s)", nfcapd_path, error)
         _unstage(con, nfcapd_path)
         return None
-    if counts.quarantined:
-        _fill_records(con, nfcapd_path)
-    return counts
+    return _counted(con, nfcapd_path, exporter, counts)

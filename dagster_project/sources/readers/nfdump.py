@@ -7,10 +7,11 @@ for exporters whose sampling nfcapd did not learn; for those the source's
 `sampling_interval` supplies the interval and the counts are marked unscaled
 (`counts_scaled` false) so that staging multiplies them.
 
-- nfcapd files: `nfdump -r FILE -o pipe` streamed into DuckDB (`nfcapd_pipe.py`) where
-  the file tells every record's exporter and sampling; otherwise `nfdump -o json` (nfdump
-  1.7.x), which gives numeric protocols, millisecond times and the per-record `sampled`
-  flag, which decides `counts_scaled`.
+- nfcapd files: where the file tells every record's exporter and sampling, its records are
+  read from its bytes (`nfcapd_records.py`, uncompressed files of nfdump 1.7's layout) or
+  else `nfdump -r FILE -o pipe` is streamed into DuckDB (`nfcapd_pipe.py`); otherwise
+  `nfdump -o json` (nfdump 1.7.x), which gives numeric protocols, millisecond times and the
+  per-record `sampled` flag, which decides `counts_scaled`.
 - nfdump CSV, layout of 1.7.0-1.7.4 (`-o csv`): 48 columns, local time to the second,
   protocol as nfdump's short name, a trailing `Summary` block unless `-q`. The CSV carries
   no sampled flag, so the source must say `counts_scaled` (true: nfcapd scaled them).
@@ -37,6 +38,7 @@ from dagster_project.sources.readers.nfcapd_pipe import (
     has_json_only_records,
     ported_sql,
     stage_pipe,
+    stage_records,
 )
 from dagster_project.sources.readers.protocol_names import (
     NFDUMP_PROTOCOL_TABLE,
@@ -320,11 +322,13 @@ def read_nfcapd_json(
 def read_nfcapd_file(
     con: duckdb.DuckDBPyConnection, source: FlowSource, path: Path, week: AnalysisWeek
 ) -> FileCounts:
-    """An nfcapd file through nfdump's pipe output when the file allows (`nfcapd_pipe.py`),
-    else through its JSON output."""
+    """An nfcapd file read from its bytes (`nfcapd_records.py`) or else through nfdump's pipe
+    output when the file allows (`nfcapd_pipe.py`), else through its JSON output."""
     exporter = one_exporter(nfcapd_exporters(path))
-    if exporter is not None and not has_json_only_records(path):
-        counts = stage_pipe(con, source, path, week, exporter)
+    if exporter is not None:
+        counts = stage_records(con, source, path, week, exporter)
+        if counts is None and not has_json_only_records(path):
+            counts = stage_pipe(con, source, path, week, exporter)
         if counts is not None:
             return counts
     return read_nfcapd_json(con, source, path, week)

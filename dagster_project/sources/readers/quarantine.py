@@ -7,16 +7,21 @@ field count, invalid JSON) or NULL.
 `stage_parsed_flows` gives each record at most one reason, the first of `FLOW_CHECKS` that
 fails, and appends good records to `staged_flows` and the others to `staged_quarantine`.
 Reasons are fixed categories so that they can be counted; the record text says the rest.
+
+Text readers hand over addresses as text (`FLOW_RECORDS`), which the load turns into numbers;
+a reader that has the numbers already (`nfcapd_records`) stages them as the lake keeps them
+(`FLOWS`) in `staged_flow_numbers`: the two `StagedShape`s.
 """
 
 from dataclasses import dataclass, field
 
 import duckdb
 
-from dagster_project.sources.raw_schema import FLOW_RECORDS, QUARANTINE, RawTable
+from dagster_project.sources.raw_schema import FLOW_RECORDS, FLOWS, QUARANTINE, RawTable
 from dagster_project.weeks.analysis_week import AnalysisWeek
 
 STAGED_FLOWS = "staged_flows"
+STAGED_FLOW_NUMBERS = "staged_flow_numbers"
 STAGED_QUARANTINE = "staged_quarantine"
 CHECKED_FLOWS = "ingest_checked_flows"
 INT32_MAX = 2**31 - 1
@@ -52,6 +57,26 @@ create or replace temp macro ingest_is_ip(addr) as (
 """
 
 
+@dataclass(frozen=True)
+class StagedShape:
+    """Where a reader's good records go, in which columns, and when their address is none."""
+
+    table: str
+    records: RawTable
+    unparseable_address: str
+
+
+TEXT_ADDRESSES = StagedShape(
+    STAGED_FLOWS, FLOW_RECORDS, "not ingest_is_ip(src_addr) or not ingest_is_ip(dst_addr)"
+)
+# A reader of numbers leaves the halves NULL for an address it cannot read.
+ADDRESS_NUMBERS = StagedShape(
+    STAGED_FLOW_NUMBERS,
+    FLOWS,
+    "src_addr_hi is null or src_addr_lo is null or dst_addr_hi is null or dst_addr_lo is null",
+)
+
+
 @dataclass
 class FileCounts:
     """What one input file contributed."""
@@ -61,8 +86,9 @@ class FileCounts:
     quarantined: dict[str, int] = field(default_factory=dict)
 
 
+UNPARSEABLE_ADDRESS = "unparseable address"
 # (reason, SQL condition that makes a record fail), in the order they are tested, after
-# the reader's own structural verdict in `malformed`.
+# the reader's own structural verdict in `malformed`; the address condition is the shape's.
 FLOW_CHECKS: tuple[tuple[str, str], ...] = (
     (
         "missing or unparseable timestamp",
@@ -70,7 +96,7 @@ FLOW_CHECKS: tuple[tuple[str, str], ...] = (
         "flow_start is null or flow_end is null or flow_start = '1970-01-01'::timestamp",
     ),
     ("unknown protocol", "protocol is null"),
-    ("unparseable address", "not ingest_is_ip(src_addr) or not ingest_is_ip(dst_addr)"),
+    (UNPARSEABLE_ADDRESS, TEXT_ADDRESSES.unparseable_address),
     ("invalid port", "src_port is null or dst_port is null"),
     ("unparseable counts", "bytes is null or packets is null"),
     ("non-positive counts", "bytes <= 0 or packets <= 0"),
@@ -95,35 +121,44 @@ def _canonical_columns(table: RawTable) -> list[str]:
 
 
 def create_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Empty temp tables `staged_flows` and `staged_quarantine` shaped like the raw tables."""
-    for table, staged in ((FLOW_RECORDS, STAGED_FLOWS), (QUARANTINE, STAGED_QUARANTINE)):
-        con.execute(table.create_staging_sql(staged))
+    """Empty temp tables `staged_flows`, `staged_flow_numbers` and `staged_quarantine` shaped
+    like the records they take."""
+    for shape in (TEXT_ADDRESSES, ADDRESS_NUMBERS):
+        con.execute(shape.records.create_staging_sql(shape.table))
+    con.execute(QUARANTINE.create_staging_sql(STAGED_QUARANTINE))
     con.execute(IS_IP_ADDRESS_MACRO)
 
 
-def reason_sql() -> str:
+def reason_sql(shape: StagedShape = TEXT_ADDRESSES) -> str:
     """A CASE expression naming the first failed check, NULL for a good record."""
     branches = "\n".join(
-        f"    when {condition} then '{reason}'" for reason, condition in FLOW_CHECKS
+        f"    when {shape.unparseable_address if reason == UNPARSEABLE_ADDRESS else condition} "
+        f"then '{reason}'"
+        for reason, condition in FLOW_CHECKS
     )
     return f"case\n    when malformed is not null then malformed\n{branches}\nend"
 
 
 def stage_parsed_flows(
-    con: duckdb.DuckDBPyConnection, parsed_sql: str, week: AnalysisWeek, path: str
+    con: duckdb.DuckDBPyConnection,
+    parsed_sql: str,
+    week: AnalysisWeek,
+    path: str,
+    shape: StagedShape = TEXT_ADDRESSES,
 ) -> FileCounts:
-    """Check every parsed record of one file and append it to flows or quarantine."""
+    """Check every parsed record of one file and append it to the shape's staged flows or to
+    the quarantine."""
     # The record text is kept only for rejected records: good ones are fully described by
     # their canonical columns, and copying every line would double the work.
     con.execute(
         f"create or replace temp table {CHECKED_FLOWS} as "
         f"select * replace (case when reason is not null then record end as record) "
-        f"from (select *, {reason_sql()} as reason from ({parsed_sql}) as parsed)",
+        f"from (select *, {reason_sql(shape)} as reason from ({parsed_sql}) as parsed)",
         {"week_start": week.utc_start, "week_end": week.utc_end},
     )
-    flow_columns = ", ".join(_canonical_columns(FLOW_RECORDS))
+    flow_columns = ", ".join(_canonical_columns(shape.records))
     con.execute(
-        f"insert into {STAGED_FLOWS} ({flow_columns}) "
+        f"insert into {shape.table} ({flow_columns}) "
         f"select {flow_columns} from {CHECKED_FLOWS} where reason is null"
     )
     con.execute(

@@ -1,0 +1,253 @@
+"""nfcapd files read from their bytes: the flows nfdump prints, or the file declined.
+
+Real files (router exports replayed to nfcapd, captures through softflowd and nfpcapd) are
+read both ways and must agree number for number with nfdump's `pipe` output. Hand-built
+files pin down the layout rules: records found among look-alike words, the last address
+element deciding the family, and every case the reader leaves to nfdump.
+"""
+
+import struct
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from dagster_project.sources.address_numbers import halves_of
+from dagster_project.sources.readers import nfcapd_records, nfdump, prepare_staging
+from dagster_project.sources.readers.nfcapd_pipe import FIELDS, NO_FLOWS, pipe_output
+from dagster_project.sources.readers.nfcapd_records import UnreadableLayout, flow_reader
+from dagster_project.sources.source_config import FlowSource
+from dagster_project.weeks.analysis_week import AnalysisWeek
+from tests.support.flowtools import (
+    missing_programs,
+    nfcapd_collector,
+    nfcapd_files,
+    realdata_dir,
+    replay_udp,
+    softflowd_export,
+)
+
+REALDATA = realdata_dir()
+NEEDS_NFDUMP = pytest.mark.skipif(
+    bool(missing_programs("nfcapd", "nfdump", "nfpcapd", "softflowd")),
+    reason="nfdump/softflowd not installed (scripts/install_system_packages.sh installs them)",
+)
+COMPARED = ("first_ms", "last_ms", "proto", "src_port", "dst_port", "packets", "bytes")
+AF_INET6 = 10
+WORD = np.uint64(32)
+
+
+def _pipe_halves(table: pa.Table, prefix: str) -> tuple[np.ndarray, np.ndarray]:
+    """An address's halves from the pipe's family and words, as the pipe reader reads them
+    (`pipe_addresses`: `::a.b.c.d` is the IPv4 address of a record with both families)."""
+    af = table["af"].to_numpy()
+    w0, w1, w2, w3 = (table[f"{prefix}{i}"].to_numpy().astype(np.uint64) for i in range(4))
+    ipv4 = (af != AF_INET6) | ((w0 == 0) & (w1 == 0) & (w2 == 0) & (w3 >> np.uint64(16) != 0))
+    mapped = np.uint64(0xFFFF << 32) | w3
+    hi = np.where(ipv4, np.uint64(0), (w0 << WORD) | w1)
+    lo = np.where(ipv4, mapped, (w2 << WORD) | w3)
+    return hi.view(np.int64), lo.view(np.int64)
+
+
+def assert_read_as_nfdump_prints(path: Path) -> int:
+    """The file's flows read from its bytes equal nfdump's pipe output; how many there are."""
+    native = flow_reader(path).read_all()
+    if native.num_rows == 0:
+        printed = subprocess.run(["nfdump", "-r", str(path), "-q", "-o", "pipe"],
+                                 capture_output=True, text=True, check=True).stdout  # fmt: skip
+        assert printed.strip() == NO_FLOWS
+        return 0
+    with pipe_output(path, FIELDS) as batches:
+        printed = batches.read_all()
+    assert native.num_rows == printed.num_rows
+    for column in COMPARED:
+        assert native[column].to_numpy().tolist() == printed[column].to_numpy().tolist(), column
+    for end, prefix in (("src", "sa"), ("dst", "da")):
+        hi, lo = _pipe_halves(printed, prefix)
+        assert native[f"{end}_addr_hi"].to_numpy().tolist() == hi.tolist()
+        assert native[f"{end}_addr_lo"].to_numpy().tolist() == lo.tolist()
+    assert native["record_number"].to_pylist() == list(range(1, native.num_rows + 1))
+    return native.num_rows
+
+
+@pytest.fixture(scope="module")
+def real_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """nfcapd files of every real capture: exports replayed, softflowd and nfpcapd."""
+    root = tmp_path_factory.mktemp("nfcapd-records")
+    files = []
+    for folder in sorted((REALDATA / "exporters").glob("pmacct-*")):
+        with nfcapd_collector(root / folder.name) as port:
+            replay_udp(folder / "traffic-00.pcap", port)
+        files += nfcapd_files(root / folder.name)
+    for capture in sorted((REALDATA / "traffic").glob("*.pcap")):
+        with nfcapd_collector(root / f"softflowd-{capture.stem}") as port:
+            softflowd_export(capture, port, 10, root / f"{capture.stem}.softflowd")
+        files += nfcapd_files(root / f"softflowd-{capture.stem}")
+        written = root / f"nfpcapd-{capture.stem}"
+        written.mkdir()
+        subprocess.run(["nfpcapd", "-r", str(capture), "-l", str(written)], check=True,
+                       capture_output=True, timeout=120)  # fmt: skip
+        files += sorted(written.rglob("nfcapd.*"))
+    return files
+
+
+@NEEDS_NFDUMP
+@pytest.mark.skipif(REALDATA is None, reason="shared/realdata is not beside the project")
+def test_real_files_read_as_nfdump_prints_them(real_files):
+    read, declined = 0, []
+    for path in real_files:
+        try:
+            read += assert_read_as_nfdump_prints(path)
+        except UnreadableLayout as declining:
+            declined.append(str(declining))
+    # Only nfpcapd's files of the IP-in-IP capture hold tunnels, which nfdump reads.
+    assert declined and all("4in4tunnel" in why and "tunnelled" in why for why in declined)
+    assert read > 200
+
+
+# Hand-built files: nfdump 1.7's layout (nffileV2.h, nfxV3.h), little-endian.
+def _element(kind: int, payload: bytes) -> bytes:
+    return struct.pack("<HH", kind, 4 + len(payload)) + payload
+
+
+def _generic(first_ms: int, packets: int, octets: int, ports: tuple[int, int], proto: int) -> bytes:
+    return _element(1, struct.pack("<QQQQQHHBBBB", first_ms, first_ms + 500, 0, packets, octets,
+                                   *ports, proto, 0, 0, 0))  # fmt: skip
+
+
+def _ipv4(src: str, dst: str) -> bytes:
+    numbers = (int.from_bytes(bytes(map(int, text.split("."))), "big") for text in (src, dst))
+    return _element(2, struct.pack("<II", *numbers))
+
+
+def _ipv6(src: str, dst: str) -> bytes:
+    halves = [half % (1 << 64) for text in (src, dst) for half in halves_of(text)]
+    return _element(3, struct.pack("<QQQQ", *halves))
+
+
+def _flow(*elements: bytes) -> bytes:
+    body = b"".join(elements)
+    return struct.pack("<HHHBBHBB", 11, 12 + len(body), len(elements), 0, 1, 1, 2, 9) + body
+
+
+# Exporter 127.0.0.1 (NetFlow v9, SysID 1), and its count of flows (exporter.h).
+EXPORTER_RECORD = struct.pack("<HHI8sI4sHHI", 7, 32, 9, bytes(8), 0x7F000001, bytes(4), 2, 1, 0)
+
+
+def _exporter_flows(flows: int) -> bytes:
+    return struct.pack("<HHIIIQQ", 8, 32, 1, 1, 0, flows, flows)
+
+
+def _block(*records: bytes) -> bytes:
+    body = b"".join(records)
+    return struct.pack("<IIHH", len(records), len(body), 3, 0) + body
+
+
+def _nfcapd_file(path: Path, *blocks: bytes, compression: int = 0) -> Path:
+    header = struct.pack("<HHIqBBHIqII", 0xA50C, 2, 0x01070100, 0, compression, 0, 0, 0, 0, 0,
+                         len(blocks))  # fmt: skip
+    path.write_bytes(header + b"".join(blocks))
+    return path
+
+
+MS = 1_717_502_400_000  # 2024-06-04 12:00 UTC
+WEB = _flow(_generic(MS, 10, 15000, (52000, 443), 6), _ipv4("10.0.0.1", "192.0.2.9"))
+# Ports 7 and 40: the word holding them looks like the header of a 40-byte exporter record.
+LOOK_ALIKE = _flow(_generic(MS, 2, 400, (7, 40), 17), _ipv6("2001:db8::1", "2001:db8::2"))
+
+
+def test_flows_are_read_among_look_alike_words(tmp_path):
+    path = _nfcapd_file(tmp_path / "nfcapd.1", _block(EXPORTER_RECORD, WEB, LOOK_ALIKE, WEB))
+    flows = flow_reader(path).read_all().to_pylist()
+    assert [(row["src_port"], row["dst_port"], row["bytes"]) for row in flows] == [
+        (52000, 443, 15000), (7, 40, 400), (52000, 443, 15000),
+    ]  # fmt: skip
+    assert (flows[0]["src_addr_hi"], flows[0]["src_addr_lo"]) == halves_of("10.0.0.1")
+    assert (flows[1]["dst_addr_hi"], flows[1]["dst_addr_lo"]) == halves_of("2001:db8::2")
+    assert [row["record_number"] for row in flows] == [1, 2, 3]
+
+
+def test_the_last_address_element_decides_the_family(tmp_path):
+    """As nfdump expands a record (ExpandRecord_v3): each address element overwrites."""
+    generic = _generic(MS, 1, 100, (1, 2), 6)
+    both = (_ipv6("2001:db8::1", "2001:db8::2"), _ipv4("10.0.0.1", "192.0.2.9"))
+    path = _nfcapd_file(tmp_path / "nfcapd.1", _block(_flow(generic, *both),
+                                                      _flow(generic, *reversed(both))))  # fmt: skip
+    flows = flow_reader(path).read_all().to_pylist()
+    assert [(row["src_addr_hi"], row["src_addr_lo"]) for row in flows] == [
+        halves_of("10.0.0.1"), halves_of("2001:db8::1"),
+    ]  # fmt: skip
+
+
+COUNTERS = _element(5, struct.pack("<QQQ", 1, 3, 120))
+TUNNEL = _element(31, bytes(12))
+
+
+@pytest.mark.parametrize(
+    ("blocks", "compression", "reason"),
+    [
+        ((_block(WEB),), 3, "compressed"),
+        ((_block(WEB)[:-4],), 0, "beyond the data"),
+        ((struct.pack("<IIHH", 2, len(WEB), 3, 0) + WEB,), 0, "do not fill it"),
+        ((_block(_flow(_generic(MS, 1, 1, (1, 2), 6))),), 0, "no address element"),
+        ((_block(_flow(_ipv4("10.0.0.1", "192.0.2.9"))),), 0, "no flow"),
+        (
+            (
+                _block(
+                    WEB,
+                    _flow(_generic(MS, 1, 1, (1, 2), 6), _ipv4("10.0.0.1", "10.0.0.2"), COUNTERS),
+                ),
+            ),
+            0,
+            "out counters",
+        ),
+        (
+            (_block(_flow(_generic(MS, 1, 1, (1, 2), 4), _ipv4("10.0.0.1", "10.0.0.2"), TUNNEL)),),
+            0,
+            "tunnelled",
+        ),
+    ],
+)
+def test_what_is_not_understood_is_declined(tmp_path, blocks, compression, reason):
+    path = _nfcapd_file(tmp_path / "nfcapd.1", *blocks, compression=compression)
+    with pytest.raises(UnreadableLayout, match=reason):
+        flow_reader(path).read_all()
+
+
+@NEEDS_NFDUMP
+def test_a_file_read_from_its_bytes_stages_numbers_and_quarantines_with_text(tmp_path):
+    """The nfcapd reader stages the numbers; a rejected record keeps nfdump's line."""
+    week = AnalysisWeek(date(2024, 6, 3), "UTC")
+    late = _flow(_generic(MS + 8 * 86_400_000, 1, 100, (1, 2), 6), _ipv4("10.0.0.1", "10.0.0.2"))
+    blocks = (_block(EXPORTER_RECORD, WEB, LOOK_ALIKE), _block(late, _exporter_flows(3)))
+    path = _nfcapd_file(tmp_path / "nfcapd.202406041200", *blocks)
+    con = duckdb.connect()
+    prepare_staging(con)
+    source = FlowSource(name="bras", format="nfcapd", path="", sampling_interval=1)
+    counts = nfdump.read_nfcapd_file(con, source, path, week)
+    assert (counts.rows, counts.quarantined) == (2, {"outside the partition week": 1})
+    assert con.execute("select count(*) from staged_flows").fetchone() == (0,)
+    staged = con.execute(
+        "select source_row, src_addr_hi, src_addr_lo, dst_port, bytes "
+        "from staged_flow_numbers order by source_row"
+    ).fetchall()
+    assert staged == [
+        (1, *halves_of("10.0.0.1"), 443, 15000),
+        (2, *halves_of("2001:db8::1"), 40, 400),
+    ]
+    ((row, record),) = con.execute("select source_row, record from staged_quarantine").fetchall()
+    assert row == 3 and record.startswith("2|")
+
+
+def test_batches_number_the_flows_across_blocks(tmp_path, monkeypatch):
+    monkeypatch.setattr(nfcapd_records, "BLOCKS_PER_BATCH", 1)
+    path = _nfcapd_file(
+        tmp_path / "nfcapd.1", _block(WEB, WEB), _block(EXPORTER_RECORD), _block(WEB)
+    )
+    batches = list(nfcapd_records.flow_batches(path))
+    assert [batch.num_rows for batch in batches] == [2, 0, 1]
+    assert pa.Table.from_batches(batches)["record_number"].to_pylist() == [1, 2, 3]
