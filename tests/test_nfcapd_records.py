@@ -6,12 +6,14 @@ files pin down the layout rules: records found among look-alike words, the last 
 element deciding the family, and every case the reader leaves to nfdump.
 """
 
+import bz2
 import struct
 import subprocess
 from datetime import date
 from pathlib import Path
 
 import duckdb
+import lz4.block
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -32,10 +34,13 @@ from tests.support.flowtools import (
 )
 
 REALDATA = realdata_dir()
+EXPORTERS = sorted((REALDATA / "exporters").glob("pmacct-*")) if REALDATA else []
 NEEDS_NFDUMP = pytest.mark.skipif(
     bool(missing_programs("nfcapd", "nfdump", "nfpcapd", "softflowd")),
     reason="nfdump/softflowd not installed (scripts/install_system_packages.sh installs them)",
 )
+# nfcapd's options for LZO, LZ4 and BZ2 blocks.
+COMPRESSIONS = ("-z", "-y", "-j")
 COMPARED = ("first_ms", "last_ms", "proto", "src_port", "dst_port", "packets", "bytes")
 AF_INET6 = 10
 WORD = np.uint64(32)
@@ -79,10 +84,12 @@ def real_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     """nfcapd files of every real capture: exports replayed, softflowd and nfpcapd."""
     root = tmp_path_factory.mktemp("nfcapd-records")
     files = []
-    for folder in sorted((REALDATA / "exporters").glob("pmacct-*")):
-        with nfcapd_collector(root / folder.name) as port:
-            replay_udp(folder / "traffic-00.pcap", port)
-        files += nfcapd_files(root / folder.name)
+    for folder in EXPORTERS:
+        for compression in ("", *COMPRESSIONS):
+            collected = root / f"{folder.name}{compression}"
+            with nfcapd_collector(collected, options=(compression,) if compression else ()) as port:
+                replay_udp(folder / "traffic-00.pcap", port)
+            files += nfcapd_files(collected)
     for capture in sorted((REALDATA / "traffic").glob("*.pcap")):
         with nfcapd_collector(root / f"softflowd-{capture.stem}") as port:
             softflowd_export(capture, port, 10, root / f"{capture.stem}.softflowd")
@@ -104,12 +111,18 @@ def test_real_files_read_as_nfdump_prints_them(real_files):
             read += assert_read_as_nfdump_prints(path)
         except UnreadableLayout as declining:
             declined.append(str(declining))
-    # Only nfpcapd's files of the IP-in-IP capture hold tunnels, which nfdump reads.
-    assert declined and all("4in4tunnel" in why and "tunnelled" in why for why in declined)
-    assert read > 200
+    # nfdump reads what is declined: nfpcapd's files of the IP-in-IP capture, which hold
+    # tunnels, and the LZO-compressed ones.
+    tunnels = [why for why in declined if "4in4tunnel" in why and "tunnelled" in why]
+    lzo = [why for why in declined if "-z/" in why and "(LZO)" in why]
+    assert tunnels and len(lzo) == len(EXPORTERS) and len(tunnels) + len(lzo) == len(declined)
+    assert read > 300
 
 
 # Hand-built files: nfdump 1.7's layout (nffileV2.h, nfxV3.h), little-endian.
+BZ2, LZ4 = 2, 3
+
+
 def _element(kind: int, payload: bytes) -> bytes:
     return struct.pack("<HH", kind, 4 + len(payload)) + payload
 
@@ -147,10 +160,23 @@ def _block(*records: bytes) -> bytes:
     return struct.pack("<IIHH", len(records), len(body), 3, 0) + body
 
 
+def _compressed(block: bytes, compression: int) -> bytes:
+    """A block as nfdump stores it in a file of that compression (the header stays plain)."""
+    header, body = block[:12], block[12:]
+    if compression not in (LZ4, BZ2):
+        return block
+    if compression == LZ4:
+        body = lz4.block.compress(body, store_size=False)
+    elif compression == BZ2:
+        body = bz2.compress(body)
+    return struct.pack("<IIHH", struct.unpack("<I", header[:4])[0], len(body), 3, 0) + body
+
+
 def _nfcapd_file(path: Path, *blocks: bytes, compression: int = 0) -> Path:
     header = struct.pack("<HHIqBBHIqII", 0xA50C, 2, 0x01070100, 0, compression, 0, 0, 0, 0, 0,
                          len(blocks))  # fmt: skip
-    path.write_bytes(header + b"".join(blocks))
+    stored = b"".join(_compressed(block, compression) for block in blocks)
+    path.write_bytes(header + stored)
     return path
 
 
@@ -160,8 +186,10 @@ WEB = _flow(_generic(MS, 10, 15000, (52000, 443), 6), _ipv4("10.0.0.1", "192.0.2
 LOOK_ALIKE = _flow(_generic(MS, 2, 400, (7, 40), 17), _ipv6("2001:db8::1", "2001:db8::2"))
 
 
-def test_flows_are_read_among_look_alike_words(tmp_path):
-    path = _nfcapd_file(tmp_path / "nfcapd.1", _block(EXPORTER_RECORD, WEB, LOOK_ALIKE, WEB))
+@pytest.mark.parametrize("compression", [0, LZ4, BZ2], ids=["plain", "lz4", "bz2"])
+def test_flows_are_read_among_look_alike_words(tmp_path, compression):
+    blocks = (_block(EXPORTER_RECORD, WEB, LOOK_ALIKE), _block(WEB))
+    path = _nfcapd_file(tmp_path / "nfcapd.1", *blocks, compression=compression)
     flows = flow_reader(path).read_all().to_pylist()
     assert [(row["src_port"], row["dst_port"], row["bytes"]) for row in flows] == [
         (52000, 443, 15000), (7, 40, 400), (52000, 443, 15000),
@@ -190,7 +218,7 @@ TUNNEL = _element(31, bytes(12))
 @pytest.mark.parametrize(
     ("blocks", "compression", "reason"),
     [
-        ((_block(WEB),), 3, "compressed"),
+        ((_block(WEB),), 1, "compressed by a method not read here"),
         ((_block(WEB)[:-4],), 0, "beyond the data"),
         ((struct.pack("<IIHH", 2, len(WEB), 3, 0) + WEB,), 0, "do not fill it"),
         ((_block(_flow(_generic(MS, 1, 1, (1, 2), 6))),), 0, "no address element"),
@@ -215,6 +243,15 @@ TUNNEL = _element(31, bytes(12))
 def test_what_is_not_understood_is_declined(tmp_path, blocks, compression, reason):
     path = _nfcapd_file(tmp_path / "nfcapd.1", *blocks, compression=compression)
     with pytest.raises(UnreadableLayout, match=reason):
+        flow_reader(path).read_all()
+
+
+def test_a_block_that_does_not_decompress_is_declined(tmp_path):
+    path = _nfcapd_file(tmp_path / "nfcapd.1", _block(WEB, WEB))
+    stored = bytearray(path.read_bytes())
+    stored[16] = LZ4  # the header's compression: the plain records are no LZ4 block
+    path.write_bytes(bytes(stored))
+    with pytest.raises(UnreadableLayout, match="does not decompress"):
         flow_reader(path).read_all()
 
 

@@ -97,8 +97,11 @@ def _wait_for_socket(port: int, process: subprocess.Popen[bytes], log: Path) -> 
 
 
 @contextmanager
-def nfcapd_collector(directory: Path, sampling_interval: int | None = None) -> Iterator[int]:
-    """Run nfcapd on a free loopback port writing into `directory`; yields the port.
+def nfcapd_collector(
+    directory: Path, sampling_interval: int | None = None, options: tuple[str, ...] = ()
+) -> Iterator[int]:
+    """Run nfcapd (with further `options`) on a free loopback port writing into `directory`;
+    yields the port.
 
     On exit nfcapd gets a moment to drain its socket, then SIGTERM, which makes it close
     its current file.
@@ -108,6 +111,7 @@ def nfcapd_collector(directory: Path, sampling_interval: int | None = None) -> I
     command = ["nfcapd", "-w", str(directory), "-b", "127.0.0.1", "-p", str(port), "-t", "3600"]
     if sampling_interval is not None:
         command += ["-s", str(sampling_interval)]
+    command += options
     log = directory.parent / f"{directory.name}.nfcapd.log"
     with log.open("wb") as output:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)

@@ -9,21 +9,26 @@ is looped over in Python. It gives, per flow, what nfdump's `pipe` output prints
 two 64-bit halves the lake keeps.
 
 It reads what it fully understands and declines the rest (`UnreadableLayout`), which nfdump
-then reads: a compressed file, another layout version or block type, a record type it does
+then reads: an LZO-compressed file (uncompressed, LZ4 and BZ2 are read), another layout
+version or block type, a record type it does
 not know, blocks whose records do not end where the block does, a flow without its flow or
 address element, out counters (bidirectional flows) or a tunnel.
 """
 
-from collections.abc import Iterator
+import bz2
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import lz4.block
 import numpy as np
 import pyarrow as pa
 
 MAGIC = 0xA50C
 LAYOUT_VERSION_2 = 2
-NOT_COMPRESSED = 0
+NOT_COMPRESSED, BZ2_COMPRESSED, LZ4_COMPRESSED = 0, 2, 3
+# The most a block's records take uncompressed (nffile.h BUFFSIZE).
+MAX_BLOCK_BYTES = 5 * 1024 * 1024
 DATA_BLOCK_TYPE_3 = 3
 FILE_HEADER = np.dtype([
     ("magic", "<u2"), ("version", "<u2"), ("nfdversion", "<u4"), ("created", "<i8"),
@@ -75,30 +80,67 @@ def _file_header(data: np.ndarray, path: Path) -> np.void:
     header = data[: FILE_HEADER.itemsize].view(FILE_HEADER)[0]
     if header["magic"] != MAGIC or header["version"] != LAYOUT_VERSION_2:
         raise UnreadableLayout(f"{path}: not an nfcapd file of layout version 2")
-    if header["compression"] != NOT_COMPRESSED or header["encryption"] != 0:
-        raise UnreadableLayout(f"{path}: compressed (method {header['compression']})")
+    if header["compression"] not in DECOMPRESSORS or header["encryption"] != 0:
+        raise UnreadableLayout(f"{path}: compressed by a method not read here (LZO)")
     return header
 
 
-def data_blocks(data: np.ndarray, path: Path) -> Iterator[tuple[int, int, int]]:
-    """(first word, words, records) of each data block's records: the file as 32-bit words,
-    in which nfdump aligns every record."""
-    header = _file_header(data, path)
+def data_blocks(data: np.ndarray, header: np.void, path: Path) -> Iterator[tuple[int, int, int]]:
+    """(offset, bytes, records) of each data block's stored records."""
     end = int(header["appendix_offset"]) or len(data)
     offset = FILE_HEADER.itemsize
     for number in range(int(header["blocks"])):
         if offset + BLOCK_HEADER.itemsize > end:
             raise UnreadableLayout(f"{path}: block {number} lies beyond the data")
         block = data[offset : offset + BLOCK_HEADER.itemsize].view(BLOCK_HEADER)[0]
-        payload, size = offset + BLOCK_HEADER.itemsize, int(block["size"])
+        stored, size = offset + BLOCK_HEADER.itemsize, int(block["size"])
         if block["type"] != DATA_BLOCK_TYPE_3:
             raise UnreadableLayout(f"{path}: block {number} is no data block of type 3")
-        if payload + size > end:
+        if stored + size > end:
             raise UnreadableLayout(f"{path}: block {number} lies beyond the data")
-        if payload % 4 or size % 4:
-            raise UnreadableLayout(f"{path}: block {number} is not aligned to 32 bits")
-        yield payload // 4, size // 4, int(block["records"])
-        offset = payload + size
+        yield stored, size, int(block["records"])
+        offset = stored + size
+
+
+def _lz4_block(stored: bytes) -> bytes:
+    return lz4.block.decompress(stored, uncompressed_size=MAX_BLOCK_BYTES)
+
+
+# How nfdump 1.7 compresses a file's blocks (the header's `compression`), and how each block's
+# records are read back. LZO (nfcapd -z) has no maintained Python binding; nfdump reads it.
+DECOMPRESSORS: dict[int, Callable[[bytes], bytes] | None] = {
+    NOT_COMPRESSED: None,
+    LZ4_COMPRESSED: _lz4_block,
+    BZ2_COMPRESSED: bz2.decompress,
+}
+
+
+def _records_words(
+    data: np.ndarray,
+    blocks: list[tuple[int, int, int]],
+    decompress: Callable[[bytes], bytes] | None,
+    path: Path,
+) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+    """The records of `blocks` as one array of 32-bit words, in which nfdump aligns every
+    record, and (first word, words, records) of each block in it: the file's own words when
+    its blocks are stored plain, else those of the blocks decompressed."""
+    if decompress is None:
+        if any(offset % 4 or size % 4 for offset, size, _ in blocks):
+            raise UnreadableLayout(f"{path}: a block is not aligned to 32 bits")
+        words = data[: len(data) - len(data) % 4].view("<u4")
+        return words, [(offset // 4, size // 4, records) for offset, size, records in blocks]
+    try:
+        stored = [decompress(data[offset : offset + size].tobytes()) for offset, size, _ in blocks]
+    except (OSError, ValueError, lz4.block.LZ4BlockError) as error:
+        raise UnreadableLayout(f"{path}: a block does not decompress ({error})") from error
+    if any(len(records) % 4 for records in stored):
+        raise UnreadableLayout(f"{path}: a block is not aligned to 32 bits")
+    words = np.frombuffer(b"".join(stored), dtype="<u4")
+    firsts = np.cumsum([0, *(len(records) // 4 for records in stored)])
+    return words, [
+        (int(first), len(records) // 4, block[2])
+        for first, records, block in zip(firsts, stored, blocks, strict=False)
+    ]
 
 
 def record_starts(words: np.ndarray, first: int, count: int, records: int) -> np.ndarray:
@@ -235,11 +277,13 @@ def flow_batches(path: Path) -> Iterator[pa.RecordBatch]:
     `BLOCKS_PER_BATCH` blocks; `UnreadableLayout` for a file this module does not read."""
     # A plain array over the mapped file: numpy's memmap wraps every slice it makes.
     data = np.memmap(path, dtype=np.uint8, mode="r").view(np.ndarray)
-    blocks = list(data_blocks(data, path))
-    words = data[: len(data) - len(data) % 4].view("<u4")
+    header = _file_header(data, path)
+    decompress = DECOMPRESSORS[int(header["compression"])]
+    blocks = list(data_blocks(data, header, path))
     first_number = 1
     for start in range(0, len(blocks), BLOCKS_PER_BATCH):
-        group = blocks[start : start + BLOCKS_PER_BATCH]
+        group_blocks = blocks[start : start + BLOCKS_PER_BATCH]
+        words, group = _records_words(data, group_blocks, decompress, path)
         flows = np.concatenate([_block_flows(words, path, block) for block in group])
         batch = _batch(flow_columns(words, flows, path), first_number)
         first_number += batch.num_rows
