@@ -94,3 +94,25 @@ def test_each_run_has_a_gx_page_and_every_link_resolves(docs: Path, new_warehous
     # The result page is GX's rendering of the stored result: the run and the bad port.
     failing_page = failing.docs_page.read_text()
     assert "gx_raw_flows_2024-06-03" in failing_page and "70000" in failing_page
+
+
+def test_pages_after_the_first_compile_no_template(docs: Path, new_warehouse, monkeypatch) -> None:
+    """GX makes a new jinja Environment for every page; the site's views share what the
+    first pages compiled, so later checks of a run do not compile the templates again."""
+    import jinja2
+
+    compiled: list[str | None] = []
+    compile_template = jinja2.Environment.compile
+
+    def counting(self, source, name=None, filename=None, raw=False, defer_init=False):
+        compiled.append(name)
+        return compile_template(self, source, name, filename, raw, defer_init)
+
+    con = new_warehouse()
+    data.load_mart(con, "port_usage_by_year", data.port_usage_by_year())
+    first = run(con, "gx_port_usage_by_year")
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    second = run(con, "gx_port_usage_by_year")
+    assert first.docs_page != second.docs_page and second.docs_page.is_file()
+    assert compiled == []
+    assert broken_links(second.docs_page) == []

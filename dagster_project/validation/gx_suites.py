@@ -208,8 +208,12 @@ def _docs_site_config() -> dict[str, Any]:
     return {
         "class_name": "SiteBuilder",
         "show_how_to_buttons": False,
-        # Nothing here is a profiling run; skipping the section spares a scan of all results.
-        "site_section_builders": {"profiling": "None"},
+        "site_section_builders": {
+            "expectations": {"view": _docs_view("CompiledOncePageView")},
+            "validations": {"view": _docs_view("CompiledOncePageView")},
+            # Nothing here is a profiling run; skipping the section spares a scan of all results.
+            "profiling": "None",
+        },
         "store_backend": {
             "class_name": "TupleFilesystemStoreBackend",
             "base_directory": f"../{data_docs_dir().name}/",
@@ -217,8 +221,14 @@ def _docs_site_config() -> dict[str, Any]:
         "site_index_builder": {
             "class_name": "DefaultSiteIndexBuilder",
             "validation_results_limit": DOCS_INDEX_LIMIT,
+            "view": _docs_view("CompiledOnceIndexPageView"),
         },
     }
+
+
+def _docs_view(class_name: str) -> dict[str, str]:
+    """A view of `docs_views`, which GX imports when it renders."""
+    return {"module_name": "dagster_project.validation.docs_views", "class_name": class_name}
 
 
 @contextmanager
