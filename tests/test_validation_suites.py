@@ -389,6 +389,23 @@ def test_flow_sample_is_capped_and_deterministic(new_warehouse) -> None:
     )
 
 
+def test_a_sample_is_the_rows_of_smallest_hash_and_stays_capped_among_equal_rows(
+    new_warehouse,
+) -> None:
+    """The bound is found over the hash alone; rows of equal hash at it are still capped."""
+    con = warehouse(new_warehouse())
+    week = AnalysisWeek(data.WEEK)
+    sample = CHECKS["gx_raw_flows"].fetch(con, week, max_rows=4).frame
+    smallest = con.execute(
+        "select source_row from raw.flows order by hash(source_file, source_row, flow_start, "
+        "src_addr_hi, src_addr_lo, dst_addr_hi, dst_addr_lo) limit 4"
+    ).fetchall()
+    assert sample["source_row"].tolist() == [row for (row,) in smallest]
+    twins = data.flows().iloc[[0] * 5]
+    con = warehouse(new_warehouse(), flow_rows=twins)
+    assert len(CHECKS["gx_raw_flows"].fetch(con, week, max_rows=3).frame) == 3
+
+
 def test_capped_assignments_keep_overlapping_rows(new_warehouse) -> None:
     overlapping = changed(data.assignments(), 1, valid_from=data.at(47))
     con = warehouse(new_warehouse(), assignment_rows=overlapping)

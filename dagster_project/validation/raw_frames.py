@@ -63,23 +63,43 @@ def sample_scope(rows_of: str, sampled: int, total: int, order: str) -> str:
     return f"{sampled} of {total} rows of {rows_of} ({order})"
 
 
+def hash_sample_sql(table: str, row_hash: str, columns: str) -> str:
+    """`columns` of the rows of `table` for the week `$week_start` with the `$max_rows`
+    smallest `row_hash`, in that order (rows of equal hash at the bound: any of them).
+
+    The bound is found over the hash alone; then only the rows at or below it are read whole,
+    where a top-N over whole rows would carry every column of every row of the week."""
+    return f"""
+        with sample_bound as (
+            select max(row_hash) as row_hash
+            from (
+                select {row_hash} as row_hash from {table} where week_start = $week_start
+                order by 1 limit $max_rows
+            )
+        )
+
+        select {columns}
+        from {table}
+        where week_start = $week_start and {row_hash} <= (select row_hash from sample_bound)
+        order by {row_hash}
+        limit $max_rows
+    """
+
+
 def flow_sample(
     con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None, max_rows: int = DEFAULT_MAX_ROWS
 ) -> ValidationBatch:
     """Flow records of the week, a deterministic hash-ordered sample of at most max_rows."""
+    columns = f"""
+        * exclude (week_start, {ADDRESS_COLUMNS}),
+        {ENDS_SHARE_FAMILY} as ends_share_family,
+        packets * 20 as min_ip_bytes,
+        packets * 65535 as max_ip_bytes
+    """
+    row_hash = f"hash(source_file, source_row, flow_start, {ADDRESS_COLUMNS})"
     frame = con.execute(
-        f"""
-        select
-            * exclude (week_start, {ADDRESS_COLUMNS}),
-            {ENDS_SHARE_FAMILY} as ends_share_family,
-            packets * 20 as min_ip_bytes,
-            packets * 65535 as max_ip_bytes
-        from raw.flows
-        where week_start = ?
-        order by hash(source_file, source_row, flow_start, {ADDRESS_COLUMNS})
-        limit ?
-        """,
-        [week.start, max_rows],
+        hash_sample_sql("raw.flows", row_hash, columns),
+        {"week_start": week.start, "max_rows": max_rows},
     ).df()
     total = count_rows(con, "select count(*) from raw.flows where week_start = ?", [week.start])
     scope = sample_scope(
@@ -210,14 +230,12 @@ def usage_counter_rows(
 ) -> ValidationBatch:
     """Daily usage counters of the week, a deterministic hash-ordered sample."""
     frame = con.execute(
-        """
-        select * exclude (week_start)
-        from raw.usage_counters
-        where week_start = ?
-        order by hash(service, access, subscriber_id, day)
-        limit ?
-        """,
-        [week.start, max_rows],
+        hash_sample_sql(
+            "raw.usage_counters",
+            "hash(service, access, subscriber_id, day)",
+            "* exclude (week_start)",
+        ),
+        {"week_start": week.start, "max_rows": max_rows},
     ).df()
     total = count_rows(
         con, "select count(*) from raw.usage_counters where week_start = ?", [week.start]
