@@ -13,11 +13,8 @@ time>.log`) that holds everything else: Dagster's events, dbt's output, warnings
 
 import argparse
 import fcntl
-import importlib
-import logging
 import os
 import sys
-import threading
 import time
 import traceback
 import uuid
@@ -173,29 +170,6 @@ def run_step(
     return [] if result.success else failure_reasons(result)
 
 
-# Slow imports of the steps after the load (GX's suites, the figures), made in a background
-# thread while the load runs: it mostly waits on DuckDB, and the first check step would
-# otherwise wait about 2 s for them.
-PRELOADED_MODULES = ("great_expectations", "matplotlib.pyplot")
-logger = logging.getLogger(__name__)
-
-
-def preload(modules: Sequence[str]) -> threading.Thread:
-    """Import `modules` in a background thread. One that fails here is imported again where a
-    step needs it, and fails there with its own error."""
-
-    def load() -> None:
-        for module in modules:
-            try:
-                importlib.import_module(module)
-            except Exception as error:  # the step that imports it reports it
-                logger.debug("preloading %s failed: %s", module, error)
-
-    thread = threading.Thread(target=load, name="preload", daemon=True)
-    thread.start()
-    return thread
-
-
 def open_instance() -> dg.DagsterInstance:
     """The Dagster instance of $DAGSTER_HOME, opened under an exclusive lock in that folder.
 
@@ -223,7 +197,6 @@ def run_steps(steps: Sequence[Step], console: Console, log_path: Path) -> bool:
         console.line(f"Could not load the Dagster definitions: {one_line(str(error))}")
         console.line(f"      details: {log_path}")
         return False
-    preload(PRELOADED_MODULES)
     for index, step in enumerate(steps, 1):
         for note in fail_dead_runs(instance):
             console.line(note)

@@ -3,11 +3,9 @@ quiet: a line per run, Dagster's and dbt's output in a log file."""
 
 import argparse
 import fcntl
-import logging
 import os
 import re
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -16,7 +14,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from dagster_project import settings
-from dagster_project.cli import analysis_week, error_reason, main, open_instance, preload
+from dagster_project.cli import analysis_week, error_reason, main, open_instance
 from dagster_project.run_console import (
     failure_lines,
     format_duration,
@@ -269,15 +267,3 @@ def test_opening_the_instance_waits_for_the_home_lock(tmp_path, monkeypatch):
         assert not opened.wait(1.0)
     opener.join(60)
     assert opened.is_set()
-
-
-def test_modules_are_preloaded_in_the_background_past_one_that_fails(caplog):
-    """The steps' slow imports are made while the load runs; a module that fails to import
-    there is left for the step that needs it, which reports it, and the others still load."""
-    sys.modules.pop("xml.dom.minidom", None)
-    with caplog.at_level(logging.DEBUG, logger="dagster_project.cli"):
-        thread = preload(["no_such_module_here", "xml.dom.minidom"])
-        thread.join(timeout=30)
-    assert not thread.is_alive() and thread.daemon
-    assert "xml.dom.minidom" in sys.modules
-    assert "preloading no_such_module_here failed" in caplog.text
