@@ -221,6 +221,7 @@ TUNNEL = _element(31, bytes(12))
         ((_block(WEB),), 1, "compressed by a method not read here"),
         ((_block(WEB)[:-4],), 0, "beyond the data"),
         ((struct.pack("<IIHH", 2, len(WEB), 3, 0) + WEB,), 0, "do not fill it"),
+        ((struct.pack("<IIHH", 0, len(WEB), 3, 0) + WEB,), 0, "do not fill it"),
         ((_block(_flow(_generic(MS, 1, 1, (1, 2), 6))),), 0, "no address element"),
         ((_block(_flow(_ipv4("10.0.0.1", "192.0.2.9"))),), 0, "no flow"),
         (

@@ -182,8 +182,10 @@ def _block_flows(words: np.ndarray, path: Path, block: tuple[int, int, int]) -> 
     fill it."""
     first, count, records = block
     starts = record_starts(words, first, count, records)
-    if len(starts) != records or (
-        records and starts[-1] + (words[starts[-1]] >> 16) // 4 != first + count
+    if (
+        len(starts) != records
+        or (records == 0 and count > 0)
+        or (records and starts[-1] + (words[starts[-1]] >> 16) // 4 != first + count)
     ):
         raise UnreadableLayout(f"{path}: the records of a block do not fill it end to end")
     return starts[words[starts] & 0xFFFF == V3_RECORD]
