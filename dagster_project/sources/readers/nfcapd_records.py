@@ -53,8 +53,10 @@ TUNNELS = (31, 32)
 MAX_ELEMENTS = 64
 # The low half of an IPv4 address as the lake keeps it: ::ffff:a.b.c.d.
 IPV4_MAPPED_LO = 0xFFFF << 32
-# Blocks read together: about a million flows of the usual layouts, the memory of a batch.
-BLOCKS_PER_BATCH = 96
+# Blocks read together into one batch: about 100,000 flows of the usual layouts. DuckDB scans
+# a batch while the next one is read; with batches ten times larger that overlap was lost
+# (5M records: 2.55M records/s with 8 blocks, 1.78M/s with 96).
+BLOCKS_PER_BATCH = 8
 
 SCHEMA = pa.schema([
     ("first_ms", pa.uint64()), ("last_ms", pa.uint64()), ("proto", pa.uint8()),
