@@ -9,10 +9,10 @@ is looped over in Python. It gives, per flow, what nfdump's `pipe` output prints
 two 64-bit halves the lake keeps.
 
 It reads what it fully understands and declines the rest (`UnreadableLayout`), which nfdump
-then reads: an LZO-compressed file (uncompressed, LZ4 and BZ2 are read), another layout
-version or block type, a record type it does
-not know, blocks whose records do not end where the block does, a flow without its flow or
-address element, out counters (bidirectional flows) or a tunnel.
+then reads: an LZO-compressed or encrypted file (plain, LZ4 and BZ2 blocks are read),
+another layout version or block type, a record type it does not know, blocks whose records
+do not end where the block does, a flow without its flow or address element, out counters
+(bidirectional flows) or a tunnel.
 """
 
 import bz2
@@ -83,7 +83,10 @@ def _file_header(data: np.ndarray, path: Path) -> np.void:
     if header["magic"] != MAGIC or header["version"] != LAYOUT_VERSION_2:
         raise UnreadableLayout(f"{path}: not an nfcapd file of layout version 2")
     if header["compression"] not in DECOMPRESSORS or header["encryption"] != 0:
-        raise UnreadableLayout(f"{path}: compressed by a method not read here (LZO)")
+        raise UnreadableLayout(
+            f"{path}: blocks compressed (method {header['compression']}; LZO is 1) or "
+            f"encrypted ({header['encryption']}) in a way not read here"
+        )
     return header
 
 
