@@ -20,7 +20,8 @@ import pytest
 
 from dagster_project.sources.address_numbers import halves_of
 from dagster_project.sources.readers import nfcapd_records, nfdump, prepare_staging
-from dagster_project.sources.readers.nfcapd_pipe import FIELDS, NO_FLOWS, pipe_output
+from dagster_project.sources.readers.nfcapd_exporters import Exporter
+from dagster_project.sources.readers.nfcapd_pipe import FIELDS, NO_FLOWS, pipe_output, stage_records
 from dagster_project.sources.readers.nfcapd_records import UnreadableLayout, flow_reader
 from dagster_project.sources.source_config import FlowSource
 from dagster_project.weeks.analysis_week import AnalysisWeek
@@ -289,3 +290,26 @@ def test_batches_number_the_flows_across_blocks(tmp_path, monkeypatch):
     batches = list(nfcapd_records.flow_batches(path))
     assert [batch.num_rows for batch in batches] == [2, 0, 1]
     assert pa.Table.from_batches(batches)["record_number"].to_pylist() == [1, 2, 3]
+
+
+def test_a_file_declined_midway_leaves_nothing_staged(tmp_path, monkeypatch):
+    """A tunnel in the second batch is found while DuckDB already staged the first: the
+    file is unstaged, for nfdump to read."""
+    monkeypatch.setattr(nfcapd_records, "BLOCKS_PER_BATCH", 1)
+    tunnelled = _flow(_generic(MS, 1, 1, (1, 2), 4), _ipv4("10.0.0.1", "10.0.0.2"), TUNNEL)
+    path = _nfcapd_file(tmp_path / "nfcapd.1", _block(EXPORTER_RECORD, WEB), _block(tunnelled))
+    con = duckdb.connect()
+    prepare_staging(con)
+    source = FlowSource(name="bras", format="nfcapd", path="", sampling_interval=1)
+    exporter = Exporter(1, "127.0.0.1", 9, flows=2)
+    week = AnalysisWeek(date(2024, 6, 3), "UTC")
+    assert stage_records(con, source, path, week, exporter) is None
+    for table in ("staged_flow_numbers", "staged_quarantine"):
+        assert con.execute(f"select count(*) from {table}").fetchone() == (0,)
+
+
+def test_an_empty_file_is_declined(tmp_path):
+    path = tmp_path / "nfcapd.1"
+    path.touch()
+    with pytest.raises(UnreadableLayout, match="empty"):
+        flow_reader(path).read_all()

@@ -141,10 +141,10 @@ def _records_words(
     if any(len(records) % 4 for records in stored):
         raise UnreadableLayout(f"{path}: a block is not aligned to 32 bits")
     words = np.frombuffer(b"".join(stored), dtype="<u4")
-    firsts = np.cumsum([0, *(len(records) // 4 for records in stored)])
+    firsts = np.cumsum([0, *(len(records) // 4 for records in stored)])[:-1]
     return words, [
         (int(first), len(records) // 4, block[2])
-        for first, records, block in zip(firsts, stored, blocks, strict=False)
+        for first, records, block in zip(firsts, stored, blocks, strict=True)
     ]
 
 
@@ -282,6 +282,8 @@ def _batch(columns: dict[str, np.ndarray], first_number: int) -> pa.RecordBatch:
 def flow_batches(path: Path) -> Iterator[pa.RecordBatch]:
     """The file's flows in file order (numbered from 1, as nfdump prints them), a batch per
     `BLOCKS_PER_BATCH` blocks; `UnreadableLayout` for a file this module does not read."""
+    if path.stat().st_size == 0:  # nothing to map
+        raise UnreadableLayout(f"{path}: empty")
     # A plain array over the mapped file: numpy's memmap wraps every slice it makes.
     data = np.memmap(path, dtype=np.uint8, mode="r").view(np.ndarray)
     header = _file_header(data, path)
