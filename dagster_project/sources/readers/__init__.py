@@ -1,10 +1,11 @@
 """Reading what flow collectors and ISP systems write into the canonical raw tables.
 
 One module per format family (nfdump, goflow2, pmacct, canonical, tables); parsing is
-done by DuckDB, file by file, and every rejected record lands in the quarantine with its
-file, row and reason. `stage_week` fills the temp tables `staged_flows`,
-`staged_assignments`, `staged_usage_counters` and `staged_quarantine` that
-`sources.load_week` then swaps into the warehouse in one go.
+done by DuckDB (numpy for the records of nfcapd files), file by file, and every rejected
+record lands in the quarantine with its file, row and reason. `stage_week` fills the temp
+tables `staged_flows` (addresses as text), `staged_flow_numbers` (addresses as numbers:
+nfcapd files read directly), `staged_assignments`, `staged_usage_counters` and
+`staged_quarantine` that `sources.load_week` then writes into the week's new files.
 """
 
 import glob
