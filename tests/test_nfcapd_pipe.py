@@ -12,6 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dagster_project.sources.address_numbers import halves_of, numbered_flows_sql
+from dagster_project.sources.raw_schema import FLOWS
 from dagster_project.sources.readers import FLOW_READERS, nfdump, prepare_staging
 from dagster_project.sources.readers.nfcapd_exporters import (
     Exporter,
@@ -22,7 +24,7 @@ from dagster_project.sources.readers.nfcapd_exporters import (
     uniform_sampling,
 )
 from dagster_project.sources.readers.nfcapd_pipe import FIELDS, pipe_output, pipe_sql
-from dagster_project.sources.readers.pipe_addresses import address_sql, with_ipv6_text_sql
+from dagster_project.sources.readers.pipe_addresses import address_halves_sql
 from dagster_project.sources.source_config import FlowSource
 from dagster_project.weeks.analysis_week import AnalysisWeek
 from tests.support.flowtools import (
@@ -45,6 +47,7 @@ IPV6 = [
     "::ffff:0:0", "::1:0:0:0", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff",
     "0:1:0:1:0:1:0:1", "1:0:1:0:0:1:0:1", "64:ff9b::c000:201",
 ]  # fmt: skip
+IPV4 = ("0.0.0.0", "10.0.0.1", "192.0.2.255", "255.255.255.255")
 # How `pipe` prints the records that carry an IPv4 and an IPv6 address field (Cisco's v9
 # template), whose IPv4 address the JSON reader reads.
 DUAL = {"::192.0.2.1": "192.0.2.1", "::10.1.0.0": "10.1.0.0"}
@@ -55,27 +58,19 @@ def words(text: str) -> tuple[int, int, int, int]:
     return tuple(int.from_bytes(packed[i : i + 4], "big") for i in range(0, 16, 4))
 
 
-def test_pipe_addresses_read_as_inet_ntop_prints_them():
+def test_pipe_addresses_read_as_the_numbers_of_their_text():
+    """Each address gets the halves `address_numbers` gives its text; the dual-stack
+    `::a.b.c.d` those of its IPv4 address."""
     rows = [(10, *words(text)) for text in [*IPV6, *DUAL]] + [
-        (2, 0, 0, 0, int.from_bytes(socket.inet_aton(text), "big"))
-        for text in ("0.0.0.0", "10.0.0.1", "192.0.2.255", "255.255.255.255")
+        (2, 0, 0, 0, int.from_bytes(socket.inet_aton(text), "big")) for text in IPV4
     ]
     con = duckdb.connect()
     con.execute("create table addresses (af utinyint, sa0 uinteger, sa1 uinteger, "
                 "sa2 uinteger, sa3 uinteger)")  # fmt: skip
     con.executemany("insert into addresses values (?, ?, ?, ?, ?)", rows)
-    texts = con.execute(
-        f"select {address_sql('sa')} "
-        f"from ({with_ipv6_text_sql('select * from addresses', ('sa',))})"
-    ).fetchall()
-    family = {10: socket.AF_INET6, 2: socket.AF_INET}
-    expected = [
-        socket.inet_ntop(
-            family[af], b"".join(w.to_bytes(4, "big") for w in ws)[-16 if af == 10 else -4 :]
-        )
-        for af, *ws in rows
-    ]
-    assert [text for (text,) in texts] == [DUAL.get(text, text) for text in expected]
+    numbers = con.execute(f"select {address_halves_sql('sa', 'src')} from addresses").fetchall()
+    texts = [DUAL.get(text, text) for text in [*IPV6, *DUAL]] + list(IPV4)
+    assert numbers == [halves_of(text) for text in texts]
 
 
 def exporter(version: int, *kinds: str, address: str = "192.0.2.1", flows: int = 5) -> Exporter:
@@ -103,6 +98,11 @@ def test_one_exporter_is_one_address_with_one_sampling():
     assert one_exporter([exporter(9, flows=0)]) is None
 
 
+# Every parsed column but the record text: the pipe's addresses as numbers, the JSON's text
+# numbered as the load numbers it.
+COMPARED = ", ".join(name for name in FLOWS.column_names if name != "week_start") + ", malformed"
+
+
 def parsed_by_both(con: duckdb.DuckDBPyConnection, source: FlowSource, path: Path, scratch: Path):
     """(pipe, JSON) parsed records of one nfcapd file, without the record text."""
     found = one_exporter(nfcapd_exporters(path))
@@ -110,11 +110,13 @@ def parsed_by_both(con: duckdb.DuckDBPyConnection, source: FlowSource, path: Pat
     with pipe_output(path, FIELDS) as batches:
         con.register("pipe_records", batches)
         pipe = pipe_sql(source, path, "pipe_records", found)
-        from_pipe = con.execute(f"select * exclude (record) from ({pipe}) order by all").fetchall()
+        from_pipe = con.execute(f"select {COMPARED} from ({pipe}) order by all").fetchall()
     json_path = scratch / f"{path.name}.json"
     assert nfdump.dump_nfcapd_json(path, json_path)
     json = nfdump.nfcapd_json_sql(source, path, json_path, nfdump.exporter_sampling_intervals(path))
-    from_json = con.execute(f"select * exclude (record) from ({json}) order by all").fetchall()
+    con.execute(f"create or replace temp table json_records as {json}")
+    numbered = numbered_flows_sql(con, "json_records")
+    from_json = con.execute(f"select {COMPARED} from {numbered} order by all").fetchall()
     return from_pipe, from_json
 
 
@@ -145,7 +147,10 @@ def test_router_exports_read_the_same_through_pipe_and_json(tmp_path, capture):
 
 
 @NO_COLLECTOR
-def test_nfcapd_reader_takes_the_pipe_and_keeps_rejected_records_text(tmp_path, monkeypatch):
+@pytest.mark.parametrize("through_pipe", [False, True], ids=["from its bytes", "through pipe"])
+def test_nfcapd_reader_keeps_rejected_records_text_without_json(
+    tmp_path, monkeypatch, through_pipe
+):
     with nfcapd_collector(tmp_path / "nfcapd") as port:
         softflowd_export(REALDATA / "traffic" / "zoom.pcap", port, 4, tmp_path / "softflowd")
     (path,) = nfcapd_files(tmp_path / "nfcapd")
@@ -154,11 +159,15 @@ def test_nfcapd_reader_takes_the_pipe_and_keeps_rejected_records_text(tmp_path, 
         raise AssertionError("read through JSON")
 
     monkeypatch.setattr(nfdump, "read_nfcapd_json", no_json)
+    if through_pipe:  # as for a file read directly cannot (LZO)
+        monkeypatch.setattr(nfdump, "stage_records", lambda *_arguments: None)
     con = duckdb.connect()
     prepare_staging(con)
     source = FlowSource(name="zoom", format="nfcapd", path="", sampling_interval=4)
     counts = FLOW_READERS["nfcapd"](con, source, path, AnalysisWeek(date(2019, 9, 23)))
     assert counts.rows > 30
+    staged = con.execute("select count(*) from staged_flow_numbers").fetchone()
+    assert staged == (counts.rows,)
     # One record has no times; its text is its line of nfdump's pipe output.
     rejected = con.execute("select record from staged_quarantine").fetchall()
     assert counts.quarantined == {"missing or unparseable timestamp": 1}

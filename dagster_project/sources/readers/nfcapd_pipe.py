@@ -1,10 +1,11 @@
 """nfcapd files of one exporter streamed into DuckDB: from their bytes, or through `nfdump
 -o pipe`, the fast nfcapd readers.
 
-`stage_records` stages the flows `nfcapd_records` reads from the file itself, addresses as
-the lake's numbers. For a file that module declines, `stage_pipe` reads nfdump's `pipe`
-output: one line of numbers per record (`FIELDS`: times in epoch milliseconds, addresses as
-four 32-bit words), which nfdump prints about three times faster than JSON. Arrow's CSV
+`stage_records` stages the flows `nfcapd_records` reads from the file itself. For a file
+that module declines, `stage_pipe` reads nfdump's `pipe` output: one line of numbers per
+record (`FIELDS`: times in epoch milliseconds, addresses as four 32-bit words), which nfdump
+prints about three times faster than JSON. Both stage the addresses as the lake's numbers
+(`staged_flow_numbers`). Arrow's CSV
 reader parses it in blocks as nfdump writes it, and DuckDB stages the blocks as they come,
 so nfdump, the parsing and the staging run at the same time.
 
@@ -36,11 +37,10 @@ from dagster_project.sources.readers.nfcapd_exporters import (
     uniform_sampling,
 )
 from dagster_project.sources.readers.nfcapd_records import UnreadableLayout, flow_reader
-from dagster_project.sources.readers.pipe_addresses import address_sql, with_ipv6_text_sql
+from dagster_project.sources.readers.pipe_addresses import address_halves_sql
 from dagster_project.sources.readers.quarantine import (
     ADDRESS_NUMBERS,
     STAGED_FLOW_NUMBERS,
-    STAGED_FLOWS,
     STAGED_QUARANTINE,
     FileCounts,
     stage_parsed_flows,
@@ -130,10 +130,10 @@ def _flows_sql(
 
 
 def pipe_sql(source: FlowSource, nfcapd_path: Path, records: str, exporter: Exporter) -> str:
-    """Parsed flows of the relation `records` (`FIELDS` and `record_number`) of one file."""
-    with_text = f"({with_ipv6_text_sql(f'select * from {records}')})"
-    addresses = f"{address_sql('sa')} as src_addr, {address_sql('da')} as dst_addr"
-    return _flows_sql(source, nfcapd_path, with_text, exporter, addresses)
+    """Parsed flows of the relation `records` (`FIELDS` and `record_number`) of one file,
+    their addresses as the lake's numbers."""
+    addresses = f"{address_halves_sql('sa', 'src_addr')}, {address_halves_sql('da', 'dst_addr')}"
+    return _flows_sql(source, nfcapd_path, records, exporter, addresses)
 
 
 def records_sql(source: FlowSource, nfcapd_path: Path, records: str, exporter: Exporter) -> str:
@@ -220,7 +220,7 @@ def _registered(con: duckdb.DuckDBPyConnection, batches: pa.RecordBatchReader) -
 
 
 def _unstage(con: duckdb.DuckDBPyConnection, nfcapd_path: Path) -> None:
-    for table in (STAGED_FLOWS, STAGED_FLOW_NUMBERS, STAGED_QUARANTINE):
+    for table in (STAGED_FLOW_NUMBERS, STAGED_QUARANTINE):
         con.execute(f"delete from {table} where source_file = ?", [str(nfcapd_path)])
 
 
@@ -263,7 +263,7 @@ def stage_pipe(
     try:
         with pipe_output(nfcapd_path, FIELDS) as batches, _registered(con, batches) as records:
             parsed = pipe_sql(source, nfcapd_path, records, exporter)
-            counts = stage_parsed_flows(con, parsed, week, str(nfcapd_path))
+            counts = stage_parsed_flows(con, parsed, week, str(nfcapd_path), ADDRESS_NUMBERS)
     except NfdumpError:
         _unstage(con, nfcapd_path)
         raise

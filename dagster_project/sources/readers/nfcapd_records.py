@@ -24,6 +24,8 @@ import lz4.block
 import numpy as np
 import pyarrow as pa
 
+from dagster_project.sources.address_numbers import IPV4_MAPPED_LO
+
 MAGIC = 0xA50C
 LAYOUT_VERSION_2 = 2
 NOT_COMPRESSED, BZ2_COMPRESSED, LZ4_COMPRESSED = 0, 2, 3
@@ -51,8 +53,6 @@ GENERIC_FLOW, IPV4_FLOW, IPV6_FLOW, COUNTERS = 1, 2, 3, 5
 TUNNELS = (31, 32)
 # A flow lists each element type at most once; more elements than types is no flow.
 MAX_ELEMENTS = 64
-# The low half of an IPv4 address as the lake keeps it: ::ffff:a.b.c.d.
-IPV4_MAPPED_LO = 0xFFFF << 32
 # Blocks read together into one batch: about 100,000 flows of the usual layouts. DuckDB scans
 # a batch while the next one is read; with batches ten times larger that overlap was lost
 # (5M records: 2.55M records/s with 8 blocks, 1.78M/s with 96).
