@@ -14,7 +14,6 @@ from pathlib import Path
 
 import duckdb
 import lz4.block
-import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -23,6 +22,7 @@ from dagster_project.sources.readers import nfcapd_records, nfdump, prepare_stag
 from dagster_project.sources.readers.nfcapd_exporters import Exporter
 from dagster_project.sources.readers.nfcapd_pipe import FIELDS, NO_FLOWS, pipe_output, stage_records
 from dagster_project.sources.readers.nfcapd_records import UnreadableLayout, flow_reader
+from dagster_project.sources.readers.pipe_addresses import address_halves_sql
 from dagster_project.sources.source_config import FlowSource
 from dagster_project.weeks.analysis_week import AnalysisWeek
 from tests.support.flowtools import (
@@ -43,20 +43,15 @@ NEEDS_NFDUMP = pytest.mark.skipif(
 # nfcapd's options for LZO, LZ4 and BZ2 blocks.
 COMPRESSIONS = ("-z", "-y", "-j")
 COMPARED = ("first_ms", "last_ms", "proto", "src_port", "dst_port", "packets", "bytes")
-AF_INET6 = 10
-WORD = np.uint64(32)
 
 
-def _pipe_halves(table: pa.Table, prefix: str) -> tuple[np.ndarray, np.ndarray]:
-    """An address's halves from the pipe's family and words, as the pipe reader reads them
-    (`pipe_addresses`: `::a.b.c.d` is the IPv4 address of a record with both families)."""
-    af = table["af"].to_numpy()
-    w0, w1, w2, w3 = (table[f"{prefix}{i}"].to_numpy().astype(np.uint64) for i in range(4))
-    ipv4 = (af != AF_INET6) | ((w0 == 0) & (w1 == 0) & (w2 == 0) & (w3 >> np.uint64(16) != 0))
-    mapped = np.uint64(0xFFFF << 32) | w3
-    hi = np.where(ipv4, np.uint64(0), (w0 << WORD) | w1)
-    lo = np.where(ipv4, mapped, (w2 << WORD) | w3)
-    return hi.view(np.int64), lo.view(np.int64)
+def _pipe_halves(printed: pa.Table) -> list[tuple[int, int, int, int]]:
+    """Each printed record's address halves as the pipe reader reads them (`pipe_addresses`,
+    itself checked against the text's numbers in tests/test_nfcapd_pipe.py)."""
+    con = duckdb.connect()
+    con.register("printed", printed)
+    halves = f"{address_halves_sql('sa', 'src_addr')}, {address_halves_sql('da', 'dst_addr')}"
+    return con.execute(f"select {halves} from printed").fetchall()
 
 
 def assert_read_as_nfdump_prints(path: Path) -> int:
@@ -72,10 +67,9 @@ def assert_read_as_nfdump_prints(path: Path) -> int:
     assert native.num_rows == printed.num_rows
     for column in COMPARED:
         assert native[column].to_numpy().tolist() == printed[column].to_numpy().tolist(), column
-    for end, prefix in (("src", "sa"), ("dst", "da")):
-        hi, lo = _pipe_halves(printed, prefix)
-        assert native[f"{end}_addr_hi"].to_numpy().tolist() == hi.tolist()
-        assert native[f"{end}_addr_lo"].to_numpy().tolist() == lo.tolist()
+    addresses = ("src_addr_hi", "src_addr_lo", "dst_addr_hi", "dst_addr_lo")
+    read = zip(*(native[column].to_pylist() for column in addresses), strict=True)
+    assert list(read) == _pipe_halves(printed)
     assert native["record_number"].to_pylist() == list(range(1, native.num_rows + 1))
     return native.num_rows
 

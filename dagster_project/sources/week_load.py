@@ -119,9 +119,18 @@ def _file_sources(config: SourcesConfig) -> FileSources:
 Writer = Callable[[duckdb.DuckDBPyConnection, IncomingWeek, str, bytes], None]
 
 
-def write_flows(con: duckdb.DuckDBPyConnection, incoming: IncomingWeek, flows: str) -> None:
-    """The flow records `flows` as the week's next file, their addresses as numbers."""
-    incoming.write(FLOWS, numbered_flows_sql(con, flows))
+def write_flows(
+    con: duckdb.DuckDBPyConnection,
+    incoming: IncomingWeek,
+    flows: str,
+    numbered_flows: str | None = None,
+) -> None:
+    """The flow records `flows` as the week's next file, their address text as numbers, with
+    the records `numbered_flows` (addresses as numbers already) when given."""
+    numbered = numbered_flows_sql(con, flows)
+    if numbered_flows is not None:
+        numbered = f"({numbered} union all by name select * from {numbered_flows})"
+    incoming.write(FLOWS, numbered)
 
 
 def write_assignments(
@@ -156,10 +165,9 @@ def _write_read_assignments(
 def _write_read_flows(
     con: duckdb.DuckDBPyConnection, incoming: IncomingWeek, relation: str, _key: bytes
 ) -> None:
-    """The readers' flows: those staged with address text numbered, with those staged as
-    numbers already (`readers.quarantine.ADDRESS_NUMBERS`)."""
-    numbered = numbered_flows_sql(con, relation)
-    incoming.write(FLOWS, f"({numbered} union all by name select * from {STAGED_FLOW_NUMBERS})")
+    """The readers' flows: those staged with address text, and those staged as numbers
+    already (`readers.quarantine.ADDRESS_NUMBERS`)."""
+    write_flows(con, incoming, relation, STAGED_FLOW_NUMBERS)
 
 
 def _write_generated_flows(

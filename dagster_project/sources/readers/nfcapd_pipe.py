@@ -4,10 +4,9 @@
 `stage_records` stages the flows `nfcapd_records` reads from the file itself. For a file
 that module declines, `stage_pipe` reads nfdump's `pipe` output: one line of numbers per
 record (`FIELDS`: times in epoch milliseconds, addresses as four 32-bit words), which nfdump
-prints about three times faster than JSON. Both stage the addresses as the lake's numbers
-(`staged_flow_numbers`). Arrow's CSV
-reader parses it in blocks as nfdump writes it, and DuckDB stages the blocks as they come,
-so nfdump, the parsing and the staging run at the same time.
+prints about three times faster than JSON; Arrow's CSV reader parses it in blocks as nfdump
+writes it, and DuckDB stages the blocks as they come, so nfdump, the parsing and the staging
+run at the same time. Both stage the addresses as the lake's numbers (`staged_flow_numbers`).
 
 Neither has an exporter, a sampled flag or out counters per record, so they serve the files
 where those follow from the file itself: one exporter with records, whose sampling

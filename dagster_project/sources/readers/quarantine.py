@@ -4,7 +4,7 @@ Every reader turns one input file into a SELECT with the canonical flow columns 
 where the text parsed; try_cast leaves NULL where it did not), `source_file`, `source_row`,
 the original record text as `record`, and `malformed` naming a structural problem (wrong
 field count, invalid JSON) or NULL.
-`stage_parsed_flows` gives each record at most one reason, the first of `FLOW_CHECKS` that
+`stage_parsed_flows` gives each record at most one reason, the first of `flow_checks` that
 fails, and appends good records to `staged_flows` and the others to `staged_quarantine`.
 Reasons are fixed categories so that they can be counted; the record text says the rest.
 
@@ -86,34 +86,34 @@ class FileCounts:
     quarantined: dict[str, int] = field(default_factory=dict)
 
 
-UNPARSEABLE_ADDRESS = "unparseable address"
-# (reason, SQL condition that makes a record fail), in the order they are tested, after
-# the reader's own structural verdict in `malformed`; the address condition is the shape's.
-FLOW_CHECKS: tuple[tuple[str, str], ...] = (
-    (
-        "missing or unparseable timestamp",
-        # Collectors print time 0 (1970-01-01) for a flow whose exporter sent no time.
-        "flow_start is null or flow_end is null or flow_start = '1970-01-01'::timestamp",
-    ),
-    ("unknown protocol", "protocol is null"),
-    (UNPARSEABLE_ADDRESS, TEXT_ADDRESSES.unparseable_address),
-    ("invalid port", "src_port is null or dst_port is null"),
-    ("unparseable counts", "bytes is null or packets is null"),
-    ("non-positive counts", "bytes <= 0 or packets <= 0"),
-    ("sampling rate 0 and no sampling_interval configured", "sampling_interval is null"),
-    # raw.flows keeps the interval as INTEGER; readers parse it wider so that a larger one
-    # is this record's problem rather than a failed file.
-    ("invalid sampling interval", f"sampling_interval not between 1 and {INT32_MAX}"),
-    (
-        # stg_flows multiplies unscaled counts in BIGINT: an overflow would fail the week's
-        # dbt run without naming a record. Packets are multiplied alike, so checked alike.
-        "bytes x sampling interval exceeds 64 bits",
-        "not counts_scaled and "
-        f"greatest(bytes, packets)::hugeint * sampling_interval > {INT64_MAX}",
-    ),
-    ("flow ends before it starts", "flow_end < flow_start"),
-    ("outside the partition week", "flow_start < $week_start or flow_start >= $week_end"),
-)
+def flow_checks(shape: StagedShape) -> tuple[tuple[str, str], ...]:
+    """(reason, SQL condition that makes a record fail), in the order they are tested, after
+    the reader's own structural verdict in `malformed`; the address condition is the shape's."""
+    return (
+        (
+            "missing or unparseable timestamp",
+            # Collectors print time 0 (1970-01-01) for a flow whose exporter sent no time.
+            "flow_start is null or flow_end is null or flow_start = '1970-01-01'::timestamp",
+        ),
+        ("unknown protocol", "protocol is null"),
+        ("unparseable address", shape.unparseable_address),
+        ("invalid port", "src_port is null or dst_port is null"),
+        ("unparseable counts", "bytes is null or packets is null"),
+        ("non-positive counts", "bytes <= 0 or packets <= 0"),
+        ("sampling rate 0 and no sampling_interval configured", "sampling_interval is null"),
+        # raw.flows keeps the interval as INTEGER; readers parse it wider so that a larger one
+        # is this record's problem rather than a failed file.
+        ("invalid sampling interval", f"sampling_interval not between 1 and {INT32_MAX}"),
+        (
+            # stg_flows multiplies unscaled counts in BIGINT: an overflow would fail the week's
+            # dbt run without naming a record. Packets are multiplied alike, so checked alike.
+            "bytes x sampling interval exceeds 64 bits",
+            "not counts_scaled and "
+            f"greatest(bytes, packets)::hugeint * sampling_interval > {INT64_MAX}",
+        ),
+        ("flow ends before it starts", "flow_end < flow_start"),
+        ("outside the partition week", "flow_start < $week_start or flow_start >= $week_end"),
+    )
 
 
 def _canonical_columns(table: RawTable) -> list[str]:
@@ -132,9 +132,7 @@ def create_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
 def reason_sql(shape: StagedShape = TEXT_ADDRESSES) -> str:
     """A CASE expression naming the first failed check, NULL for a good record."""
     branches = "\n".join(
-        f"    when {shape.unparseable_address if reason == UNPARSEABLE_ADDRESS else condition} "
-        f"then '{reason}'"
-        for reason, condition in FLOW_CHECKS
+        f"    when {condition} then '{reason}'" for reason, condition in flow_checks(shape)
     )
     return f"case\n    when malformed is not null then malformed\n{branches}\nend"
 
