@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
+import numpy as np
 import pandas as pd
 
 from dagster_project.settings import EXPECTATIONS_DIR, data_dir
@@ -126,6 +127,40 @@ def _result_format(definition: dict[str, Any], frame: pd.DataFrame) -> dict[str,
     return result_format
 
 
+def with_bulk_comparable_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its narrow numbers and timestamps widened to the types GX compares in bulk.
+
+    GX 1.x compares a column with between-bounds through numpy only when it is int64, float64
+    or datetime64[ns]; any other type goes through a Python function per row. DuckDB hands
+    pandas int16, int32 and datetime64[us] columns, and a timestamp column of 100,000 rows then
+    took 0.5 s instead of milliseconds. Widening is exact. A timestamp beyond datetime64[ns]'s
+    range (years 1678-2261), which the week's bounds catch, keeps its column as it is.
+    """
+    widened = {}
+    for name, column in frame.items():
+        wide_type = _bulk_comparable_type(column.dtype)
+        if wide_type is None:
+            continue
+        try:
+            widened[name] = column.astype(wide_type)
+        except pd.errors.OutOfBoundsDatetime:
+            continue
+    return frame.assign(**widened) if widened else frame
+
+
+def _bulk_comparable_type(dtype: Any) -> str | None:
+    """The wider numpy type GX compares in bulk, for a narrower number or timestamp type."""
+    if not isinstance(dtype, np.dtype):
+        return None
+    if dtype.kind == "M" and dtype != np.dtype("datetime64[ns]"):
+        return "datetime64[ns]"
+    if dtype.itemsize < 8 and dtype.kind in "iu":
+        return "int64"
+    if dtype.itemsize < 8 and dtype.kind == "f":
+        return "float64"
+    return None
+
+
 def validate_frame(
     frame: pd.DataFrame, suite_name: str, parameters: dict[str, Any] | None = None
 ) -> ValidationOutcome:
@@ -136,7 +171,7 @@ def validate_frame(
     """
     definition = load_suite_definition(suite_name)
     batch = _batch_definition(file_context(gx_root()), suite_name).get_batch(
-        batch_parameters={"dataframe": frame}
+        batch_parameters={"dataframe": with_bulk_comparable_dtypes(frame)}
     )
     result = batch.validate(
         _suite(definition),
