@@ -16,6 +16,7 @@ import dagster as dg
 from bench_support import Measurement, TreeSampler
 
 from dagster_project.defs.assets.raw_assets import LOAD_SECONDS
+from dagster_project.validation.suite_catalogue import SUITE_CHECKS
 
 STEP_EVENTS = {
     dg.DagsterEventType.STEP_START,
@@ -23,6 +24,7 @@ STEP_EVENTS = {
     dg.DagsterEventType.STEP_FAILURE,
 }
 DBT_STEP = "weekly_dbt_models"
+CHECK_STEPS = {spec.step for spec in SUITE_CHECKS}
 # dbt node kinds, by the first part of their unique_id, and how their lines are named.
 NODE_KINDS = {"model": "dbt model", "seed": "dbt seeds", "test": "dbt tests",
               "unit_test": "dbt unit tests"}  # fmt: skip
@@ -81,7 +83,7 @@ def step_kind(key: str) -> str:
         return "raw load"
     if key == DBT_STEP:
         return "dbt build"
-    return "GX checks" if "_gx_" in key else "figures and page"
+    return "GX checks" if key in CHECK_STEPS else "figures and page"
 
 
 def step_measurements(dagster_home: str, sampler: TreeSampler, run_seconds: float) -> list:

@@ -73,7 +73,8 @@ def test_measurements_print_as_one_json_line():
 def test_steps_of_the_weekly_job_by_kind():
     assert step_kind("raw_week") == "raw load"
     assert step_kind("weekly_dbt_models") == "dbt build"
-    assert step_kind("raw_flows_gx_raw_flows_profile") == "GX checks"
+    assert step_kind("week_input_checks") == "GX checks"
+    assert step_kind("week_table_checks") == "GX checks"
     assert step_kind("week_report_page") == "figures and page"
 
 

@@ -9,7 +9,11 @@ from urllib.parse import unquote, urlsplit
 import duckdb
 import pytest
 
-from dagster_project.validation.gx_suites import data_docs_dir, file_context
+from dagster_project.validation.gx_suites import (
+    data_docs_dir,
+    file_context,
+    write_data_docs_index,
+)
 from dagster_project.validation.suite_catalogue import SUITE_CHECKS, SuiteRun, run_suite
 from dagster_project.weeks.analysis_week import AnalysisWeek
 from tests import validation_data as data
@@ -82,8 +86,8 @@ def test_each_run_has_a_gx_page_and_every_link_resolves(docs: Path, new_warehous
     rerun = run(con, "gx_raw_flows")
 
     assert not failing.outcome.success and passing.outcome.success
-    index = docs / "index.html"
-    assert index.is_file()
+    index = write_data_docs_index(rerun.outcome.suite)
+    assert index == docs / "index.html" and index.is_file()
     pages = [failing.docs_page, passing.docs_page, rerun.docs_page]
     assert len(set(pages)) == 3, "a new run adds a page, it does not replace one"
     for page in pages:
@@ -94,6 +98,18 @@ def test_each_run_has_a_gx_page_and_every_link_resolves(docs: Path, new_warehous
     # The result page is GX's rendering of the stored result: the run and the bad port.
     failing_page = failing.docs_page.read_text()
     assert "gx_raw_flows_2024-06-03" in failing_page and "70000" in failing_page
+
+
+def test_a_page_leaves_the_index_to_whoever_ran_the_suites(docs: Path, new_warehouse) -> None:
+    """The checks of a step build the index once, after their last page."""
+    con = new_warehouse()
+    data.load_mart(con, "port_usage_by_year", data.port_usage_by_year())
+    first = run(con, "gx_port_usage_by_year")
+    index = docs / "index.html"
+    assert first.docs_page.is_file() and not index.exists()
+    second = run(con, "gx_port_usage_by_year")
+    write_data_docs_index(second.outcome.suite)
+    assert {first.docs_page, second.docs_page} <= set(local_targets(index).values())
 
 
 def test_pages_after_the_first_compile_no_template(docs: Path, new_warehouse, monkeypatch) -> None:
@@ -115,4 +131,5 @@ def test_pages_after_the_first_compile_no_template(docs: Path, new_warehouse, mo
     second = run(con, "gx_port_usage_by_year")
     assert first.docs_page != second.docs_page and second.docs_page.is_file()
     assert compiled == []
+    write_data_docs_index(second.outcome.suite)
     assert broken_links(second.docs_page) == []

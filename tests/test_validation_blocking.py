@@ -7,12 +7,16 @@ import dagster as dg
 import pandas as pd
 import pytest
 
+from dagster_project.defs import checks
 from dagster_project.defs.assets.figure_assets import port_share_chart
 from dagster_project.defs.assets.raw_assets import raw_monthly_totals, raw_week
-from dagster_project.defs.checks import suite_checks
+from dagster_project.defs.checks import check_steps
 from dagster_project.defs.partitions import weekly_partitions
 from dagster_project.defs.resources import SourcesResource, WarehouseResource
+from dagster_project.validation.gx_suites import write_data_docs_index
+from dagster_project.validation.suite_catalogue import SUITE_CHECKS
 from tests import validation_data as data
+from tests.test_data_docs import local_targets
 
 
 @pytest.fixture
@@ -22,28 +26,26 @@ def run_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def port_usage_stand_in(frame: pd.DataFrame) -> dg.AssetsDefinition:
-    """Writes `frame` as the port_usage mart, in place of the dbt model."""
+def mart_stand_in(name: str, frame: pd.DataFrame | None) -> dg.AssetsDefinition:
+    """Writes `frame` as the mart `name`, in place of the dbt model (nothing when None)."""
 
-    @dg.asset(name="port_usage", partitions_def=weekly_partitions)
-    def port_usage(warehouse: WarehouseResource) -> None:
-        with warehouse.connect() as con:
-            data.load_mart(con, "port_usage", frame)
+    @dg.asset(name=name, partitions_def=weekly_partitions)
+    def mart(warehouse: WarehouseResource) -> None:
+        if frame is not None:
+            with warehouse.connect() as con:
+                data.load_mart(con, name, frame)
 
-    return port_usage
+    return mart
 
 
 def checks_on(*asset_names: str) -> list[dg.AssetChecksDefinition]:
-    return [
-        check
-        for check in suite_checks
-        if {key.asset_key.path[-1] for key in check.check_keys} & set(asset_names)
-    ]
+    """The check steps as the code location builds them, over the checks of these assets."""
+    return check_steps([spec for spec in SUITE_CHECKS if spec.asset in asset_names])
 
 
 def materialize_port_chart(frame: pd.DataFrame, run_dirs: Path) -> dg.ExecuteInProcessResult:
     return dg.materialize(
-        [port_usage_stand_in(frame), port_share_chart, *checks_on("port_usage")],
+        [mart_stand_in("port_usage", frame), port_share_chart, *checks_on("port_usage")],
         partition_key=data.WEEK.isoformat(),
         resources={"warehouse": WarehouseResource(path=str(run_dirs / "warehouse.duckdb"))},
         raise_on_error=False,
@@ -68,6 +70,57 @@ def test_failing_mart_check_blocks_the_figure(run_dirs: Path) -> None:
     evaluation = result.get_asset_check_evaluations()[0]
     assert evaluation.metadata["failed_expectations"].value == 1
     assert "protocol_share_total" in evaluation.metadata["result"].value
+
+
+def materialize_two_marts(ipv6_share: pd.DataFrame | None, run_dirs: Path, monkeypatch):
+    """The week's table checks on port_usage and ipv6_share, in the one step they share;
+    returns the run and the suites each Data Docs index build was asked for."""
+    index_builds: list[str] = []
+
+    def counting_index(suite: str) -> Path:
+        index_builds.append(suite)
+        return write_data_docs_index(suite)
+
+    monkeypatch.setattr(checks, "write_data_docs_index", counting_index)
+    result = dg.materialize(
+        [
+            mart_stand_in("port_usage", data.port_usage()),
+            mart_stand_in("ipv6_share", ipv6_share),
+            *checks_on("port_usage", "ipv6_share"),
+        ],
+        partition_key=data.WEEK.isoformat(),
+        resources={"warehouse": WarehouseResource(path=str(run_dirs / "warehouse.duckdb"))},
+        raise_on_error=False,
+    )
+    return result, index_builds
+
+
+def test_the_checks_of_a_step_build_the_data_docs_index_once(run_dirs: Path, monkeypatch) -> None:
+    result, index_builds = materialize_two_marts(data.ipv6_share(), run_dirs, monkeypatch)
+    assert check_outcomes(result) == {"gx_port_usage": True, "gx_ipv6_share": True}
+    assert len(index_builds) == 1
+    index = run_dirs / "data" / "gx_docs" / "index.html"
+    pages = {
+        Path(evaluation.metadata["data_docs"].value)
+        for evaluation in result.get_asset_check_evaluations()
+    }
+    assert pages <= set(local_targets(index).values())
+
+
+def test_a_check_that_cannot_run_costs_the_others_of_its_step_nothing(
+    run_dirs: Path, monkeypatch
+) -> None:
+    result, index_builds = materialize_two_marts(None, run_dirs, monkeypatch)  # no ipv6_share
+    assert not result.success
+    assert check_outcomes(result) == {"gx_port_usage": True}
+    assert index_builds == ["port_usage"]
+    (failure,) = result.get_step_failure_events()
+    error, messages = failure.step_failure_data.error, []
+    while error is not None:
+        messages.append(error.message)
+        error = error.cause
+    crash = next(message for message in messages if "could not run" in message)
+    assert "SuiteCheckCrashed: 1 of 2 checks could not run: gx_ipv6_share: Catalog" in crash
 
 
 def write_file_sources(folder: Path, flows: pd.DataFrame) -> Path:

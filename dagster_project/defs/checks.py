@@ -2,15 +2,27 @@
 
 Blocking checks stop everything downstream of their asset in the same run, so figures and
 pages are never drawn from data whose validation failed; drift checks only warn.
+
+Checks that wait for the same assets run in one step (`SuiteCheck.step`: a week's raw inputs,
+a week's tables, and the same two across weeks). The step shares one read-only connection
+and rebuilds the Data Docs index once, after its last check, instead of once per check; the
+UI still shows every check on its own asset, and a check selected alone runs alone.
 """
 
+from collections.abc import Iterator, Sequence
+from itertools import groupby
 from typing import Any
 
 import dagster as dg
 
 from dagster_project.defs.partitions import partition_week, weekly_partitions
 from dagster_project.defs.resources import WAREHOUSE_POOL, WarehouseResource
+from dagster_project.validation.gx_suites import write_data_docs_index
 from dagster_project.validation.suite_catalogue import SUITE_CHECKS, SuiteCheck, SuiteRun, run_suite
+
+
+class SuiteCheckCrashed(RuntimeError):
+    """Checks of a step could not run; the step's other checks reported their results."""
 
 
 def check_result(spec: SuiteCheck, run: SuiteRun) -> dg.AssetCheckResult:
@@ -27,6 +39,8 @@ def check_result(spec: SuiteCheck, run: SuiteRun) -> dg.AssetCheckResult:
         for f in outcome.failed
     ]
     return dg.AssetCheckResult(
+        asset_key=spec.asset,
+        check_name=spec.check_name,
         passed=outcome.success,
         severity=dg.AssetCheckSeverity.ERROR if spec.blocking else dg.AssetCheckSeverity.WARN,
         metadata={
@@ -41,25 +55,71 @@ def check_result(spec: SuiteCheck, run: SuiteRun) -> dg.AssetCheckResult:
     )
 
 
-def build_suite_check(spec: SuiteCheck) -> dg.AssetChecksDefinition:
-    kind = "Blocking" if spec.blocking else "Warning (never blocks)"
+def check_key(spec: SuiteCheck) -> dg.AssetCheckKey:
+    return dg.AssetCheckKey(dg.AssetKey(spec.asset), spec.check_name)
 
-    @dg.asset_check(
+
+def check_spec(spec: SuiteCheck) -> dg.AssetCheckSpec:
+    kind = "Blocking" if spec.blocking else "Warning (never blocks)"
+    return dg.AssetCheckSpec(
         name=spec.check_name,
         asset=spec.asset,
         blocking=spec.blocking,
         partitions_def=weekly_partitions if spec.weekly else None,
-        pool=WAREHOUSE_POOL,
         description=f"{kind}: GX suite expectations/{spec.suite}.json.",
     )
-    def suite_check(
+
+
+def build_check_step(step: str, specs: Sequence[SuiteCheck]) -> dg.AssetChecksDefinition:
+    """One step running `specs` (all weekly, or none), each check that the run selected."""
+    weekly = {spec.weekly for spec in specs}
+    if len(weekly) != 1:
+        raise ValueError(f"step {step} mixes weekly and cross-week checks")
+
+    @dg.multi_asset_check(
+        name=step,
+        specs=[check_spec(spec) for spec in specs],
+        can_subset=True,
+        pool=WAREHOUSE_POOL,
+        description=f"GX suites: {', '.join(spec.check_name for spec in specs)}.",
+    )
+    def suite_check_step(
         context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
-    ) -> dg.AssetCheckResult:
-        week = partition_week(context) if spec.weekly else None
+    ) -> Iterator[dg.AssetCheckResult]:
+        week = partition_week(context) if weekly == {True} else None
+        selected = [spec for spec in specs if check_key(spec) in context.selected_asset_check_keys]
+        crashed: list[tuple[str, Exception]] = []
+        validated: list[str] = []
         with warehouse.connect(read_only=True) as con:
-            return check_result(spec, run_suite(spec, con, week, context.run.run_id))
+            for spec in selected:
+                # One check that cannot run must not cost the others their results.
+                try:
+                    run = run_suite(spec, con, week, context.run.run_id)
+                except Exception as error:  # re-raised below, with the others
+                    crashed.append((spec.check_name, error))
+                    continue
+                validated.append(spec.suite)
+                yield check_result(spec, run)
+        if validated:
+            write_data_docs_index(validated[-1])
+        if crashed:
+            reasons = "; ".join(
+                f"{name}: {type(error).__name__}: {error}" for name, error in crashed
+            )
+            raise SuiteCheckCrashed(
+                f"{len(crashed)} of {len(selected)} checks could not run: {reasons}"
+            ) from crashed[0][1]
 
-    return suite_check
+    return suite_check_step
 
 
-suite_checks = [build_suite_check(spec) for spec in SUITE_CHECKS]
+def check_steps(specs: Sequence[SuiteCheck]) -> list[dg.AssetChecksDefinition]:
+    """A step per `SuiteCheck.step` of `specs`, running those checks."""
+    ordered = sorted(specs, key=lambda spec: spec.step)
+    return [
+        build_check_step(step, list(members))
+        for step, members in groupby(ordered, key=lambda spec: spec.step)
+    ]
+
+
+suite_checks = check_steps(SUITE_CHECKS)

@@ -316,12 +316,12 @@ def _batch_definition(context: "FileDataContext", suite_name: str) -> "BatchDefi
 
 
 def write_data_docs(outcome: ValidationOutcome, check_name: str, partition: str) -> Path:
-    """Store the validation result in the GX project, let GX update its Data Docs site, and
-    return the result's page.
+    """Store the validation result in the GX project, let GX render its Data Docs page, and
+    return the page.
 
     Each run gets its own page, named by the run (`<check>_<partition>`, `all` for
-    unpartitioned assets) and its time. GX re-renders only that page, the suite's page (the
-    suite file may have changed) and the index, which reads at most DOCS_INDEX_LIMIT results.
+    unpartitioned assets) and its time. GX re-renders only that page and the suite's page (the
+    suite file may have changed); the index lists it once `write_data_docs_index` runs.
     The result's meta gets the run id, as GX's own ValidationDefinition.run records it.
     """
     from great_expectations.core.run_identifier import RunIdentifier
@@ -343,10 +343,33 @@ def write_data_docs(outcome: ValidationOutcome, check_name: str, partition: str)
     with _gx_lock(root):
         context.suites.add_or_update(_suite(load_suite_definition(outcome.suite)))
         context.validation_results_store.store_validation_results(result, result_id, suite_id)
-        context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=[suite_id, result_id])
+        context.build_data_docs(
+            site_names=[DOCS_SITE], resource_identifiers=[suite_id, result_id], build_index=False
+        )
         _copy_favicon_for_result_pages(data_docs_dir())
     url = context.get_docs_sites_urls(resource_identifier=result_id, site_name=DOCS_SITE)[0]
     return Path(url2pathname(urlparse(url["site_url"]).path)).resolve()
+
+
+def write_data_docs_index(suite: str) -> Path:
+    """Let GX rebuild the Data Docs index (the newest DOCS_INDEX_LIMIT results) with the page of
+    `suite`, a suite just validated; returns the index.
+
+    GX reads and renders every listed result on each build (0.1-0.2 s with a full index), so
+    the checks of a step build it once, after their last page, not once each. GX renders every
+    page of the site when asked for none, hence the suite's page: one page, already current.
+    """
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+    )
+
+    root = gx_root()
+    context = file_context(root)
+    with _gx_lock(root):
+        sites = context.build_data_docs(
+            site_names=[DOCS_SITE], resource_identifiers=[ExpectationSuiteIdentifier(name=suite)]
+        )
+    return Path(url2pathname(urlparse(sites[DOCS_SITE]).path)).resolve()
 
 
 def _copy_favicon_for_result_pages(docs: Path) -> None:

@@ -31,6 +31,14 @@ class SuiteCheck:
     def check_name(self) -> str:
         return f"gx_{self.name or self.suite}"
 
+    @property
+    def step(self) -> str:
+        """The step that runs the check with the others that wait for the same assets: the
+        raw inputs or the tables, of a week or across weeks."""
+        scope = "week" if self.weekly else "cross_week"
+        layer = "input" if self.asset.startswith("raw_") else "table"
+        return f"{scope}_{layer}_checks"
+
 
 SUITE_CHECKS: tuple[SuiteCheck, ...] = (
     SuiteCheck("raw_flows", "raw_flows", raw_frames.flow_sample),
@@ -112,8 +120,9 @@ class SuiteRun:
 def run_suite(
     spec: SuiteCheck, con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None, run_id: str = ""
 ) -> SuiteRun:
-    """Fetch the frame of the week (or of all weeks), validate it, render its Data Docs and
-    record its verdict."""
+    """Fetch the frame of the week (or of all weeks), validate it, render its Data Docs page
+    and record its verdict. The Data Docs index is the caller's to rebuild, once for all the
+    suites it runs (`gx_suites.write_data_docs_index`)."""
     batch = spec.fetch(con, week)
     outcome = validate_batch(batch, spec.suite)
     week_key = week.key if week else verdicts.ALL_WEEKS
