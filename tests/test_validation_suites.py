@@ -17,6 +17,8 @@ from dagster_project.validation.gx_suites import (
     with_bulk_comparable_dtypes,
 )
 from dagster_project.validation.suite_catalogue import SUITE_CHECKS, SuiteCheck
+from dagster_project.warehouse import week_status
+from dagster_project.warehouse.address_retention import cut_week
 from dagster_project.weeks.analysis_week import AnalysisWeek
 from tests import validation_data as data
 
@@ -480,6 +482,29 @@ def test_only_assignments_that_start_before_an_earlier_holder_let_go_are_flagged
         "m1": [True, True],
     }
     assert batch.frame["overlaps_earlier_interval"].head(3).all()
+
+
+def test_assignments_cut_to_networks_after_attribution_are_not_judged_overlapping(
+    new_warehouse,
+) -> None:
+    """Once a week's addresses are cut to their networks, neighbours share a network: a check
+    run again must not take them for one address held twice (it recorded a failed week)."""
+    neighbours = pd.concat(
+        [
+            data.assignments(),
+            changed(data.assignments(), 0, address="10.1.0.2", subscriber_id="bb4"),
+        ]
+    ).iloc[:5]
+    con = warehouse(new_warehouse(), assignment_rows=neighbours)
+    assert run(con, "gx_raw_assignments").success
+    before = week_status.begin_build(con, data.WEEK, "build")
+    week_status.finish_build(con, data.WEEK, "build", before, whole=True)
+    cut_week(con, data.WEEK)
+    outcome = run(con, "gx_raw_assignments")
+    assert outcome.success, outcome.as_markdown()
+    batch = CHECKS["gx_raw_assignments"].fetch(con, AnalysisWeek(data.WEEK))
+    assert batch.frame["overlaps_earlier_interval"].isna().all()
+    assert "addresses cut to networks" in batch.scope
 
 
 def test_quarantine_above_one_percent_warns_with_the_most_frequent_reason(new_warehouse) -> None:

@@ -72,9 +72,9 @@ def check_spec(spec: SuiteCheck) -> dg.AssetCheckSpec:
 
 def build_check_step(step: str, specs: Sequence[SuiteCheck]) -> dg.AssetChecksDefinition:
     """One step running `specs` (all weekly, or none), each check that the run selected."""
-    weekly = {spec.weekly for spec in specs}
-    if len(weekly) != 1:
+    if len({spec.weekly for spec in specs}) != 1:
         raise ValueError(f"step {step} mixes weekly and cross-week checks")
+    weekly = specs[0].weekly
 
     @dg.multi_asset_check(
         name=step,
@@ -86,7 +86,7 @@ def build_check_step(step: str, specs: Sequence[SuiteCheck]) -> dg.AssetChecksDe
     def suite_check_step(
         context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
     ) -> Iterator[dg.AssetCheckResult]:
-        week = partition_week(context) if weekly == {True} else None
+        week = partition_week(context) if weekly else None
         selected = [spec for spec in specs if check_key(spec) in context.selected_asset_check_keys]
         crashed: list[tuple[str, Exception]] = []
         validated: list[str] = []

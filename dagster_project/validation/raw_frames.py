@@ -26,7 +26,7 @@ class FrameFetcher(Protocol):
     ) -> ValidationBatch: ...
 
 
-def _week_parameters(week: AnalysisWeek) -> dict[str, object]:
+def week_parameters(week: AnalysisWeek) -> dict[str, object]:
     first_day = datetime.combine(week.start, time())
     return {
         "week_start_utc": week.utc_start,
@@ -39,17 +39,12 @@ def _week_parameters(week: AnalysisWeek) -> dict[str, object]:
 # The suites see facts about addresses (computed here from their numbers), never an address,
 # so none reaches check results, metadata or Data Docs.
 ADDRESS_COLUMNS = "src_addr_hi, src_addr_lo, dst_addr_hi, dst_addr_lo"
-NETWORK_COLUMNS = "network_hi, network_lo"
 
 
 # A flow with an end of each family: a reader that mixed up IPv4 and IPv6 fields, or shifted
-# a column. An assignment's prefix length its family does not have (/1-32, /1-128).
+# a column.
 ENDS_SHARE_FAMILY = (
     f"{is_ipv4_sql('src_addr_hi', 'src_addr_lo')} = {is_ipv4_sql('dst_addr_hi', 'dst_addr_lo')}"
-)
-PREFIX_FITS_FAMILY = (
-    f"prefix_len between 1 and case when {is_ipv4_sql('network_hi', 'network_lo')} "
-    "then 32 else 128 end"
 )
 
 
@@ -105,7 +100,7 @@ def flow_sample(
     scope = sample_scope(
         "raw.flows for the week", len(frame), total, "deterministic sample by row hash"
     )
-    return ValidationBatch(frame, scope, _week_parameters(week))
+    return ValidationBatch(frame, scope, week_parameters(week))
 
 
 def flow_week_profile(
@@ -136,93 +131,7 @@ def flow_week_profile(
     ).df()
     records = int(frame["flow_records"].sum())
     scope = f"profile of all {records} rows of raw.flows for the week, one row per protocol"
-    return ValidationBatch(frame, scope, _week_parameters(week))
-
-
-def _same_row(left: str, right: str) -> str:
-    """SQL: two assignments alike in network, times and subscriber."""
-    equal = " and ".join(
-        f"{left}.{column} = {right}.{column}"
-        for column in (*NETWORK_COLUMNS.split(", "), "prefix_len", "valid_from", "subscriber_id")
-    )
-    return f"{equal} and {left}.valid_to is not distinct from {right}.valid_to"
-
-
-ASSIGNMENT_HASH = f"hash({NETWORK_COLUMNS}, prefix_len, valid_from, subscriber_id)"
-
-
-def assignment_rows(
-    con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None, max_rows: int = DEFAULT_MAX_ROWS
-) -> ValidationBatch:
-    """Assignments of the week, each flagged when it overlaps an earlier one of its address.
-
-    Flagged rows come first, so a capped frame still holds every overlap it can; the rest
-    are a sample, the rows of smallest hash. Only a network held more than once can overlap,
-    and only the columns that order its rows are sorted, so that the week is not sorted
-    whole. Rows alike in network, times and subscriber are flagged together. The frame says
-    whether each prefix length fits its family, never the address itself.
-    """
-    frame = con.execute(
-        f"""
-        with week_assignments as (
-            select * exclude (week_start)
-            from raw.assignments
-            where week_start = ?
-        ),
-
-        shared_networks as (
-            select {NETWORK_COLUMNS}, prefix_len
-            from week_assignments
-            group by all
-            having count(*) > 1
-        ),
-
-        overlapping as (
-            select distinct {NETWORK_COLUMNS}, prefix_len, valid_from, valid_to, subscriber_id
-            from (
-                select
-                    {NETWORK_COLUMNS}, prefix_len, valid_from, valid_to, subscriber_id,
-                    valid_from < max(coalesce(valid_to, 'infinity'::timestamp)) over (
-                        partition by {NETWORK_COLUMNS}, prefix_len
-                        order by valid_from, valid_to nulls last, subscriber_id
-                        rows between unbounded preceding and 1 preceding
-                    ) as overlaps_earlier_interval
-                from week_assignments
-                semi join shared_networks using ({NETWORK_COLUMNS}, prefix_len)
-            )
-            where overlaps_earlier_interval
-        ),
-
-        sample_bound as (
-            select max(row_hash) as row_hash
-            from (select {ASSIGNMENT_HASH} as row_hash from week_assignments order by 1 limit ?)
-        ),
-
-        flagged as (
-            select
-                week_assignments.*,
-                overlapping.subscriber_id is not null as overlaps_earlier_interval
-            from week_assignments
-            left join overlapping on {_same_row("overlapping", "week_assignments")}
-        )
-
-        select
-            * exclude ({NETWORK_COLUMNS}),
-            {PREFIX_FITS_FAMILY} as prefix_fits_family
-        from flagged
-        where overlaps_earlier_interval
-            or {ASSIGNMENT_HASH} <= (select row_hash from sample_bound)
-        order by overlaps_earlier_interval desc, {ASSIGNMENT_HASH}
-        limit ?
-        """,
-        [week.start, max_rows, max_rows],
-    ).df()
-    total = count_rows(
-        con, "select count(*) from raw.assignments where week_start = ?", [week.start]
-    )
-    order = "overlapping rows first, then a deterministic sample by row hash"
-    scope = sample_scope("raw.assignments for the week", len(frame), total, order)
-    return ValidationBatch(frame, scope, _week_parameters(week))
+    return ValidationBatch(frame, scope, week_parameters(week))
 
 
 def usage_counter_rows(
@@ -241,7 +150,7 @@ def usage_counter_rows(
         con, "select count(*) from raw.usage_counters where week_start = ?", [week.start]
     )
     scope = sample_scope("raw.usage_counters for the week", len(frame), total, "sample by row hash")
-    return ValidationBatch(frame, scope, _week_parameters(week))
+    return ValidationBatch(frame, scope, week_parameters(week))
 
 
 def monthly_total_rows(

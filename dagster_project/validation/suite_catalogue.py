@@ -10,7 +10,13 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.validation import mart_frames, raw_frames, verdicts, week_changes
+from dagster_project.validation import (
+    assignment_frames,
+    mart_frames,
+    raw_frames,
+    verdicts,
+    week_changes,
+)
 from dagster_project.validation.gx_suites import ValidationOutcome, validate_batch, write_data_docs
 from dagster_project.validation.raw_frames import FrameFetcher
 from dagster_project.weeks.analysis_week import AnalysisWeek
@@ -43,7 +49,7 @@ class SuiteCheck:
 SUITE_CHECKS: tuple[SuiteCheck, ...] = (
     SuiteCheck("raw_flows", "raw_flows", raw_frames.flow_sample),
     SuiteCheck("raw_flows_profile", "raw_flows", raw_frames.flow_week_profile),
-    SuiteCheck("raw_assignments", "raw_assignments", raw_frames.assignment_rows),
+    SuiteCheck("raw_assignments", "raw_assignments", assignment_frames.assignment_rows),
     SuiteCheck("raw_usage_counters", "raw_usage_counters", raw_frames.usage_counter_rows),
     SuiteCheck(
         "raw_monthly_totals", "raw_monthly_totals", raw_frames.monthly_total_rows, weekly=False

@@ -1,0 +1,151 @@
+"""The frame the raw_assignments suite validates: the week's assignments, each flagged by
+DuckDB when it overlaps an earlier interval of the same address."""
+
+from datetime import datetime
+
+import duckdb
+
+from dagster_project.sources.address_numbers import is_ipv4_sql
+from dagster_project.validation.gx_suites import ValidationBatch
+from dagster_project.validation.raw_frames import (
+    DEFAULT_MAX_ROWS,
+    count_rows,
+    hash_sample_sql,
+    sample_scope,
+    week_parameters,
+)
+from dagster_project.warehouse import week_status
+from dagster_project.weeks.analysis_week import AnalysisWeek
+
+NETWORK_COLUMNS = "network_hi, network_lo"
+# An assignment's prefix length its family does not have (/1-32, /1-128).
+PREFIX_FITS_FAMILY = (
+    f"prefix_len between 1 and case when {is_ipv4_sql('network_hi', 'network_lo')} "
+    "then 32 else 128 end"
+)
+
+
+def _same_row(left: str, right: str) -> str:
+    """SQL: two assignments alike in network, times and subscriber."""
+    equal = " and ".join(
+        f"{left}.{column} = {right}.{column}"
+        for column in (*NETWORK_COLUMNS.split(", "), "prefix_len", "valid_from", "subscriber_id")
+    )
+    return f"{equal} and {left}.valid_to is not distinct from {right}.valid_to"
+
+
+ASSIGNMENT_HASH = f"hash({NETWORK_COLUMNS}, prefix_len, valid_from, subscriber_id)"
+
+
+def assignment_rows(
+    con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None, max_rows: int = DEFAULT_MAX_ROWS
+) -> ValidationBatch:
+    """Assignments of the week for the raw_assignments suite: flagged for overlaps while the
+    addresses are whole, a plain sample once they are cut to networks."""
+    cut_at = week_status.status_of(con, [week.start])[week.start].addresses_cut_at
+    if cut_at is None:
+        return flagged_assignment_rows(con, week, max_rows)
+    return cut_assignment_rows(con, week, cut_at, max_rows)
+
+
+def cut_assignment_rows(
+    con: duckdb.DuckDBPyConnection, week: AnalysisWeek, cut_at: datetime, max_rows: int
+) -> ValidationBatch:
+    """Assignments of a week whose addresses were cut to networks, a sample by row hash.
+
+    Neighbours now share a network, so an overlap says nothing of the addresses that were
+    held: `overlaps_earlier_interval` is NULL (not judged), and the scope says why. The week
+    was judged when it was loaded, before the cut."""
+    columns = f"""
+        * exclude (week_start, {NETWORK_COLUMNS}),
+        null::boolean as overlaps_earlier_interval,
+        {PREFIX_FITS_FAMILY} as prefix_fits_family
+    """
+    frame = con.execute(
+        hash_sample_sql("raw.assignments", ASSIGNMENT_HASH, columns),
+        {"week_start": week.start, "max_rows": max_rows},
+    ).df()
+    total = count_rows(
+        con, "select count(*) from raw.assignments where week_start = ?", [week.start]
+    )
+    scope = sample_scope("raw.assignments for the week", len(frame), total, "sample by row hash")
+    return ValidationBatch(
+        frame,
+        f"{scope}; overlaps not judged: the week's addresses cut to networks at "
+        f"{cut_at:%Y-%m-%d %H:%M} after attribution",
+        week_parameters(week),
+    )
+
+
+def flagged_assignment_rows(
+    con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None, max_rows: int = DEFAULT_MAX_ROWS
+) -> ValidationBatch:
+    """Assignments of the week, each flagged when it overlaps an earlier one of its address.
+
+    Flagged rows come first, so a capped frame still holds every overlap it can; the rest
+    are a sample, the rows of smallest hash. Only a network held more than once can overlap,
+    and only the columns that order its rows are sorted, so that the week is not sorted
+    whole. Rows alike in network, times and subscriber are flagged together. The frame says
+    whether each prefix length fits its family, never the address itself.
+    """
+    frame = con.execute(
+        f"""
+        with week_assignments as (
+            select * exclude (week_start)
+            from raw.assignments
+            where week_start = ?
+        ),
+
+        shared_networks as (
+            select {NETWORK_COLUMNS}, prefix_len
+            from week_assignments
+            group by all
+            having count(*) > 1
+        ),
+
+        overlapping as (
+            select distinct {NETWORK_COLUMNS}, prefix_len, valid_from, valid_to, subscriber_id
+            from (
+                select
+                    {NETWORK_COLUMNS}, prefix_len, valid_from, valid_to, subscriber_id,
+                    valid_from < max(coalesce(valid_to, 'infinity'::timestamp)) over (
+                        partition by {NETWORK_COLUMNS}, prefix_len
+                        order by valid_from, valid_to nulls last, subscriber_id
+                        rows between unbounded preceding and 1 preceding
+                    ) as overlaps_earlier_interval
+                from week_assignments
+                semi join shared_networks using ({NETWORK_COLUMNS}, prefix_len)
+            )
+            where overlaps_earlier_interval
+        ),
+
+        sample_bound as (
+            select max(row_hash) as row_hash
+            from (select {ASSIGNMENT_HASH} as row_hash from week_assignments order by 1 limit ?)
+        ),
+
+        flagged as (
+            select
+                week_assignments.*,
+                overlapping.subscriber_id is not null as overlaps_earlier_interval
+            from week_assignments
+            left join overlapping on {_same_row("overlapping", "week_assignments")}
+        )
+
+        select
+            * exclude ({NETWORK_COLUMNS}),
+            {PREFIX_FITS_FAMILY} as prefix_fits_family
+        from flagged
+        where overlaps_earlier_interval
+            or {ASSIGNMENT_HASH} <= (select row_hash from sample_bound)
+        order by overlaps_earlier_interval desc, {ASSIGNMENT_HASH}
+        limit ?
+        """,
+        [week.start, max_rows, max_rows],
+    ).df()
+    total = count_rows(
+        con, "select count(*) from raw.assignments where week_start = ?", [week.start]
+    )
+    order = "overlapping rows first, then a deterministic sample by row hash"
+    scope = sample_scope("raw.assignments for the week", len(frame), total, order)
+    return ValidationBatch(frame, scope, week_parameters(week))
