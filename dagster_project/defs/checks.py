@@ -89,7 +89,7 @@ def build_check_step(step: str, specs: Sequence[SuiteCheck]) -> dg.AssetChecksDe
         week = partition_week(context) if weekly else None
         selected = [spec for spec in specs if check_key(spec) in context.selected_asset_check_keys]
         crashed: list[tuple[str, Exception]] = []
-        validated: list[str] = []
+        last_validated: str | None = None
         with warehouse.connect(read_only=True) as con:
             for spec in selected:
                 # One check that cannot run must not cost the others their results.
@@ -98,10 +98,10 @@ def build_check_step(step: str, specs: Sequence[SuiteCheck]) -> dg.AssetChecksDe
                 except Exception as error:  # re-raised below, with the others
                     crashed.append((spec.check_name, error))
                     continue
-                validated.append(spec.suite)
+                last_validated = spec.suite
                 yield check_result(spec, run)
-        if validated:
-            write_data_docs_index(validated[-1])
+        if last_validated is not None:
+            write_data_docs_index(last_validated)
         if crashed:
             reasons = "; ".join(
                 f"{name}: {type(error).__name__}: {error}" for name, error in crashed

@@ -9,10 +9,9 @@ from dagster_project.sources.address_numbers import is_ipv4_sql
 from dagster_project.validation.gx_suites import ValidationBatch
 from dagster_project.validation.raw_frames import (
     DEFAULT_MAX_ROWS,
-    count_rows,
     hash_sample_sql,
-    sample_scope,
     week_parameters,
+    week_sample_scope,
 )
 from dagster_project.warehouse import week_status
 from dagster_project.weeks.analysis_week import AnalysisWeek
@@ -65,10 +64,7 @@ def cut_assignment_rows(
         hash_sample_sql("raw.assignments", ASSIGNMENT_HASH, columns),
         {"week_start": week.start, "max_rows": max_rows},
     ).df()
-    total = count_rows(
-        con, "select count(*) from raw.assignments where week_start = ?", [week.start]
-    )
-    scope = sample_scope("raw.assignments for the week", len(frame), total, "sample by row hash")
+    scope = week_sample_scope(con, "raw.assignments", week, len(frame), "sample by row hash")
     return ValidationBatch(
         frame,
         f"{scope}; overlaps not judged: the week's addresses cut to networks at "
@@ -143,9 +139,6 @@ def flagged_assignment_rows(
         """,
         [week.start, max_rows, max_rows],
     ).df()
-    total = count_rows(
-        con, "select count(*) from raw.assignments where week_start = ?", [week.start]
-    )
     order = "overlapping rows first, then a deterministic sample by row hash"
-    scope = sample_scope("raw.assignments for the week", len(frame), total, order)
+    scope = week_sample_scope(con, "raw.assignments", week, len(frame), order)
     return ValidationBatch(frame, scope, week_parameters(week))

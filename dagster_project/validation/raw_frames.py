@@ -58,6 +58,14 @@ def sample_scope(rows_of: str, sampled: int, total: int, order: str) -> str:
     return f"{sampled} of {total} rows of {rows_of} ({order})"
 
 
+def week_sample_scope(
+    con: duckdb.DuckDBPyConnection, table: str, week: AnalysisWeek, sampled: int, order: str
+) -> str:
+    """What a sample of `sampled` rows of the raw `table` stands for in its week."""
+    total = count_rows(con, f"select count(*) from {table} where week_start = ?", [week.start])
+    return sample_scope(f"{table} for the week", sampled, total, order)
+
+
 def hash_sample_sql(table: str, row_hash: str, columns: str) -> str:
     """`columns` of the rows of `table` for the week `$week_start` with the `$max_rows`
     smallest `row_hash`, in that order (rows of equal hash at the bound: any of them).
@@ -96,9 +104,8 @@ def flow_sample(
         hash_sample_sql("raw.flows", row_hash, columns),
         {"week_start": week.start, "max_rows": max_rows},
     ).df()
-    total = count_rows(con, "select count(*) from raw.flows where week_start = ?", [week.start])
-    scope = sample_scope(
-        "raw.flows for the week", len(frame), total, "deterministic sample by row hash"
+    scope = week_sample_scope(
+        con, "raw.flows", week, len(frame), "deterministic sample by row hash"
     )
     return ValidationBatch(frame, scope, week_parameters(week))
 
@@ -146,10 +153,7 @@ def usage_counter_rows(
         ),
         {"week_start": week.start, "max_rows": max_rows},
     ).df()
-    total = count_rows(
-        con, "select count(*) from raw.usage_counters where week_start = ?", [week.start]
-    )
-    scope = sample_scope("raw.usage_counters for the week", len(frame), total, "sample by row hash")
+    scope = week_sample_scope(con, "raw.usage_counters", week, len(frame), "sample by row hash")
     return ValidationBatch(frame, scope, week_parameters(week))
 
 
