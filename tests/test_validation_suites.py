@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dagster_project.validation import raw_frames
 from dagster_project.validation.gx_suites import (
     ValidationOutcome,
     load_suite_definition,
@@ -524,3 +525,53 @@ def test_quarantine_above_one_percent_warns_with_the_most_frequent_reason(new_wa
     assert flows["source"] == "flows"
     assert flows["most_frequent_reason"] == "bad port"
     assert flows["quarantined_pct"] == pytest.approx(100 * 3 / (loaded_flows + 3))
+
+
+@pytest.fixture
+def numbered_week() -> duckdb.DuckDBPyConnection:
+    """A week of 2,000 numbered rows (and a row of another week that must stay out)."""
+    con = duckdb.connect()
+    con.execute(
+        "create table numbered as select ?::date as week_start, i from range(2000) t(i) "
+        "union all select ?::date, -1",
+        [data.WEEK, data.WEEK - timedelta(days=7)],
+    )
+    return con
+
+
+def smallest_hashes(con: duckdb.DuckDBPyConnection, rows: int) -> list[int]:
+    return [
+        i
+        for (i,) in con.execute(
+            "select i from numbered where week_start = ? order by hash(i) limit ?",
+            [data.WEEK, rows],
+        ).fetchall()
+    ]
+
+
+def test_a_hash_sample_takes_one_pass_when_the_approximate_bound_lets_enough_through(
+    numbered_week: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_second_pass(*args: object) -> int:
+        raise AssertionError("the exact bound was computed")
+
+    monkeypatch.setattr(raw_frames, "exact_hash_bound", no_second_pass)
+    frame, total = raw_frames.hash_sample(
+        numbered_week, "numbered", "hash(i)", "i", AnalysisWeek(data.WEEK), 100
+    )
+    assert total == 2000
+    assert frame["i"].tolist() == smallest_hashes(numbered_week, 100)
+
+
+def test_a_hash_sample_finds_the_exact_bound_when_too_few_rows_pass(
+    numbered_week: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(raw_frames, "HASH_BOUND_MARGIN", 0.5)
+    frame, _ = raw_frames.hash_sample(
+        numbered_week, "numbered", "hash(i)", "i", AnalysisWeek(data.WEEK), 100
+    )
+    assert frame["i"].tolist() == smallest_hashes(numbered_week, 100)
+    every_row, total = raw_frames.hash_sample(
+        numbered_week, "numbered", "hash(i)", "i", AnalysisWeek(data.WEEK), 5000
+    )
+    assert len(every_row) == total == 2000

@@ -4,14 +4,16 @@ DuckDB when it overlaps an earlier interval of the same address."""
 from datetime import datetime
 
 import duckdb
+import pandas as pd
 
 from dagster_project.sources.address_numbers import is_ipv4_sql
 from dagster_project.validation.gx_suites import ValidationBatch
 from dagster_project.validation.raw_frames import (
     DEFAULT_MAX_ROWS,
-    hash_sample_sql,
+    hash_bounded,
+    hash_sample,
+    sample_scope,
     week_parameters,
-    week_sample_scope,
 )
 from dagster_project.warehouse import week_status
 from dagster_project.weeks.analysis_week import AnalysisWeek
@@ -60,11 +62,8 @@ def cut_assignment_rows(
         null::boolean as overlaps_earlier_interval,
         {PREFIX_FITS_FAMILY} as prefix_fits_family
     """
-    frame = con.execute(
-        hash_sample_sql("raw.assignments", ASSIGNMENT_HASH, columns),
-        {"week_start": week.start, "max_rows": max_rows},
-    ).df()
-    scope = week_sample_scope(con, "raw.assignments", week, len(frame), "sample by row hash")
+    frame, total = hash_sample(con, "raw.assignments", ASSIGNMENT_HASH, columns, week, max_rows)
+    scope = sample_scope("raw.assignments for the week", len(frame), total, "sample by row hash")
     return ValidationBatch(
         frame,
         f"{scope}; overlaps not judged: the week's addresses cut to networks at "
@@ -84,61 +83,60 @@ def flagged_assignment_rows(
     whole. Rows alike in network, times and subscriber are flagged together. The frame says
     whether each prefix length fits its family, never the address itself.
     """
-    frame = con.execute(
-        f"""
-        with week_assignments as (
-            select * exclude (week_start)
-            from raw.assignments
-            where week_start = ?
-        ),
 
-        shared_networks as (
-            select {NETWORK_COLUMNS}, prefix_len
-            from week_assignments
-            group by all
-            having count(*) > 1
-        ),
+    def rows_under(bound: int) -> pd.DataFrame:
+        return con.execute(
+            f"""
+            with week_assignments as (
+                select * exclude (week_start)
+                from raw.assignments
+                where week_start = ?
+            ),
 
-        overlapping as (
-            select distinct {NETWORK_COLUMNS}, prefix_len, valid_from, valid_to, subscriber_id
-            from (
-                select
-                    {NETWORK_COLUMNS}, prefix_len, valid_from, valid_to, subscriber_id,
-                    valid_from < max(coalesce(valid_to, 'infinity'::timestamp)) over (
-                        partition by {NETWORK_COLUMNS}, prefix_len
-                        order by valid_from, valid_to nulls last, subscriber_id
-                        rows between unbounded preceding and 1 preceding
-                    ) as overlaps_earlier_interval
+            shared_networks as (
+                select {NETWORK_COLUMNS}, prefix_len
                 from week_assignments
-                semi join shared_networks using ({NETWORK_COLUMNS}, prefix_len)
+                group by all
+                having count(*) > 1
+            ),
+
+            overlapping as (
+                select distinct {NETWORK_COLUMNS}, prefix_len, valid_from, valid_to, subscriber_id
+                from (
+                    select
+                        {NETWORK_COLUMNS}, prefix_len, valid_from, valid_to, subscriber_id,
+                        valid_from < max(coalesce(valid_to, 'infinity'::timestamp)) over (
+                            partition by {NETWORK_COLUMNS}, prefix_len
+                            order by valid_from, valid_to nulls last, subscriber_id
+                            rows between unbounded preceding and 1 preceding
+                        ) as overlaps_earlier_interval
+                    from week_assignments
+                    semi join shared_networks using ({NETWORK_COLUMNS}, prefix_len)
+                )
+                where overlaps_earlier_interval
+            ),
+
+            flagged as (
+                select
+                    week_assignments.*,
+                    overlapping.subscriber_id is not null as overlaps_earlier_interval
+                from week_assignments
+                left join overlapping on {_same_row("overlapping", "week_assignments")}
             )
-            where overlaps_earlier_interval
-        ),
 
-        sample_bound as (
-            select max(row_hash) as row_hash
-            from (select {ASSIGNMENT_HASH} as row_hash from week_assignments order by 1 limit ?)
-        ),
-
-        flagged as (
             select
-                week_assignments.*,
-                overlapping.subscriber_id is not null as overlaps_earlier_interval
-            from week_assignments
-            left join overlapping on {_same_row("overlapping", "week_assignments")}
-        )
+                * exclude ({NETWORK_COLUMNS}),
+                {PREFIX_FITS_FAMILY} as prefix_fits_family
+            from flagged
+            where overlaps_earlier_interval
+                or {ASSIGNMENT_HASH} <= ?
+            order by overlaps_earlier_interval desc, {ASSIGNMENT_HASH}
+            limit ?
+            """,
+            [week.start, bound, max_rows],
+        ).df()
 
-        select
-            * exclude ({NETWORK_COLUMNS}),
-            {PREFIX_FITS_FAMILY} as prefix_fits_family
-        from flagged
-        where overlaps_earlier_interval
-            or {ASSIGNMENT_HASH} <= (select row_hash from sample_bound)
-        order by overlaps_earlier_interval desc, {ASSIGNMENT_HASH}
-        limit ?
-        """,
-        [week.start, max_rows, max_rows],
-    ).df()
+    frame, total = hash_bounded(con, "raw.assignments", ASSIGNMENT_HASH, week, max_rows, rows_under)
     order = "overlapping rows first, then a deterministic sample by row hash"
-    scope = week_sample_scope(con, "raw.assignments", week, len(frame), order)
+    scope = sample_scope("raw.assignments for the week", len(frame), total, order)
     return ValidationBatch(frame, scope, week_parameters(week))

@@ -7,6 +7,7 @@ Row-set properties (overlapping intervals, shares summing to 100, week-on-week c
 computed here as columns, so that the suites can state them as ordinary expectations.
 """
 
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import Protocol
 
@@ -58,35 +59,89 @@ def sample_scope(rows_of: str, sampled: int, total: int, order: str) -> str:
     return f"{sampled} of {total} rows of {rows_of} ({order})"
 
 
+def week_rows(con: duckdb.DuckDBPyConnection, table: str, week: AnalysisWeek) -> int:
+    return count_rows(con, f"select count(*) from {table} where week_start = ?", [week.start])
+
+
 def week_sample_scope(
     con: duckdb.DuckDBPyConnection, table: str, week: AnalysisWeek, sampled: int, order: str
 ) -> str:
     """What a sample of `sampled` rows of the raw `table` stands for in its week."""
-    total = count_rows(con, f"select count(*) from {table} where week_start = ?", [week.start])
-    return sample_scope(f"{table} for the week", sampled, total, order)
+    return sample_scope(f"{table} for the week", sampled, week_rows(con, table, week), order)
 
 
-def hash_sample_sql(table: str, row_hash: str, columns: str) -> str:
-    """`columns` of the rows of `table` for the week `$week_start` with the `$max_rows`
-    smallest `row_hash`, in that order (rows of equal hash at the bound: any of them).
+# How many more rows than wanted the approximate hash bound lets through: enough that fewer
+# than wanted pass only for a handful of rows or a hash far from uniform, where the exact
+# bound is found instead.
+HASH_BOUND_MARGIN = 1.1
+LARGEST_HASH = 2**64 - 1  # DuckDB's hash() is a UBIGINT
 
-    The bound is found over the hash alone; then only the rows at or below it are read whole,
-    where a top-N over whole rows would carry every column of every row of the week."""
-    return f"""
-        with sample_bound as (
-            select max(row_hash) as row_hash
-            from (
-                select {row_hash} as row_hash from {table} where week_start = $week_start
-                order by 1 limit $max_rows
-            )
+
+def exact_hash_bound(
+    con: duckdb.DuckDBPyConnection, table: str, row_hash: str, week: AnalysisWeek, max_rows: int
+) -> int:
+    """The largest of the week's `max_rows` smallest `row_hash` (a pass over the hashes)."""
+    ((bound,),) = con.execute(
+        f"""
+        select max(row_hash)
+        from (
+            select {row_hash} as row_hash from {table} where week_start = ?
+            order by 1 limit ?
         )
+        """,
+        [week.start, max_rows],
+    ).fetchall()
+    return int(bound)
 
-        select {columns}
-        from {table}
-        where week_start = $week_start and {row_hash} <= (select row_hash from sample_bound)
-        order by {row_hash}
-        limit $max_rows
-    """
+
+def hash_bounded(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    row_hash: str,
+    week: AnalysisWeek,
+    max_rows: int,
+    rows_under: Callable[[int], pd.DataFrame],
+) -> tuple[pd.DataFrame, int]:
+    """`rows_under(bound)`, the week's rows with `row_hash` at most `bound` (ordered by it,
+    at most `max_rows`), for a bound that lets the `max_rows` smallest through; and the
+    week's number of rows.
+
+    Hashes are uniform, so a bound at `max_rows / total` of their range (and a margin) lets
+    through a few more rows than wanted: the sample takes one pass over the week. Only when
+    fewer pass is the exact bound found first, in a pass of its own."""
+    total = week_rows(con, table, week)
+    share = HASH_BOUND_MARGIN * max_rows / total if total else 1.0
+    frame = rows_under(min(LARGEST_HASH, int(LARGEST_HASH * share)))
+    if len(frame) < min(total, max_rows):
+        frame = rows_under(exact_hash_bound(con, table, row_hash, week, max_rows))
+    return frame, total
+
+
+def hash_sample(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    row_hash: str,
+    columns: str,
+    week: AnalysisWeek,
+    max_rows: int,
+) -> tuple[pd.DataFrame, int]:
+    """`columns` of the week's rows of `table` with the `max_rows` smallest `row_hash`, in
+    that order (rows of equal hash at the bound: any of them), and the week's number of
+    rows."""
+
+    def rows_under(bound: int) -> pd.DataFrame:
+        return con.execute(
+            f"""
+            select {columns}
+            from {table}
+            where week_start = ? and {row_hash} <= ?
+            order by {row_hash}
+            limit ?
+            """,
+            [week.start, bound, max_rows],
+        ).df()
+
+    return hash_bounded(con, table, row_hash, week, max_rows, rows_under)
 
 
 def flow_sample(
@@ -100,12 +155,9 @@ def flow_sample(
         packets * 65535 as max_ip_bytes
     """
     row_hash = f"hash(source_file, source_row, flow_start, {ADDRESS_COLUMNS})"
-    frame = con.execute(
-        hash_sample_sql("raw.flows", row_hash, columns),
-        {"week_start": week.start, "max_rows": max_rows},
-    ).df()
-    scope = week_sample_scope(
-        con, "raw.flows", week, len(frame), "deterministic sample by row hash"
+    frame, total = hash_sample(con, "raw.flows", row_hash, columns, week, max_rows)
+    scope = sample_scope(
+        "raw.flows for the week", len(frame), total, "deterministic sample by row hash"
     )
     return ValidationBatch(frame, scope, week_parameters(week))
 
@@ -145,15 +197,15 @@ def usage_counter_rows(
     con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None, max_rows: int = DEFAULT_MAX_ROWS
 ) -> ValidationBatch:
     """Daily usage counters of the week, a deterministic hash-ordered sample."""
-    frame = con.execute(
-        hash_sample_sql(
-            "raw.usage_counters",
-            "hash(service, access, subscriber_id, day)",
-            "* exclude (week_start)",
-        ),
-        {"week_start": week.start, "max_rows": max_rows},
-    ).df()
-    scope = week_sample_scope(con, "raw.usage_counters", week, len(frame), "sample by row hash")
+    frame, total = hash_sample(
+        con,
+        "raw.usage_counters",
+        "hash(service, access, subscriber_id, day)",
+        "* exclude (week_start)",
+        week,
+        max_rows,
+    )
+    scope = sample_scope("raw.usage_counters for the week", len(frame), total, "sample by row hash")
     return ValidationBatch(frame, scope, week_parameters(week))
 
 
