@@ -173,7 +173,10 @@ def usage_counter_frames(week: AnalysisWeek, config: SyntheticConfig) -> Iterato
         users = len(per_day["in"])
         for first in range(0, users, COUNTER_USERS_PER_FRAME):
             chunk = np.arange(first, min(first + COUNTER_USERS_PER_FRAME, users))
-            frame = pd.DataFrame(_labels(access, np.repeat(chunk, 7)))
+            # each user's labels are made once and repeated for its seven days
+            each_day = np.repeat(np.arange(len(chunk)), 7)
+            labels = _labels(access, chunk)
+            frame = pd.DataFrame({name: values.take(each_day) for name, values in labels.items()})
             frame["day"] = _arrow(pa.concat_arrays([week_days] * len(chunk)))
             frame["bytes_in"] = per_day["in"][chunk].ravel()
             frame["bytes_out"] = per_day["out"][chunk].ravel()
