@@ -31,6 +31,19 @@
     cast(from_utc_timestamp({{ utc_timestamp }}, '{{ var("analysis_timezone") }}') as timestamp)
 {%- endmacro %}
 
+{# The quarter hours from `start` to `stop` (timestamps, both included) as a list. #}
+{% macro quarter_hour_list(start, stop) -%}
+    {{ return(adapter.dispatch('quarter_hour_list')(start, stop)) }}
+{%- endmacro %}
+
+{% macro default__quarter_hour_list(start, stop) -%}
+    generate_series({{ start }}, {{ stop }}, interval 15 minute)
+{%- endmacro %}
+
+{% macro spark__quarter_hour_list(start, stop) -%}
+    sequence({{ start }}, {{ stop }}, interval 15 minutes)
+{%- endmacro %}
+
 {# ISO day of the week: Monday 1 ... Sunday 7. #}
 {% macro iso_day_of_week(value) -%}
     {{ return(adapter.dispatch('iso_day_of_week')(value)) }}
