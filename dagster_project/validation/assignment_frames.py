@@ -12,8 +12,8 @@ from dagster_project.validation.raw_frames import (
     DEFAULT_MAX_ROWS,
     hash_bounded,
     hash_sample,
-    sample_scope,
     week_parameters,
+    week_sample_scope,
 )
 from dagster_project.warehouse import week_status
 from dagster_project.weeks.analysis_week import AnalysisWeek
@@ -63,7 +63,7 @@ def cut_assignment_rows(
         {PREFIX_FITS_FAMILY} as prefix_fits_family
     """
     frame, total = hash_sample(con, "raw.assignments", ASSIGNMENT_HASH, columns, week, max_rows)
-    scope = sample_scope("raw.assignments for the week", len(frame), total, "sample by row hash")
+    scope = week_sample_scope("raw.assignments", len(frame), total, "sample by row hash")
     return ValidationBatch(
         frame,
         f"{scope}; overlaps not judged: the week's addresses cut to networks at "
@@ -138,5 +138,5 @@ def flagged_assignment_rows(
 
     frame, total = hash_bounded(con, "raw.assignments", ASSIGNMENT_HASH, week, max_rows, rows_under)
     order = "overlapping rows first, then a deterministic sample by row hash"
-    scope = sample_scope("raw.assignments for the week", len(frame), total, order)
+    scope = week_sample_scope("raw.assignments", len(frame), total, order)
     return ValidationBatch(frame, scope, week_parameters(week))

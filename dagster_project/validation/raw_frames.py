@@ -63,11 +63,9 @@ def week_rows(con: duckdb.DuckDBPyConnection, table: str, week: AnalysisWeek) ->
     return count_rows(con, f"select count(*) from {table} where week_start = ?", [week.start])
 
 
-def week_sample_scope(
-    con: duckdb.DuckDBPyConnection, table: str, week: AnalysisWeek, sampled: int, order: str
-) -> str:
-    """What a sample of `sampled` rows of the raw `table` stands for in its week."""
-    return sample_scope(f"{table} for the week", sampled, week_rows(con, table, week), order)
+def week_sample_scope(table: str, sampled: int, total: int, order: str) -> str:
+    """What a sample of `sampled` of the week's `total` rows of the raw `table` stands for."""
+    return sample_scope(f"{table} for the week", sampled, total, order)
 
 
 # How many more rows than wanted the approximate hash bound lets through: enough that fewer
@@ -156,9 +154,7 @@ def flow_sample(
     """
     row_hash = f"hash(source_file, source_row, flow_start, {ADDRESS_COLUMNS})"
     frame, total = hash_sample(con, "raw.flows", row_hash, columns, week, max_rows)
-    scope = sample_scope(
-        "raw.flows for the week", len(frame), total, "deterministic sample by row hash"
-    )
+    scope = week_sample_scope("raw.flows", len(frame), total, "deterministic sample by row hash")
     return ValidationBatch(frame, scope, week_parameters(week))
 
 
@@ -205,7 +201,7 @@ def usage_counter_rows(
         week,
         max_rows,
     )
-    scope = sample_scope("raw.usage_counters for the week", len(frame), total, "sample by row hash")
+    scope = week_sample_scope("raw.usage_counters", len(frame), total, "sample by row hash")
     return ValidationBatch(frame, scope, week_parameters(week))
 
 
