@@ -556,10 +556,10 @@ def test_a_hash_sample_takes_one_pass_when_the_approximate_bound_lets_enough_thr
         raise AssertionError("the exact bound was computed")
 
     monkeypatch.setattr(raw_frames, "exact_hash_bound", no_second_pass)
-    frame, total = raw_frames.hash_sample(
-        numbered_week, "numbered", "hash(i)", "i", AnalysisWeek(data.WEEK), 100
+    frame, scope = raw_frames.hash_sample(
+        numbered_week, "numbered", "hash(i)", "i", AnalysisWeek(data.WEEK), 100, "by hash"
     )
-    assert total == 2000
+    assert scope == "100 of 2000 rows of numbered for the week (by hash)"
     assert frame["i"].tolist() == smallest_hashes(numbered_week, 100)
 
 
@@ -568,10 +568,11 @@ def test_a_hash_sample_finds_the_exact_bound_when_too_few_rows_pass(
 ) -> None:
     monkeypatch.setattr(raw_frames, "HASH_BOUND_MARGIN", 0.5)
     frame, _ = raw_frames.hash_sample(
-        numbered_week, "numbered", "hash(i)", "i", AnalysisWeek(data.WEEK), 100
+        numbered_week, "numbered", "hash(i)", "i", AnalysisWeek(data.WEEK), 100, "by hash"
     )
     assert frame["i"].tolist() == smallest_hashes(numbered_week, 100)
-    every_row, total = raw_frames.hash_sample(
-        numbered_week, "numbered", "hash(i)", "i", AnalysisWeek(data.WEEK), 5000
+    every_row, scope = raw_frames.hash_sample(
+        numbered_week, "numbered", "hash(i)", "i", AnalysisWeek(data.WEEK), 5000, "by hash"
     )
-    assert len(every_row) == total == 2000
+    assert len(every_row) == 2000
+    assert scope == "all 2000 rows of numbered for the week"

@@ -13,7 +13,6 @@ from dagster_project.validation.raw_frames import (
     hash_bounded,
     hash_sample,
     week_parameters,
-    week_sample_scope,
 )
 from dagster_project.warehouse import week_status
 from dagster_project.weeks.analysis_week import AnalysisWeek
@@ -62,8 +61,9 @@ def cut_assignment_rows(
         null::boolean as overlaps_earlier_interval,
         {PREFIX_FITS_FAMILY} as prefix_fits_family
     """
-    frame, total = hash_sample(con, "raw.assignments", ASSIGNMENT_HASH, columns, week, max_rows)
-    scope = week_sample_scope("raw.assignments", len(frame), total, "sample by row hash")
+    frame, scope = hash_sample(
+        con, "raw.assignments", ASSIGNMENT_HASH, columns, week, max_rows, "sample by row hash"
+    )
     return ValidationBatch(
         frame,
         f"{scope}; overlaps not judged: the week's addresses cut to networks at "
@@ -136,7 +136,8 @@ def flagged_assignment_rows(
             [week.start, bound, max_rows],
         ).df()
 
-    frame, total = hash_bounded(con, "raw.assignments", ASSIGNMENT_HASH, week, max_rows, rows_under)
     order = "overlapping rows first, then a deterministic sample by row hash"
-    scope = week_sample_scope("raw.assignments", len(frame), total, order)
+    frame, scope = hash_bounded(
+        con, "raw.assignments", ASSIGNMENT_HASH, week, max_rows, rows_under, order
+    )
     return ValidationBatch(frame, scope, week_parameters(week))

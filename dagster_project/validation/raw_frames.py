@@ -59,15 +59,6 @@ def sample_scope(rows_of: str, sampled: int, total: int, order: str) -> str:
     return f"{sampled} of {total} rows of {rows_of} ({order})"
 
 
-def week_rows(con: duckdb.DuckDBPyConnection, table: str, week: AnalysisWeek) -> int:
-    return count_rows(con, f"select count(*) from {table} where week_start = ?", [week.start])
-
-
-def week_sample_scope(table: str, sampled: int, total: int, order: str) -> str:
-    """What a sample of `sampled` of the week's `total` rows of the raw `table` stands for."""
-    return sample_scope(f"{table} for the week", sampled, total, order)
-
-
 # How many more rows than wanted the approximate hash bound lets through: enough that fewer
 # than wanted pass only for a handful of rows or a hash far from uniform, where the exact
 # bound is found instead.
@@ -99,20 +90,21 @@ def hash_bounded(
     week: AnalysisWeek,
     max_rows: int,
     rows_under: Callable[[int], pd.DataFrame],
-) -> tuple[pd.DataFrame, int]:
+    order: str,
+) -> tuple[pd.DataFrame, str]:
     """`rows_under(bound)`, the week's rows with `row_hash` at most `bound` (ordered by it,
-    at most `max_rows`), for a bound that lets the `max_rows` smallest through; and the
-    week's number of rows.
+    at most `max_rows`), for a bound that lets the `max_rows` smallest through; and what
+    they stand for in the week (`order`: how they were chosen).
 
     Hashes are uniform, so a bound at `max_rows / total` of their range (and a margin) lets
     through a few more rows than wanted: the sample takes one pass over the week. Only when
     fewer pass is the exact bound found first, in a pass of its own."""
-    total = week_rows(con, table, week)
+    total = count_rows(con, f"select count(*) from {table} where week_start = ?", [week.start])
     share = HASH_BOUND_MARGIN * max_rows / total if total else 1.0
     frame = rows_under(min(LARGEST_HASH, int(LARGEST_HASH * share)))
     if len(frame) < min(total, max_rows):
         frame = rows_under(exact_hash_bound(con, table, row_hash, week, max_rows))
-    return frame, total
+    return frame, sample_scope(f"{table} for the week", len(frame), total, order)
 
 
 def hash_sample(
@@ -122,10 +114,10 @@ def hash_sample(
     columns: str,
     week: AnalysisWeek,
     max_rows: int,
-) -> tuple[pd.DataFrame, int]:
+    order: str,
+) -> tuple[pd.DataFrame, str]:
     """`columns` of the week's rows of `table` with the `max_rows` smallest `row_hash`, in
-    that order (rows of equal hash at the bound: any of them), and the week's number of
-    rows."""
+    that order (rows of equal hash at the bound: any of them), and what they stand for."""
 
     def rows_under(bound: int) -> pd.DataFrame:
         return con.execute(
@@ -139,7 +131,7 @@ def hash_sample(
             [week.start, bound, max_rows],
         ).df()
 
-    return hash_bounded(con, table, row_hash, week, max_rows, rows_under)
+    return hash_bounded(con, table, row_hash, week, max_rows, rows_under, order)
 
 
 def flow_sample(
@@ -153,8 +145,8 @@ def flow_sample(
         packets * 65535 as max_ip_bytes
     """
     row_hash = f"hash(source_file, source_row, flow_start, {ADDRESS_COLUMNS})"
-    frame, total = hash_sample(con, "raw.flows", row_hash, columns, week, max_rows)
-    scope = week_sample_scope("raw.flows", len(frame), total, "deterministic sample by row hash")
+    order = "deterministic sample by row hash"
+    frame, scope = hash_sample(con, "raw.flows", row_hash, columns, week, max_rows, order)
     return ValidationBatch(frame, scope, week_parameters(week))
 
 
@@ -193,15 +185,15 @@ def usage_counter_rows(
     con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None, max_rows: int = DEFAULT_MAX_ROWS
 ) -> ValidationBatch:
     """Daily usage counters of the week, a deterministic hash-ordered sample."""
-    frame, total = hash_sample(
+    frame, scope = hash_sample(
         con,
         "raw.usage_counters",
         "hash(service, access, subscriber_id, day)",
         "* exclude (week_start)",
         week,
         max_rows,
+        "sample by row hash",
     )
-    scope = week_sample_scope("raw.usage_counters", len(frame), total, "sample by row hash")
     return ValidationBatch(frame, scope, week_parameters(week))
 
 
