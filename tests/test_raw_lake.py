@@ -207,6 +207,31 @@ def test_a_part_refused_midway_leaves_the_old_week_and_nothing_incoming(con):
     assert not list(raw_lake.lake_dir(con).glob("_*/*"))
 
 
+def test_labels_are_written_through_an_enum_and_read_back_as_text(con):
+    relation = counters(con, (WEEK, "sub_a"), (WEEK, "sub_b"))
+    labels = {"service": ["broadband", "mobile"], "access": ["mobile"], "source_file": ["f"]}
+    assert "cast(service as enum('broadband', 'mobile'))" in raw_lake.parquet_columns_sql(
+        USAGE_COUNTERS, labels
+    )
+    with raw_lake.incoming_week(con, WEEK) as incoming:
+        incoming.write(USAGE_COUNTERS, relation, labels)
+        with incoming.swapped_in("labelled"), transaction(con):
+            week_status.mark_loaded(con, WEEK, "labelled")
+    stored = con.execute(
+        "select typeof(service), service, access, customer_class, source_file "
+        "from raw.usage_counters"
+    ).fetchall()
+    assert stored == [("VARCHAR", "mobile", "mobile", "personal", "f")] * 2
+
+
+def test_a_value_outside_its_labels_is_refused(con):
+    relation = counters(con, (WEEK, "sub_a"))
+    refused = pytest.raises(duckdb.ConversionException, match="'mobile'")
+    with refused, raw_lake.incoming_week(con, WEEK) as incoming:
+        incoming.write(USAGE_COUNTERS, relation, {"service": ["broadband"]})
+    assert not list(raw_lake.lake_dir(con).glob("_*/*"))
+
+
 def test_a_table_handed_nothing_gets_an_empty_week(con):
     load_in_parts(con, WEEK, [["sub_a"]])
     with raw_lake.incoming_week(con, WEEK) as incoming:

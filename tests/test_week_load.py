@@ -5,6 +5,7 @@ import threading
 from datetime import date
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -14,7 +15,7 @@ from dagster_project.sources.pseudonyms import SYNTHETIC_DEMO_KEY, pseudonym
 from dagster_project.sources.raw_lake import lake_dir, week_folder
 from dagster_project.sources.source_config import SourcesConfig
 from dagster_project.sources.synthetic import SyntheticConfig
-from dagster_project.sources.week_load import load_week, prefetched
+from dagster_project.sources.week_load import dictionary_labels, load_week, prefetched
 from dagster_project.weeks.analysis_week import AnalysisWeek
 
 WEEK = AnalysisWeek(date(2024, 6, 3), "Asia/Tokyo")
@@ -74,6 +75,33 @@ def test_the_lake_holds_the_generators_rows_pseudonymized_and_numbered(loaded):
     counters = [frame["subscriber_id"] for frame in frames["usage_counters"]]
     ids = {pseudonym(SYNTHETIC_DEMO_KEY, str(i)) for column in counters for i in column}
     assert {s for (s,) in rows(warehouse, "select subscriber_id from raw.usage_counters")} == ids
+
+
+def test_the_lake_holds_the_generators_labels_as_text(loaded):
+    warehouse, _, frames = loaded
+    handed = pa.concat_tables(frames["flows"]).select(["source_row", "service", "exporter"])
+    expected = sorted(zip(*(column.to_pylist() for column in handed.columns), strict=True))
+    stored = rows(warehouse, "select source_row, service, exporter from raw.flows order by all")
+    assert stored == expected
+    classes = rows(warehouse, "select distinct access, customer_class from raw.usage_counters")
+    assert sorted(classes) == [
+        (access, customer_class)
+        for access in ("ipoe", "mobile")
+        for customer_class in ("enterprise", "personal")
+    ]
+
+
+def test_the_labels_of_a_frame_are_read_from_its_dictionaries():
+    exporters = pa.chunked_array(
+        [
+            pa.DictionaryArray.from_arrays(pa.array([1, 1], pa.int32()), ["r1", "r2"]),
+            pa.DictionaryArray.from_arrays(pa.array([0], pa.int32()), ["r3"]),
+        ]
+    )
+    table = pa.table({"exporter": exporters, "bytes": [1, 2, 3], "text": ["a", "b", "c"]})
+    assert dictionary_labels(table) == {"exporter": ["r1", "r2", "r3"]}
+    frame = table.to_pandas(types_mapper=pd.ArrowDtype)
+    assert dictionary_labels(frame) == {"exporter": ["r1", "r2", "r3"]}
 
 
 def test_the_load_reports_the_seconds_of_its_phases(loaded):

@@ -20,7 +20,7 @@ run's transaction committed.
 import json
 import os
 import shutil
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
@@ -78,12 +78,23 @@ def _stored_type(column: Column) -> str:
     return EXACT_INTEGER if column.nullable_type == "hugeint" else column.nullable_type
 
 
-def parquet_columns_sql(table: RawTable) -> str:
+def _written_type(column: Column, labels: Mapping[str, Sequence[str]]) -> str:
+    """A text column whose few values are known is written through an enum of them: DuckDB
+    writes an enum's dictionary as it is, where text costs a hash of every row's value (a
+    quarter of writing a frame of flows). Either way the file holds plain strings."""
+    values = labels.get(column.name)
+    if values and column.nullable_type == "varchar":
+        return f"enum({', '.join(sql_string(value) for value in values)})"
+    return _stored_type(column)
+
+
+def parquet_columns_sql(table: RawTable, labels: Mapping[str, Sequence[str]] | None = None) -> str:
     """The table's columns as the lake stores them, in their declared types whatever the
     relation's (a DataFrame's int64, a reader's wider parse); `week_start` lives in the
-    folder name."""
+    folder name. `labels` gives the values a text column can take, when they are known (a
+    value outside them is an error)."""
     return ", ".join(
-        f"cast({column.name} as {_stored_type(column)}) as {column.name}"
+        f"cast({column.name} as {_written_type(column, labels or {})}) as {column.name}"
         for column in table.columns
         if column is not WEEK_START
     )
@@ -230,12 +241,19 @@ class IncomingWeek:
         self.rows: dict[str, int] = {}
         self._parts: dict[RawTable, int] = {}
 
-    def write(self, table: RawTable, relation: str) -> int:
+    def write(
+        self,
+        table: RawTable,
+        relation: str,
+        labels: Mapping[str, Sequence[str]] | None = None,
+    ) -> int:
         """Add the relation's rows (the table's columns but `week_start`) as the table's next
-        file; the rows written. A file with a null where the table allows none is refused."""
+        file; the rows written. A file with a null where the table allows none is refused.
+        `labels`: the values of text columns that take only those (`parquet_columns_sql`)."""
         number = self._parts.get(table, 0)
         target = _incoming(self.root, self.week_start) / table.name / _part(number)
-        rows = _copy(self.con, f"select {parquet_columns_sql(table)} from {relation}", target)
+        columns = parquet_columns_sql(table, labels)
+        rows = _copy(self.con, f"select {columns} from {relation}", target)
         _check_not_null(self.con, table, target)
         self._parts[table] = number + 1
         self.rows[table.name] = self.rows.get(table.name, 0) + rows

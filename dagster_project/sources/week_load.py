@@ -8,13 +8,14 @@ together with the week's status.
 """
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 
 from dagster_project.sources import readers, synthetic
@@ -117,6 +118,35 @@ def _file_sources(config: SourcesConfig) -> FileSources:
 
 
 Writer = Callable[[duckdb.DuckDBPyConnection, IncomingWeek, str, bytes], None]
+Labels = Mapping[str, Sequence[str]]
+# A generated frame's writer is also given the values of its label columns.
+GeneratedWriter = Callable[[duckdb.DuckDBPyConnection, IncomingWeek, str, bytes, Labels], None]
+
+
+def dictionary_labels(frame: pa.Table | pd.DataFrame) -> dict[str, list[str]]:
+    """The values of the frame's dictionary-encoded columns (the generator's labels,
+    `synthetic.labels`), read from the dictionaries, not the rows."""
+    if isinstance(frame, pa.Table):
+        columns = dict(zip(frame.column_names, frame.columns, strict=True))
+    else:
+        columns = {
+            name: pa.array(column.array)
+            for name, column in frame.items()
+            if isinstance(column.dtype, pd.ArrowDtype)
+        }
+    return {
+        name: list(dict.fromkeys(value for chunk in _chunks(column) for value in _values(chunk)))
+        for name, column in columns.items()
+        if pa.types.is_dictionary(column.type)
+    }
+
+
+def _chunks(column: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
+    return column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+
+
+def _values(chunk: pa.DictionaryArray) -> list[str]:
+    return [value for value in chunk.dictionary.to_pylist() if value is not None]
 
 
 def write_flows(
@@ -149,9 +179,13 @@ def _pseudonymous(table: RawTable) -> Writer:
     """Write the rows with their subscriber ids replaced by pseudonyms, as they are otherwise."""
 
     def write(
-        con: duckdb.DuckDBPyConnection, incoming: IncomingWeek, relation: str, key: bytes
+        con: duckdb.DuckDBPyConnection,
+        incoming: IncomingWeek,
+        relation: str,
+        key: bytes,
+        labels: Labels | None = None,
     ) -> None:
-        incoming.write(table, _pseudonymized(con, relation, key))
+        incoming.write(table, _pseudonymized(con, relation, key), labels)
 
     return write
 
@@ -171,9 +205,13 @@ def _write_read_flows(
 
 
 def _write_generated_flows(
-    con: duckdb.DuckDBPyConnection, incoming: IncomingWeek, relation: str, _key: bytes
+    _con: duckdb.DuckDBPyConnection,
+    incoming: IncomingWeek,
+    relation: str,
+    _key: bytes,
+    labels: Labels,
 ) -> None:
-    incoming.write(FLOWS, relation)
+    incoming.write(FLOWS, relation, labels)
 
 
 # The readers hand over addresses as text, the generator as numbers already.
@@ -182,7 +220,7 @@ READ_WRITERS: dict[str, Writer] = {
     USAGE_COUNTERS.name: _pseudonymous(USAGE_COUNTERS),
     FLOWS.name: _write_read_flows,
 }
-GENERATED_WRITERS: dict[str, Writer] = {
+GENERATED_WRITERS: dict[str, GeneratedWriter] = {
     ASSIGNMENTS.name: _pseudonymous(ASSIGNMENTS),
     USAGE_COUNTERS.name: _pseudonymous(USAGE_COUNTERS),
     FLOWS.name: _write_generated_flows,
@@ -208,7 +246,8 @@ def _write_synthetic_week(
     try:
         for table, frame in report.timed_frames(prefetched(frames)):
             with report.timed(f"write {table}"), registered(con, f"incoming_{table}", frame):
-                GENERATED_WRITERS[table](con, incoming, f"incoming_{table}", key)
+                labels = dictionary_labels(frame)
+                GENERATED_WRITERS[table](con, incoming, f"incoming_{table}", key, labels)
     finally:
         synthetic.forget_generated_weeks()
     con.execute(QUARANTINE.create_staging_sql("staged_quarantine"))

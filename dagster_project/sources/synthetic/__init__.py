@@ -28,6 +28,7 @@ from dagster_project.sources.synthetic.addresses import (
     network_text,
 )
 from dagster_project.sources.synthetic.flows import FlowUsers, flow_tables, flows_as_text
+from dagster_project.sources.synthetic.labels import chosen_labels, repeated_label
 from dagster_project.sources.synthetic.monthly import monthly_table
 from dagster_project.sources.synthetic.parameters import load_parameters
 from dagster_project.sources.synthetic.population import Group, population, week_rng
@@ -96,8 +97,7 @@ def _arrow(values: pa.Array) -> pd.api.extensions.ExtensionArray:
 def _repeated(value: str, length: int) -> pd.api.extensions.ExtensionArray:
     """One value for every row, dictionary-encoded: a plain string column of tens of millions
     of rows outgrows Arrow's 2 GiB string offsets (and the memory)."""
-    indices = pa.array(np.zeros(length, dtype=np.int32))
-    return _arrow(pa.DictionaryArray.from_arrays(indices, pa.array([value])))
+    return _arrow(repeated_label(value, length))
 
 
 def _labels(access: Access, users: np.ndarray) -> dict[str, pd.api.extensions.ExtensionArray]:
@@ -111,7 +111,7 @@ def _labels(access: Access, users: np.ndarray) -> dict[str, pd.api.extensions.Ex
         pc.cast(pa.array(access.column("subscriber_numbers")[users]), pa.string()), 8, "0"
     )
     prefixes = pa.array([g.id_prefix for g in access.groups]).take(groups)
-    classes = pa.array([g.customer_class for g in access.groups]).take(groups)
+    classes = chosen_labels([g.customer_class for g in access.groups], group_of_user[users])
     group = access.groups[0]
     return {
         "subscriber_id": _arrow(pc.binary_join_element_wise(prefixes, digits, "")),
@@ -232,7 +232,7 @@ def _copies(batch: pa.Table, copies: int) -> Iterator[pa.Table]:
     position = batch.schema.get_field_index("source_file")
     source_file = batch["source_file"][0].as_py() if batch.num_rows else ""
     for copy in range(1, copies):
-        renamed = pa.repeat(f"{source_file}/copy={copy}", batch.num_rows)
+        renamed = repeated_label(f"{source_file}/copy={copy}", batch.num_rows)
         yield batch.set_column(position, batch.schema.field(position), renamed)
 
 

@@ -19,7 +19,6 @@ from datetime import date
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from dagster_project.sources.synthetic import diurnal, port_mix
 from dagster_project.sources.synthetic.addresses import (
@@ -29,6 +28,7 @@ from dagster_project.sources.synthetic.addresses import (
     address_text,
     remote_pool,
 )
+from dagster_project.sources.synthetic.labels import LABEL_TYPE, chosen_labels, repeated_label
 from dagster_project.sources.synthetic.parameters import load_parameters, port_shares
 from dagster_project.sources.synthetic.synthetic_config import SyntheticConfig
 from dagster_project.weeks.analysis_week import AnalysisWeek
@@ -85,10 +85,10 @@ FLOW_SCHEMA = pa.schema(
         ("packets", pa.int64()),
         ("sampling_interval", pa.int32()),
         ("counts_scaled", pa.bool_()),
-        ("sampling_origin", pa.string()),
-        ("service", pa.string()),
-        ("exporter", pa.string()),
-        ("source_file", pa.string()),
+        ("sampling_origin", LABEL_TYPE),
+        ("service", LABEL_TYPE),
+        ("exporter", LABEL_TYPE),
+        ("source_file", LABEL_TYPE),
         ("source_row", pa.int64()),
     ]
 )
@@ -209,7 +209,7 @@ def _batch(
     order = np.argsort(conn.start[rows])
     rows, is_in = rows[order], is_in[order]
     week_start_us = np.datetime64(week.utc_start, "us")
-    exporters = pa.array(EXPORTERS[users.service])
+    exporters = EXPORTERS[users.service]
     subscriber_side, remote_side = subscriber[rows], remote[rows]
     sources = pool.take(np.where(is_in, subscriber_side, remote_side))
     destinations = pool.take(np.where(is_in, remote_side, subscriber_side))
@@ -229,9 +229,9 @@ def _batch(
         "packets": np.where(is_in, packets_in[rows], packets_out[rows]).astype(np.int64),
         "sampling_interval": np.full(len(rows), config.sampling_interval, np.int32),
         "counts_scaled": np.zeros(len(rows), bool),
-        "sampling_origin": pa.repeat("record", len(rows)),
-        "service": pa.repeat(users.service, len(rows)),
-        "exporter": pc.take(exporters, conn.user[rows] % len(exporters)),
+        "sampling_origin": repeated_label("record", len(rows)),
+        "service": repeated_label(users.service, len(rows)),
+        "exporter": chosen_labels(exporters, conn.user[rows] % len(exporters)),
     }
     return pa.table(columns)
 
@@ -255,7 +255,7 @@ def flow_tables(
             addresses = (pool, remote_sizes)
             table = _batch(users, lo, hi, week, config, addresses, rng_for(batch_number))
             rows = table.num_rows
-            table = table.append_column("source_file", pa.repeat(source_file, rows))
+            table = table.append_column("source_file", repeated_label(source_file, rows))
             table = table.append_column(
                 "source_row", pa.array(np.arange(next_row, next_row + rows, dtype=np.int64))
             )
