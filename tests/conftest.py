@@ -87,6 +87,24 @@ def hand_week_env(run_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     return {**run_env, "TRAFFICREPORT_SOURCES": str(sources)}
 
 
+@pytest.fixture
+def small_synthetic_env(run_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """A run environment whose source is a small synthetic week (a few hundred users a
+    service): for tests of how weeks run, where the default week's size adds only time."""
+    sources = tmp_path / "small_sources.yaml"
+    sources.write_text(
+        "kind: synthetic\n"
+        "synthetic:\n"
+        "  seed: 20240603\n"
+        "  pppoe_users: 400\n"
+        "  ipoe_users: 300\n"
+        "  mobile_users: 600\n"
+        "  mobile_flow_users: 150\n"
+        "  sampling_interval: 1000\n"
+    )
+    return {**run_env, "TRAFFICREPORT_SOURCES": str(sources)}
+
+
 def dagster_materialize(env: dict[str, str], select: str, partition: str | None = None) -> str:
     """Run `dagster asset materialize` as CI does; returns its log, raises with it on failure."""
     command = [

@@ -214,14 +214,14 @@ def test_a_failed_week_prints_no_page_path(tmp_path, monkeypatch, capsys):
     assert f"Log:       {tmp_path / 'w.log'}" in out
 
 
-def test_two_weeks_started_at_once_both_succeed_one_after_the_other(run_env):
+def test_two_weeks_started_at_once_both_succeed_one_after_the_other(small_synthetic_env):
     """The second command waits for the warehouse, naming the run it waits for, then runs."""
-    first = start_week(run_env, "2024-06-03")
+    first = start_week(small_synthetic_env, "2024-06-03")
     time.sleep(0.5)
-    second = start_week(run_env, "2023-05-29")
+    second = start_week(small_synthetic_env, "2023-05-29")
     for command in (first, second):
         assert "Done: 1 of 1 runs" in finish(command)
-    logs = "".join(path.read_text() for path in logs_of(run_env))
+    logs = "".join(path.read_text() for path in logs_of(small_synthetic_env))
     assert re.search(r"Waiting for the warehouse .*: held by run [0-9a-f-]{36} \(pid \d+", logs)
     (waited,) = re.findall(r"Got the warehouse after ([\d.]+) s", logs)
     print(f"the second week waited {waited} s for the first")

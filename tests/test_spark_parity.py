@@ -37,16 +37,6 @@ CROSS_WEEK_ASSETS = ",".join(
 # The week's address matches stay on neither engine: the DuckDB run deletes the week's rows
 # once it is complete, the Spark run drops them on Spark and never reads them back.
 ADDRESS_MATCHES = "int_address_holders"
-SMALL_SYNTHETIC = """\
-kind: synthetic
-synthetic:
-  seed: 20240603
-  pppoe_users: 400
-  ipoe_users: 300
-  mobile_users: 600
-  mobile_flow_users: 150
-  sampling_interval: 1000
-"""
 
 
 def on_engine(env: dict[str, str], engine: str, root: Path) -> dict[str, str]:
@@ -106,12 +96,11 @@ def test_hand_built_week_is_equal_on_spark(hand_week_env, tmp_path):
     assert_no_addresses_left_on_spark(spark_run)
 
 
-def test_small_synthetic_week_and_cross_week_models_are_equal_on_spark(run_env, tmp_path):
-    sources = tmp_path / "sources.yaml"
-    sources.write_text(SMALL_SYNTHETIC)
-    env = {**run_env, "TRAFFICREPORT_SOURCES": str(sources)}
+def test_small_synthetic_week_and_cross_week_models_are_equal_on_spark(
+    small_synthetic_env, tmp_path
+):
     duckdb_run, spark_run = run_on_both(
-        env, tmp_path, [(WEEKLY_ASSETS, WEEK), (CROSS_WEEK_ASSETS, None)]
+        small_synthetic_env, tmp_path, [(WEEKLY_ASSETS, WEEK), (CROSS_WEEK_ASSETS, None)]
     )
     assert_same_tables(duckdb_run, spark_run)
     assert page_text(spark_run) == page_text(duckdb_run)
