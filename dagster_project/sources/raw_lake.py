@@ -46,6 +46,8 @@ LAKE_TABLES = (FLOWS, ASSIGNMENTS, USAGE_COUNTERS, MONTHLY_TOTALS)
 # Parquet readers differ on 128-bit integers (DuckDB writes HUGEINT as a double): the lake
 # keeps them as DECIMAL(38, 0), exact on both engines, and DuckDB's views cast them back.
 EXACT_INTEGER = "decimal(38, 0)"
+# The values each of a relation's label columns takes, when they are known (a generator's).
+Labels = Mapping[str, Sequence[str]]
 
 
 def lake_dir(con: duckdb.DuckDBPyConnection) -> Path:
@@ -78,17 +80,18 @@ def _stored_type(column: Column) -> str:
     return EXACT_INTEGER if column.nullable_type == "hugeint" else column.nullable_type
 
 
-def _written_type(column: Column, labels: Mapping[str, Sequence[str]]) -> str:
+def _written_type(column: Column, labels: Labels) -> str:
     """A text column whose few values are known is written through an enum of them: DuckDB
     writes an enum's dictionary as it is, where text costs a hash of every row's value (a
-    quarter of writing a frame of flows). Either way the file holds plain strings."""
+    frame of flows is written in a quarter less time). Either way the file holds plain
+    strings."""
     values = labels.get(column.name)
     if values and column.nullable_type == "varchar":
         return f"enum({', '.join(sql_string(value) for value in values)})"
     return _stored_type(column)
 
 
-def parquet_columns_sql(table: RawTable, labels: Mapping[str, Sequence[str]] | None = None) -> str:
+def parquet_columns_sql(table: RawTable, labels: Labels | None = None) -> str:
     """The table's columns as the lake stores them, in their declared types whatever the
     relation's (a DataFrame's int64, a reader's wider parse); `week_start` lives in the
     folder name. `labels` gives the values a text column can take, when they are known (a
@@ -245,7 +248,7 @@ class IncomingWeek:
         self,
         table: RawTable,
         relation: str,
-        labels: Mapping[str, Sequence[str]] | None = None,
+        labels: Labels | None = None,
     ) -> int:
         """Add the relation's rows (the table's columns but `week_start`) as the table's next
         file; the rows written. A file with a null where the table allows none is refused.

@@ -8,7 +8,7 @@ together with the week's status.
 """
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,7 +25,7 @@ from dagster_project.sources.address_numbers import (
     numbered_flows_sql,
 )
 from dagster_project.sources.pseudonyms import pseudonymized_views
-from dagster_project.sources.raw_lake import IncomingWeek, incoming_week, replace_whole
+from dagster_project.sources.raw_lake import IncomingWeek, Labels, incoming_week, replace_whole
 from dagster_project.sources.raw_schema import (
     ASSIGNMENTS,
     FLOWS,
@@ -118,7 +118,6 @@ def _file_sources(config: SourcesConfig) -> FileSources:
 
 
 Writer = Callable[[duckdb.DuckDBPyConnection, IncomingWeek, str, bytes], None]
-Labels = Mapping[str, Sequence[str]]
 # A generated frame's writer is also given the values of its label columns.
 GeneratedWriter = Callable[[duckdb.DuckDBPyConnection, IncomingWeek, str, bytes, Labels], None]
 
