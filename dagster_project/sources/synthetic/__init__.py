@@ -106,12 +106,12 @@ def _labels(access: Access, users: np.ndarray) -> dict[str, pd.api.extensions.Ex
     Ids are formatted for these users only, by Arrow: a frame of a large population costs
     its own rows, not the population's."""
     group_of_user = np.repeat(np.arange(len(access.groups)), [g.size for g in access.groups])
-    groups = pa.array(group_of_user[users])
+    groups = group_of_user[users]
     digits = pc.utf8_lpad(
         pc.cast(pa.array(access.column("subscriber_numbers")[users]), pa.string()), 8, "0"
     )
-    prefixes = pa.array([g.id_prefix for g in access.groups]).take(groups)
-    classes = chosen_labels([g.customer_class for g in access.groups], group_of_user[users])
+    prefixes = pa.array([g.id_prefix for g in access.groups]).take(pa.array(groups))
+    classes = chosen_labels([g.customer_class for g in access.groups], groups)
     group = access.groups[0]
     return {
         "subscriber_id": _arrow(pc.binary_join_element_wise(prefixes, digits, "")),
