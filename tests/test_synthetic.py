@@ -134,11 +134,26 @@ def holder_lookup(assignments: pd.DataFrame):
     return holder
 
 
-def test_counter_frames_do_not_change_the_rows(week, monkeypatch):
-    monkeypatch.setattr(synthetic, "COUNTER_USERS_PER_FRAME", 7)
-    frames = list(synthetic.usage_counter_frames(WEEK, SMALL))
-    assert max(len(frame) for frame in frames) == 7 * 7
-    assert pd.concat(frames, ignore_index=True).equals(week["counters"])
+def test_subscriber_batches_do_not_change_the_rows(week, monkeypatch):
+    monkeypatch.setattr(synthetic, "SUBSCRIBER_BATCH_USERS", 7)
+    batches = list(synthetic.subscriber_frames(WEEK, SMALL))
+    counters = [batch["usage_counters"] for batch in batches if "usage_counters" in batch]
+    assert max(len(frame) for frame in counters) == 7 * 7
+    assert pd.concat(counters, ignore_index=True).equals(week["counters"])
+    assignments = pd.concat([batch["assignments"] for batch in batches], ignore_index=True)
+    by_row = ["subscriber_id", "access", "valid_from", "prefix_len"]
+    assert assignments.sort_values(by_row, ignore_index=True).equals(
+        week["assignment_numbers"].sort_values(by_row, ignore_index=True)
+    )
+
+
+def test_a_batch_holds_the_same_users_in_both_tables(monkeypatch):
+    monkeypatch.setattr(synthetic, "SUBSCRIBER_BATCH_USERS", 50)
+    for batch in synthetic.subscriber_frames(WEEK, SMALL):
+        held = set(batch["assignments"]["subscriber_id"])
+        assert 0 < len(held) <= 50
+        if "usage_counters" in batch:
+            assert set(batch["usage_counters"]["subscriber_id"]) == held
 
 
 def test_direction_rule_and_attribution(week):

@@ -2,6 +2,7 @@
 numbered, with the load's phases timed."""
 
 import threading
+from collections import Counter
 from datetime import date
 
 import duckdb
@@ -11,14 +12,20 @@ import pytest
 
 from dagster_project.sources import synthetic
 from dagster_project.sources.address_numbers import halves_of
-from dagster_project.sources.pseudonyms import SYNTHETIC_DEMO_KEY, pseudonym
+from dagster_project.sources.pseudonyms import PSEUDONYMS, SYNTHETIC_DEMO_KEY, pseudonym
 from dagster_project.sources.raw_lake import lake_dir, week_folder
 from dagster_project.sources.source_config import SourcesConfig
 from dagster_project.sources.synthetic import SyntheticConfig
-from dagster_project.sources.week_load import dictionary_labels, load_week, prefetched
+from dagster_project.sources.week_load import (
+    dictionary_labels,
+    load_week,
+    prefetched,
+    pseudonymized,
+)
 from dagster_project.weeks.analysis_week import AnalysisWeek
 
 WEEK = AnalysisWeek(date(2024, 6, 3), "Asia/Tokyo")
+KEY = SYNTHETIC_DEMO_KEY
 # Small batches and frames, so that every table is handed over in several.
 CONFIG = SyntheticConfig(
     pppoe_users=300, ipoe_users=200, mobile_users=400, mobile_flow_users=100, users_per_batch=100
@@ -27,16 +34,19 @@ CONFIG = SyntheticConfig(
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory):
-    """The week loaded once, counters in frames of 150 users; the generator's own frames."""
+    """The week loaded once, users in batches of 150; the generator's own frames."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(synthetic, "COUNTER_USERS_PER_FRAME", 150)
+        patch.setattr(synthetic, "SUBSCRIBER_BATCH_USERS", 150)
         warehouse = tmp_path_factory.mktemp("load") / "warehouse.duckdb"
         with duckdb.connect(str(warehouse)) as con:
             report = load_week(con, WEEK, SourcesConfig(kind="synthetic", synthetic=CONFIG), "r")
+        batches = list(synthetic.subscriber_frames(WEEK, CONFIG))
         frames = {
             "flows": list(synthetic.flow_batches(WEEK, CONFIG)),
-            "assignments": list(synthetic.assignment_frames(WEEK, CONFIG)),
-            "usage_counters": list(synthetic.usage_counter_frames(WEEK, CONFIG)),
+            **{
+                table: [batch[table] for batch in batches if table in batch]
+                for table in ("assignments", "usage_counters")
+            },
         }
     return warehouse, report, frames
 
@@ -106,9 +116,9 @@ def test_the_labels_of_a_frame_are_read_from_its_dictionaries():
 
 def test_the_load_reports_the_seconds_of_its_phases(loaded):
     _, report, _ = loaded
-    tables = ("flows", "assignments", "usage_counters")
-    phases = {f"{step} {table}" for table in tables for step in ("generate", "write")}
-    assert set(report.seconds) == phases | {"swap in"}
+    writes = {f"write {table}" for table in ("flows", "assignments", "usage_counters")}
+    generation = {"generate subscribers", "generate flows"}
+    assert set(report.seconds) == writes | generation | {"pseudonyms", "swap in"}
     assert all(seconds >= 0 for seconds in report.seconds.values())
 
 
@@ -133,3 +143,17 @@ def test_a_generator_error_reaches_the_load_after_the_items_before_it():
     assert next(items) == "first"
     with pytest.raises(ValueError, match="pool is exhausted"):
         next(items)
+
+
+def test_relations_pseudonymized_together_hash_each_id_once():
+    """A subscriber with assignments and counters is hashed once for both (the load's
+    costliest step per id), and takes the same pseudonym in each."""
+    con = duckdb.connect()
+    con.execute("create table held as select unnest(['a', 'b', 'b']) as subscriber_id")
+    con.execute("create table daily as select unnest(['b', 'c', null]) as subscriber_id")
+    views = pseudonymized(con, {"assignments": "held", "usage_counters": "daily"}, KEY)
+    assert con.execute(f"select count(*) from {PSEUDONYMS}").fetchall() == [(3,)]
+    expected = {"assignments": ["a", "b", "b"], "usage_counters": ["b", "c", None]}
+    for table, originals in expected.items():
+        ids = con.execute(f"select subscriber_id from {views[table]}").fetchall()
+        assert Counter(ids) == Counter((o and pseudonym(KEY, o),) for o in originals)

@@ -8,10 +8,11 @@ together with the week's status.
 """
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import TypeVar
 
 import duckdb
@@ -25,14 +26,13 @@ from dagster_project.sources.address_numbers import (
     numbered_flows_sql,
 )
 from dagster_project.sources.pseudonyms import pseudonymized_views
-from dagster_project.sources.raw_lake import IncomingWeek, Labels, incoming_week, replace_whole
+from dagster_project.sources.raw_lake import IncomingWeek, incoming_week, replace_whole
 from dagster_project.sources.raw_schema import (
     ASSIGNMENTS,
     FLOWS,
     MONTHLY_TOTALS,
     QUARANTINE,
     USAGE_COUNTERS,
-    RawTable,
 )
 from dagster_project.sources.raw_tables import (
     ensure_raw_tables,
@@ -47,6 +47,7 @@ from dagster_project.warehouse import week_status
 from dagster_project.weeks.analysis_week import AnalysisWeek
 
 WEEKLY_LAKE_TABLES = (FLOWS, ASSIGNMENTS, USAGE_COUNTERS)
+LAKE_TABLE = {table.name: table for table in WEEKLY_LAKE_TABLES}
 SUBSCRIBER_ID = "subscriber_id"
 Item = TypeVar("Item")
 
@@ -73,10 +74,10 @@ class LoadReport:
     def _add(self, phase: str, seconds: float) -> None:
         self.seconds[phase] = self.seconds.get(phase, 0.0) + seconds
 
-    def timed_frames(self, frames: Iterable[tuple[str, Item]]) -> Iterator[tuple[str, Item]]:
-        """The (table, frame) pairs, the seconds spent waiting for each added to the phase
-        `generate <table>`."""
-        iterator = iter(frames)
+    def timed_generation(self, named: Iterable[tuple[str, Item]]) -> Iterator[tuple[str, Item]]:
+        """The (name, item) pairs, the seconds spent waiting for each added to the phase
+        `generate <name>`."""
+        iterator = iter(named)
         while True:
             started = time.perf_counter()
             pair = next(iterator, None)
@@ -115,11 +116,6 @@ def _file_sources(config: SourcesConfig) -> FileSources:
     if config.files is None:  # SourcesConfig requires it for kind: files
         raise ValueError("kind: files without a files section")
     return config.files
-
-
-Writer = Callable[[duckdb.DuckDBPyConnection, IncomingWeek, str, bytes], None]
-# A generated frame's writer is also given the values of its label columns.
-GeneratedWriter = Callable[[duckdb.DuckDBPyConnection, IncomingWeek, str, bytes, Labels], None]
 
 
 def dictionary_labels(frame: pa.Table | pd.DataFrame) -> dict[str, list[str]]:
@@ -170,60 +166,15 @@ def write_assignments(
     incoming.write(ASSIGNMENTS, f"({numbered_assignments_sql(assignments)})")
 
 
-def _pseudonymized(con: duckdb.DuckDBPyConnection, relation: str, key: bytes) -> str:
-    return pseudonymized_views(con, [relation], SUBSCRIBER_ID, key)[relation]
+def pseudonymized(
+    con: duckdb.DuckDBPyConnection, relations: dict[str, str], key: bytes
+) -> dict[str, str]:
+    """Per table, a view of its relation with the subscriber ids replaced by pseudonyms.
 
-
-def _pseudonymous(table: RawTable) -> Writer:
-    """Write the rows with their subscriber ids replaced by pseudonyms, as they are otherwise."""
-
-    def write(
-        con: duckdb.DuckDBPyConnection,
-        incoming: IncomingWeek,
-        relation: str,
-        key: bytes,
-        labels: Labels | None = None,
-    ) -> None:
-        incoming.write(table, _pseudonymized(con, relation, key), labels)
-
-    return write
-
-
-def _write_read_assignments(
-    con: duckdb.DuckDBPyConnection, incoming: IncomingWeek, relation: str, key: bytes
-) -> None:
-    write_assignments(con, incoming, _pseudonymized(con, relation, key))
-
-
-def _write_read_flows(
-    con: duckdb.DuckDBPyConnection, incoming: IncomingWeek, relation: str, _key: bytes
-) -> None:
-    """The readers' flows: those staged with address text, and those staged as numbers
-    already (`readers.quarantine.ADDRESS_NUMBERS`)."""
-    write_flows(con, incoming, relation, STAGED_FLOW_NUMBERS)
-
-
-def _write_generated_flows(
-    _con: duckdb.DuckDBPyConnection,
-    incoming: IncomingWeek,
-    relation: str,
-    _key: bytes,
-    labels: Labels,
-) -> None:
-    incoming.write(FLOWS, relation, labels)
-
-
-# The readers hand over addresses as text, the generator as numbers already.
-READ_WRITERS: dict[str, Writer] = {
-    ASSIGNMENTS.name: _write_read_assignments,
-    USAGE_COUNTERS.name: _pseudonymous(USAGE_COUNTERS),
-    FLOWS.name: _write_read_flows,
-}
-GENERATED_WRITERS: dict[str, GeneratedWriter] = {
-    ASSIGNMENTS.name: _pseudonymous(ASSIGNMENTS),
-    USAGE_COUNTERS.name: _pseudonymous(USAGE_COUNTERS),
-    FLOWS.name: _write_generated_flows,
-}
+    The relations are hashed together: a subscriber in several of them (an IPoE or mobile
+    user has assignments and counters) costs one keyed hash, the load's costliest per id."""
+    views = pseudonymized_views(con, list(relations.values()), SUBSCRIBER_ID, key)
+    return {table: views[relation] for table, relation in relations.items()}
 
 
 def _write_synthetic_week(
@@ -234,19 +185,26 @@ def _write_synthetic_week(
     report: LoadReport,
     key: bytes,
 ) -> None:
-    """Each frame the generator hands over, written as it comes (the next one is generated
-    meanwhile, across tables too)."""
-    produced = {
-        ASSIGNMENTS.name: synthetic.assignment_frames(week, config),
-        USAGE_COUNTERS.name: synthetic.usage_counter_frames(week, config),
-        FLOWS.name: synthetic.flow_batches(week, config),
-    }
-    frames = ((table, frame) for table, table_frames in produced.items() for frame in table_frames)
+    """Each batch the generator hands over, written as it comes (the next one is generated
+    meanwhile): the users' assignments and counters, pseudonymized together, then the flows
+    (addresses as numbers already). A frame is a file."""
+    subscribers = (("subscribers", batch) for batch in synthetic.subscriber_frames(week, config))
+    flows = (("flows", {FLOWS.name: batch}) for batch in synthetic.flow_batches(week, config))
     try:
-        for table, frame in report.timed_frames(prefetched(frames)):
-            with report.timed(f"write {table}"), registered(con, f"incoming_{table}", frame):
-                labels = dictionary_labels(frame)
-                GENERATED_WRITERS[table](con, incoming, f"incoming_{table}", key, labels)
+        for _, batch in report.timed_generation(prefetched(chain(subscribers, flows))):
+            with ExitStack() as frames:
+                relations = {
+                    table: frames.enter_context(registered(con, f"incoming_{table}", frame))
+                    for table, frame in batch.items()
+                }
+                ids = {table: r for table, r in relations.items() if table != FLOWS.name}
+                if ids:
+                    with report.timed("pseudonyms"):
+                        relations |= pseudonymized(con, ids, key)
+                for table, relation in relations.items():
+                    with report.timed(f"write {table}"):
+                        labels = dictionary_labels(batch[table])
+                        incoming.write(LAKE_TABLE[table], relation, labels)
     finally:
         synthetic.forget_generated_weeks()
     con.execute(QUARANTINE.create_staging_sql("staged_quarantine"))
@@ -260,12 +218,23 @@ def _write_read_week(
     report: LoadReport,
     key: bytes,
 ) -> dict[str, str]:
-    """The readers' staged tables, a file each; the sources' provenance."""
+    """The readers' staged tables, a file each (the flows staged with address text and those
+    staged as numbers already, `readers.quarantine.STAGED_FLOW_NUMBERS`); the sources'
+    provenance."""
     with report.timed("read files"):
         loads = readers.stage_week(con, week, sources)
-    for table, writer in READ_WRITERS.items():
-        with report.timed(f"write {table}"):
-            writer(con, incoming, f"staged_{table}", key)
+    with report.timed("pseudonyms"):
+        subscribers = pseudonymized(
+            con,
+            {table.name: f"staged_{table.name}" for table in (ASSIGNMENTS, USAGE_COUNTERS)},
+            key,
+        )
+    with report.timed(f"write {ASSIGNMENTS.name}"):
+        write_assignments(con, incoming, subscribers[ASSIGNMENTS.name])
+    with report.timed(f"write {USAGE_COUNTERS.name}"):
+        incoming.write(USAGE_COUNTERS, subscribers[USAGE_COUNTERS.name])
+    with report.timed(f"write {FLOWS.name}"):
+        write_flows(con, incoming, f"staged_{FLOWS.name}", STAGED_FLOW_NUMBERS)
     return readers.provenance(loads)
 
 

@@ -1,9 +1,9 @@
 """The built-in synthetic source: a week of raw inputs calibrated to the published report.
 
 Public interface (what `dagster_project.sources.week_load` calls): `SyntheticConfig`,
-`assignment_frames`, `usage_counter_frames`, `flow_batches`, `monthly_totals` and
-`provenance` (`assignments` and `usage_counters` give a small week's frames whole). Every
-output is a pure function of (config, week): the same seed gives the same rows.
+`subscriber_frames`, `flow_batches`, `monthly_totals` and `provenance` (`assignments` and
+`usage_counters` give a small week's frames whole). Every output is a pure function of
+(config, week): the same seed gives the same rows.
 
 Addresses come as the numbers the raw lake stores; `flows_as_text` and `assignments_as_text`
 write them out in the records' canonical shape, for tools and tests that write files.
@@ -37,7 +37,6 @@ from dagster_project.weeks.analysis_week import AnalysisWeek
 
 __all__ = [
     "SyntheticConfig",
-    "assignment_frames",
     "assignments",
     "assignments_as_text",
     "flow_batches",
@@ -45,14 +44,21 @@ __all__ = [
     "forget_generated_weeks",
     "monthly_totals",
     "provenance",
+    "subscriber_frames",
     "usage_counters",
 ]
 
 SOURCE_LABEL = "synthetic"
 DAILY_NOISE_SD = 0.35  # day-to-day variation of one user's volume (log-normal)
 ADDRESS_STREAM, COUNTER_STREAM, FLOW_STREAM = 2, 3, 4
-COUNTER_USERS_PER_FRAME = 1_000_000
+SUBSCRIBER_BATCH_USERS = 1_000_000  # per batch of assignments and counters (flows: users_per_batch)
+SUBSCRIBER_TABLES = ("assignments", "usage_counters")
+COUNTER_ACCESSES = ("ipoe", "mobile")  # IPoE has no flow detail, mobile is billed
 NETWORK_COLUMNS = ("network_hi", "network_lo", "prefix_len")
+
+
+# A batch of users' rows: "assignments", and "usage_counters" where the access has them.
+SubscriberBatch = dict[str, pd.DataFrame]
 
 
 @dataclass(frozen=True)
@@ -121,25 +127,81 @@ def _labels(access: Access, users: np.ndarray) -> dict[str, pd.api.extensions.Ex
     }
 
 
-def assignment_frames(week: AnalysisWeek, config: SyntheticConfig) -> Iterator[pd.DataFrame]:
-    """Who held which address or prefix when (canonical columns minus week_start), a frame
-    per access."""
-    source_file = _source_file("assignments", config, week)
+def subscriber_frames(week: AnalysisWeek, config: SyntheticConfig) -> Iterator[SubscriberBatch]:
+    """The assignments (who held which address or prefix when) and the daily volumes of IPoE
+    and mobile subscribers (canonical columns minus week_start), a batch of at most
+    SUBSCRIBER_BATCH_USERS users of one access at a time: both tables' rows of the same
+    users come together, so that the load hashes each subscriber id once for both, and the
+    rows of a large population never exist as one frame. The volumes are drawn for a whole access at
+    once, so the rows do not depend on the batch size."""
+    rng = week_rng(config, week.start, COUNTER_STREAM)
+    files = {table: _source_file(table, config, week) for table in SUBSCRIBER_TABLES}
     for key in ("pppoe", "ipoe", "mobile"):
         access = _week(week.start, config)[key]
-        columns = assignment_columns(access.book, week.utc_start)
-        frame = pd.DataFrame(_labels(access, columns["user"]))
-        for name in NETWORK_COLUMNS:
-            frame[name] = columns[name]
-        frame["valid_from"] = columns["valid_from"]
-        frame["valid_to"] = columns["valid_to"]
-        frame["source_file"] = _repeated(source_file, len(frame))
-        yield frame
+        held = assignment_columns(access.book, week.utc_start)
+        daily = _daily_volumes(access, week, rng) if key in COUNTER_ACCESSES else None
+        everyone = len(access.book.has_ipv6)
+        for first in range(0, everyone, SUBSCRIBER_BATCH_USERS):
+            users = range(first, min(first + SUBSCRIBER_BATCH_USERS, everyone))
+            batch = {"assignments": _assignment_frame(access, held, users, files["assignments"])}
+            if daily is not None:
+                counters = _counter_frame(access, daily, users, week, files["usage_counters"])
+                batch["usage_counters"] = counters
+            yield batch
+
+
+def _assignment_frame(
+    access: Access, held: dict[str, np.ndarray], users: range, source_file: str
+) -> pd.DataFrame:
+    """The assignments of the access's `users`."""
+    rows = (held["user"] >= users.start) & (held["user"] < users.stop)
+    frame = pd.DataFrame(_labels(access, held["user"][rows]))
+    for name in (*NETWORK_COLUMNS, "valid_from", "valid_to"):
+        frame[name] = held[name][rows]
+    frame["source_file"] = _repeated(source_file, len(frame))
+    return frame
+
+
+def _daily_volumes(
+    access: Access, week: AnalysisWeek, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Each user's bytes per day of the week (users x 7), per direction."""
+    service = access.groups[0].service
+    daily = {}
+    for direction in ("out", "in"):
+        weekly = 7 * access.column(f"daily_{direction}")
+        shape = diurnal.day_weights(service, direction, week.start)
+        daily[direction] = split_over_days(weekly, shape, rng)
+    return daily
+
+
+def _counter_frame(
+    access: Access,
+    daily: dict[str, np.ndarray],
+    users: range,
+    week: AnalysisWeek,
+    source_file: str,
+) -> pd.DataFrame:
+    """The daily volumes of the access's `users`, a row per user and day."""
+    # the week's days as Arrow dates (days since 1970): no Python object per row
+    first_day = (np.datetime64(week.start, "D") - np.datetime64("1970-01-01", "D")).astype(np.int32)
+    week_days = np.tile(first_day + np.arange(7, dtype=np.int32), len(users))
+    # each user's labels are made once and repeated for its seven days
+    each_day = np.repeat(np.arange(len(users)), 7)
+    labels = _labels(access, np.arange(users.start, users.stop))
+    frame = pd.DataFrame({name: values.take(each_day) for name, values in labels.items()})
+    frame["day"] = _arrow(pa.array(week_days).cast(pa.date32()))
+    rows = slice(users.start, users.stop)  # their volumes without a copy
+    frame["bytes_in"] = daily["in"][rows].ravel()
+    frame["bytes_out"] = daily["out"][rows].ravel()
+    frame["source_file"] = _repeated(source_file, len(frame))
+    return frame
 
 
 def assignments(week: AnalysisWeek, config: SyntheticConfig) -> pd.DataFrame:
     """All assignments of the week as one frame (for small weeks: tests and tools)."""
-    return pd.concat(assignment_frames(week, config), ignore_index=True)
+    frames = [batch["assignments"] for batch in subscriber_frames(week, config)]
+    return pd.concat(frames, ignore_index=True)
 
 
 def assignments_as_text(assignments: pd.DataFrame) -> pd.DataFrame:
@@ -152,50 +214,30 @@ def assignments_as_text(assignments: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def usage_counter_frames(week: AnalysisWeek, config: SyntheticConfig) -> Iterator[pd.DataFrame]:
-    """Daily volumes per IPoE and mobile subscriber (canonical columns minus week_start), in
-    frames of at most COUNTER_USERS_PER_FRAME users: the rows of a large population never
-    exist as one frame. The volumes are drawn for a whole access at once, so the rows do not
-    depend on the frame size."""
-    rng = week_rng(config, week.start, COUNTER_STREAM)
-    # the week's days as Arrow dates (days since 1970): no Python object per row
-    days = (np.datetime64(week.start, "D") - np.datetime64("1970-01-01", "D")).astype(np.int32)
-    week_days = pa.array(days + np.arange(7, dtype=np.int32)).cast(pa.date32())
-    source_file = _source_file("usage_counters", config, week)
-    for key in ("ipoe", "mobile"):
-        access = _week(week.start, config)[key]
-        service = access.groups[0].service
-        per_day = {}
-        for direction in ("out", "in"):
-            weekly = 7 * access.column(f"daily_{direction}")
-            shape = diurnal.day_weights(service, direction, week.start)
-            per_day[direction] = split_over_days(weekly, shape, rng)
-        users = len(per_day["in"])
-        for first in range(0, users, COUNTER_USERS_PER_FRAME):
-            chunk = np.arange(first, min(first + COUNTER_USERS_PER_FRAME, users))
-            # each user's labels are made once and repeated for its seven days
-            each_day = np.repeat(np.arange(len(chunk)), 7)
-            labels = _labels(access, chunk)
-            frame = pd.DataFrame({name: values.take(each_day) for name, values in labels.items()})
-            frame["day"] = _arrow(pa.concat_arrays([week_days] * len(chunk)))
-            frame["bytes_in"] = per_day["in"][chunk].ravel()
-            frame["bytes_out"] = per_day["out"][chunk].ravel()
-            frame["source_file"] = _repeated(source_file, len(frame))
-            yield frame
-
-
 def usage_counters(week: AnalysisWeek, config: SyntheticConfig) -> pd.DataFrame:
     """All daily volumes of the week as one frame (for small weeks: tests and tools)."""
-    return pd.concat(usage_counter_frames(week, config), ignore_index=True)
+    frames = [
+        batch["usage_counters"]
+        for batch in subscriber_frames(week, config)
+        if "usage_counters" in batch
+    ]
+    return pd.concat(frames, ignore_index=True)
 
 
 def split_over_days(weekly: np.ndarray, shape: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Whole bytes per user and day (n x 7) that add up exactly to each user's weekly total."""
-    weights = shape * rng.lognormal(0.0, DAILY_NOISE_SD, size=(len(weekly), 7))
-    cumulative = np.cumsum(weights, axis=1) / weights.sum(axis=1, keepdims=True)
-    totals = np.round(weekly).astype(np.int64)
-    edges = np.round(cumulative * totals[:, None]).astype(np.int64)
-    return np.diff(edges, axis=1, prepend=0)
+    # in place where it can be (half the time of fresh arrays for tens of millions of users);
+    # the same numbers as shape * draws, cumulative shares * totals, and their differences
+    weights = rng.lognormal(0.0, DAILY_NOISE_SD, size=(len(weekly), 7))
+    weights *= shape
+    edges = np.cumsum(weights, axis=1)
+    edges /= weights.sum(axis=1, keepdims=True)
+    edges *= np.round(weekly).astype(np.int64)[:, None]
+    whole = np.round(edges, out=edges).astype(np.int64)
+    daily = np.empty_like(whole)
+    daily[:, 0] = whole[:, 0]
+    np.subtract(whole[:, 1:], whole[:, :-1], out=daily[:, 1:])
+    return daily
 
 
 def flow_batches(week: AnalysisWeek, config: SyntheticConfig) -> Iterator[pa.Table]:
