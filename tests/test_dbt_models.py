@@ -265,6 +265,27 @@ def test_the_overlap_test_fails_nested_and_repeated_assignments_only(tmp_path, d
     assert failures == [("m1", "m1"), ("u1", "x1")]
 
 
+def test_the_unique_combination_test_reports_rows_alike_in_its_columns(tmp_path, dbt_work_dir):
+    """`unique_combination` groups by a hash of the columns first: a row given twice (m1's
+    assignment, so m1's address has two holders from the same instant) still fails it, with
+    the columns and the count of the rows alike."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    twice = ("m1", "mobile", "mobile", "personal", "10.100.0.1")
+    load_week(warehouse, WEEK, assignments=(*ASSIGNMENTS, twice))
+    models = ("build", "--select", "+int_address_holders", "--exclude", "resource_type:test")
+    run_dbt(warehouse, WEEK, dbt_work_dir, *models, "resource_type:unit_test")
+    test = ("test", "--select", "test_name:unique_combination,int_address_holders")
+    assert dbt_command(warehouse, WEEK, dbt_work_dir, *test, "--store-failures").returncode == 1
+    ((audit,),) = query(
+        warehouse,
+        "select table_name from information_schema.tables "
+        "where table_schema = 'main_dbt_test__audit'",
+    )
+    failures = query(warehouse, f"select * from main_dbt_test__audit.{audit}")
+    hi, lo = halves_of("10.100.0.1")
+    assert [(row[1], row[2], row[-1]) for row in failures] == [(hi, lo, 2)]
+
+
 def test_a_column_added_by_a_release_reaches_an_existing_warehouse(tmp_path, dbt_work_dir):
     """A warehouse built before `int_traffic_hourly` had `address_family` gets the column on
     its next week instead of failing every week from then on (regression)."""

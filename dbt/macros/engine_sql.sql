@@ -208,3 +208,16 @@
     )
     where {{ rank_column }} <= {{ count }}
 {%- endmacro %}
+
+{# A 64-bit hash of the values of `columns` (a list of column names) together. #}
+{% macro row_hash(columns) -%}
+    {{ return(adapter.dispatch('row_hash')(columns)) }}
+{%- endmacro %}
+
+{% macro default__row_hash(columns) -%}
+    hash({{ columns | join(", ") }})
+{%- endmacro %}
+
+{% macro spark__row_hash(columns) -%}
+    xxhash64({{ columns | join(", ") }})
+{%- endmacro %}

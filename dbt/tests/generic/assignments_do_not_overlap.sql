@@ -3,16 +3,15 @@
   validity: a flow address in both would be counted for two subscribers. Lengths are in the
   128-bit space of stg_assignments, so IPv4 and IPv6 prefixes compare alike.
 
-  Equal networks are compared only among the networks held more than once (a hash count
-  finds them), each row with the latest end of those that started before it; a network
-  inside a shorter one is found by cutting each assignment to every strictly shorter length
-  its family uses.
+  Found in two passes over the same logic (`nested_overlaps`). The first reads only numbers
+  and times, which is most of the work at tens of millions of assignments, and finds the
+  networks that take part in an overlap; the second names the subscribers of the
+  assignments of those networks alone (none, in a sound week). Every overlapping pair has
+  both its networks among them, so the second pass finds every pair the whole week has.
 #}
 {% test assignments_do_not_overlap(model) %}
-    with assignments as (
+    with intervals as (
         select
-            subscriber_id,
-            access,
             address_family,
             prefix_len,
             network_hi,
@@ -20,81 +19,46 @@
             network_key_hi,
             network_key_lo,
             valid_from,
-            valid_to
+            valid_to,
+            -- a stand-in holder: the first pass needs no subscriber
+            0 as subscriber_id
         from {{ model }}
         -- an interval that holds no instant holds no address
         where valid_from < valid_to
     ),
 
-    networks_held_more_than_once as (
-        select prefix_len, network_key_hi, network_key_lo
-        from assignments
-        group by all
-        having count(*) > 1
+    overlapping_intervals as (
+        {{ nested_overlaps('intervals') }}
     ),
 
-    -- held more than once: each row against those that started before it (in the order of
-    -- their start); it overlaps one of them exactly when it starts before the latest end
-    same_network_in_order as (
-        select
-            *,
-            max(valid_to) over earlier as latest_earlier_end,
-            max_by(subscriber_id, valid_to) over earlier as latest_earlier_holder
-        from assignments
-        semi join networks_held_more_than_once
-            using (prefix_len, network_key_hi, network_key_lo)
-        window earlier as (
-            partition by prefix_len, network_key_hi, network_key_lo
-            order by valid_from, valid_to, subscriber_id, access
-            rows between unbounded preceding and 1 preceding
-        )
+    networks_in_overlaps as (
+        select prefix_len, network_key_hi, network_key_lo from overlapping_intervals
+        union
+        select other_prefix_len, other_network_key_hi, other_network_key_lo
+        from overlapping_intervals
     ),
 
-    same_network as (
+    assignments as (
         select
-            latest_earlier_holder as subscriber_id,
+            address_family,
             prefix_len,
-            subscriber_id as other_subscriber_id,
-            prefix_len as other_prefix_len
-        from same_network_in_order
-        where valid_from < latest_earlier_end
+            network_hi,
+            network_lo,
+            network_key_hi,
+            network_key_lo,
+            valid_from,
+            valid_to,
+            subscriber_id
+        from {{ model }}
+        semi join networks_in_overlaps using (prefix_len, network_key_hi, network_key_lo)
+        where valid_from < valid_to
     ),
 
-    shorter_lengths as (
-        select distinct address_family, prefix_len as shorter_len from assignments
-    ),
-
-    -- each assignment's network cut down to every strictly shorter length of its family
-    truncated as (
-        select
-            assignments.*,
-            shorter_lengths.shorter_len,
-            {{ network_key_hi('assignments.network_hi', 'shorter_lengths.shorter_len') }}
-                as shorter_key_hi,
-            {{ network_key_lo('assignments.network_lo', 'shorter_lengths.shorter_len') }}
-                as shorter_key_lo
-        from assignments
-        join shorter_lengths
-            on shorter_lengths.address_family = assignments.address_family
-            and shorter_lengths.shorter_len < assignments.prefix_len
-    ),
-
-    nested_network as (
-        select
-            outer_net.subscriber_id,
-            outer_net.prefix_len,
-            inner_net.subscriber_id as other_subscriber_id,
-            inner_net.prefix_len as other_prefix_len
-        from truncated as inner_net
-        join assignments as outer_net
-            on outer_net.prefix_len = inner_net.shorter_len
-            and outer_net.network_key_hi = inner_net.shorter_key_hi
-            and outer_net.network_key_lo = inner_net.shorter_key_lo
-            and outer_net.valid_from < inner_net.valid_to
-            and inner_net.valid_from < outer_net.valid_to
+    overlapping_assignments as (
+        {{ nested_overlaps('assignments') }}
     )
 
-    select * from same_network
-    union all
-    select * from nested_network
+    select subscriber_id, prefix_len, other_subscriber_id, other_prefix_len
+    from overlapping_assignments
 {% endtest %}
+

@@ -1,0 +1,91 @@
+{#
+  The pairs of `assignments` (address_family, prefix_len, network_hi/lo, network_key_hi/lo,
+  valid_from, valid_to, subscriber_id) whose networks nest and whose intervals overlap, each
+  side's network and subscriber.
+
+  Equal networks are compared only among the networks held more than once (a hash count
+  finds them), each row with the latest end of those that started before it; a network
+  inside a shorter one is found by cutting each assignment to every strictly shorter length
+  its family uses.
+#}
+{% macro nested_overlaps(assignments) %}
+    with networks_held_more_than_once as (
+        select prefix_len, network_key_hi, network_key_lo
+        from {{ assignments }}
+        group by all
+        having count(*) > 1
+    ),
+
+    -- held more than once: each row against those that started before it (in the order of
+    -- their start); it overlaps one of them exactly when it starts before the latest end
+    same_network_in_order as (
+        select
+            *,
+            max(valid_to) over earlier as latest_earlier_end,
+            max_by(subscriber_id, valid_to) over earlier as latest_earlier_holder
+        from {{ assignments }}
+        semi join networks_held_more_than_once
+            using (prefix_len, network_key_hi, network_key_lo)
+        window earlier as (
+            partition by prefix_len, network_key_hi, network_key_lo
+            order by valid_from, valid_to, subscriber_id
+            rows between unbounded preceding and 1 preceding
+        )
+    ),
+
+    same_network as (
+        select
+            latest_earlier_holder as subscriber_id,
+            prefix_len,
+            network_key_hi,
+            network_key_lo,
+            subscriber_id as other_subscriber_id,
+            prefix_len as other_prefix_len,
+            network_key_hi as other_network_key_hi,
+            network_key_lo as other_network_key_lo
+        from same_network_in_order
+        where valid_from < latest_earlier_end
+    ),
+
+    shorter_lengths as (
+        select distinct address_family, prefix_len as shorter_len from {{ assignments }}
+    ),
+
+    -- each assignment's network cut down to every strictly shorter length of its family
+    truncated as (
+        select
+            assignments.*,
+            shorter_lengths.shorter_len,
+            {{ network_key_hi('assignments.network_hi', 'shorter_lengths.shorter_len') }}
+                as shorter_key_hi,
+            {{ network_key_lo('assignments.network_lo', 'shorter_lengths.shorter_len') }}
+                as shorter_key_lo
+        from {{ assignments }} as assignments
+        join shorter_lengths
+            on shorter_lengths.address_family = assignments.address_family
+            and shorter_lengths.shorter_len < assignments.prefix_len
+    ),
+
+    nested_network as (
+        select
+            outer_net.subscriber_id,
+            outer_net.prefix_len,
+            outer_net.network_key_hi,
+            outer_net.network_key_lo,
+            inner_net.subscriber_id as other_subscriber_id,
+            inner_net.prefix_len as other_prefix_len,
+            inner_net.network_key_hi as other_network_key_hi,
+            inner_net.network_key_lo as other_network_key_lo
+        from truncated as inner_net
+        join {{ assignments }} as outer_net
+            on outer_net.prefix_len = inner_net.shorter_len
+            and outer_net.network_key_hi = inner_net.shorter_key_hi
+            and outer_net.network_key_lo = inner_net.shorter_key_lo
+            and outer_net.valid_from < inner_net.valid_to
+            and inner_net.valid_from < outer_net.valid_to
+    )
+
+    select * from same_network
+    union all
+    select * from nested_network
+{% endmacro %}
