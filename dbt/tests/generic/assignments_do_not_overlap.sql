@@ -10,16 +10,13 @@
   both its networks among them, so the second pass finds every pair the whole week has.
 #}
 {% test assignments_do_not_overlap(model) %}
+    {%- set interval_columns = [
+        'address_family', 'prefix_len', 'network_hi', 'network_lo',
+        'network_key_hi', 'network_key_lo', 'valid_from', 'valid_to',
+    ] %}
     with intervals as (
         select
-            address_family,
-            prefix_len,
-            network_hi,
-            network_lo,
-            network_key_hi,
-            network_key_lo,
-            valid_from,
-            valid_to,
+            {{ interval_columns | join(', ') }},
             -- a stand-in holder: the first pass needs no subscriber
             0 as subscriber_id
         from {{ model }}
@@ -40,14 +37,7 @@
 
     assignments as (
         select
-            address_family,
-            prefix_len,
-            network_hi,
-            network_lo,
-            network_key_hi,
-            network_key_lo,
-            valid_from,
-            valid_to,
+            {{ interval_columns | join(', ') }},
             subscriber_id
         from {{ model }}
         semi join networks_in_overlaps using (prefix_len, network_key_hi, network_key_lo)
