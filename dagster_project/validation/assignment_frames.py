@@ -37,6 +37,22 @@ def _same_row(left: str, right: str) -> str:
 ASSIGNMENT_HASH = f"hash({NETWORK_COLUMNS}, prefix_len, valid_from, subscriber_id)"
 
 
+def _flagged_in_order(networks: str, subscriber: str) -> str:
+    """SQL: the week's assignments of `networks`, each flagged when it starts before an
+    earlier one of its network (in the order of their times, then of `subscriber`) ends."""
+    return f"""
+        select
+            {NETWORK_COLUMNS}, prefix_len, valid_from, valid_to{subscriber},
+            valid_from < max(coalesce(valid_to, 'infinity'::timestamp)) over (
+                partition by {NETWORK_COLUMNS}, prefix_len
+                order by valid_from, valid_to nulls last{subscriber}
+                rows between unbounded preceding and 1 preceding
+            ) as overlaps_earlier_interval
+        from week_assignments
+        semi join {networks} using ({NETWORK_COLUMNS}, prefix_len)
+    """
+
+
 def assignment_rows(
     con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None, max_rows: int = DEFAULT_MAX_ROWS
 ) -> ValidationBatch:
@@ -80,8 +96,10 @@ def flagged_assignment_rows(
     Flagged rows come first, so a capped frame still holds every overlap it can; the rest
     are a sample, the rows of smallest hash. Only a network held more than once can overlap,
     and only the columns that order its rows are sorted, so that the week is not sorted
-    whole. Rows alike in network, times and subscriber are flagged together. The frame says
-    whether each prefix length fits its family, never the address itself.
+    whole; the networks with an overlap are found from numbers and times alone (a tie in
+    times flags one of the tied rows whatever the order), and only their rows are sorted
+    with the subscriber. Rows alike in network, times and subscriber are flagged together.
+    The frame says whether each prefix length fits its family, never the address itself.
     """
 
     def rows_under(bound: int) -> pd.DataFrame:
@@ -100,19 +118,15 @@ def flagged_assignment_rows(
                 having count(*) > 1
             ),
 
+            networks_in_overlaps as (
+                select distinct {NETWORK_COLUMNS}, prefix_len
+                from ({_flagged_in_order("shared_networks", "")})
+                where overlaps_earlier_interval
+            ),
+
             overlapping as (
                 select distinct {NETWORK_COLUMNS}, prefix_len, valid_from, valid_to, subscriber_id
-                from (
-                    select
-                        {NETWORK_COLUMNS}, prefix_len, valid_from, valid_to, subscriber_id,
-                        valid_from < max(coalesce(valid_to, 'infinity'::timestamp)) over (
-                            partition by {NETWORK_COLUMNS}, prefix_len
-                            order by valid_from, valid_to nulls last, subscriber_id
-                            rows between unbounded preceding and 1 preceding
-                        ) as overlaps_earlier_interval
-                    from week_assignments
-                    semi join shared_networks using ({NETWORK_COLUMNS}, prefix_len)
-                )
+                from ({_flagged_in_order("networks_in_overlaps", ", subscriber_id")})
                 where overlaps_earlier_interval
             ),
 
