@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 from datetime import date
+from importlib import metadata
 from pathlib import Path
 
 import dagster as dg
@@ -113,6 +114,25 @@ def test_signals_held_while_dbt_starts_are_taken_again_by_both(tmp_path: Path):
     for signum in dbt_guard.FORWARDED_SIGNALS:
         assert not held_by_dbt & (1 << (signum - 1)), signum
         assert signum not in held_by_guard
+
+
+def test_the_guard_answers_the_version_probe_from_the_installed_dbt_core(tmp_path, monkeypatch):
+    """dagster-dbt asks for dbt's version before every run: the guard reads it from the
+    package the `dbt` script runs with, without starting dbt; a `dbt` that is not such a
+    script answers itself."""
+    fake = tmp_path / "bin" / "dbt"
+    fake.parent.mkdir()
+    fake.write_text(f"#!{sys.executable}\nprint('dbt ran')\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+
+    def version_answer() -> str:
+        command = [sys.executable, dbt_guard.__file__, "--version"]
+        return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+    assert version_answer() == f"Core:\n  - installed: {metadata.version('dbt-core')}\n"
+    fake.write_text("#!/bin/sh\necho 'dbt 9.9.9'\n")
+    assert version_answer() == "dbt 9.9.9\n"
 
 
 def raw_load_started(env: dict[str, str]) -> bool:
