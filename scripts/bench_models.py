@@ -43,13 +43,12 @@ def dbt_command(warehouse: Path, workdir: Path, *arguments: str) -> tuple[list[s
     command = [
         str(Path(sys.executable).parent / "dbt"),
         *arguments,
-        "--vars",
-        json.dumps(bench_week().dbt_vars()),
         "--target-path",
         str(workdir / "dbt_target"),
     ]
     env = {
         **os.environ,
+        **bench_week().dbt_environment(),
         "DBT_PROFILES_DIR": str(PROJECT_ROOT / "dbt"),
         "DBT_LOG_PATH": str(workdir / "dbt_logs"),
         "TRAFFICREPORT_DUCKDB": str(warehouse),

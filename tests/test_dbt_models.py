@@ -13,7 +13,6 @@ Broadband port shares (PPPoE, enterprise included, unattributed out): total 35,0
 30,000 (85.71%), TCP 22 20,000, UDP 443 5,000. u1 on PPPoE and on IPoE are two users.
 """
 
-import json
 import os
 import subprocess
 import sys
@@ -115,13 +114,12 @@ def dbt_command(
     command = [
         str(Path(sys.executable).parent / "dbt"),
         *arguments,
-        "--vars",
-        json.dumps(AnalysisWeek(week_start).dbt_vars()),
         "--target-path",
         str(work_dir / "dbt_target"),
     ]
     env = {
         **os.environ,
+        **AnalysisWeek(week_start).dbt_environment(),
         "DBT_PROFILES_DIR": str(DBT_DIR),
         "DBT_LOG_PATH": str(work_dir / "dbt_logs"),
         "TRAFFICREPORT_DUCKDB": str(warehouse),
@@ -233,6 +231,23 @@ def test_rebuilding_a_week_replaces_exactly_that_week(tmp_path, dbt_work_dir):
     run_dbt(warehouse, WEEK, dbt_work_dir, *run_weekly)
     assert query(warehouse, "select count(*) from port_usage where week_start = ?", WEEK) == [(0,)]
     assert week_rows(warehouse, NEXT_WEEK) == next_week_before
+
+
+def test_a_new_week_reuses_the_saved_parse_and_reads_its_own_dates(tmp_path):
+    """The week reaches dbt in its environment, read when a node runs: a new week's run
+    starts from the project's saved parse instead of parsing every file again (as new vars
+    made it), and its SQL still names its own week."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    run_dbt(warehouse, WEEK, tmp_path, "parse")
+    completed = dbt_command(
+        warehouse, NEXT_WEEK, tmp_path, "compile", "--select", "stg_flows", "--log-level", "debug"
+    )
+    assert completed.returncode == 0, completed.stdout[-4000:]
+    assert "no changes found, skipping parsing" in completed.stdout
+    compiled = next((tmp_path / "dbt_target" / "compiled").rglob("stg_flows.sql")).read_text()
+    next_monday, monday_after = NEXT_WEEK.isoformat(), (NEXT_WEEK + timedelta(days=7)).isoformat()
+    assert f"'{next_monday}'::date" in compiled and f"'{monday_after}'::date" in compiled
+    assert WEEK.isoformat() not in compiled
 
 
 def test_the_overlap_test_fails_nested_and_repeated_assignments_only(tmp_path, dbt_work_dir):

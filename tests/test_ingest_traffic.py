@@ -140,13 +140,13 @@ def staged_totals(warehouse: Path, week: date, monkeypatch: pytest.MonkeyPatch) 
     from dbt.cli.main import dbtRunner
 
     monkeypatch.setenv("TRAFFICREPORT_DUCKDB", str(warehouse))
+    for name, value in AnalysisWeek(week).dbt_environment().items():
+        monkeypatch.setenv(name, value)
     monkeypatch.chdir(PROJECT_ROOT / "dbt")
-    week_vars = AnalysisWeek(week).dbt_vars()
     # The seed of protocol names first: stg_flows reads it.
     result = dbtRunner().invoke(
         ["build", "--quiet", "--select", "report_protocols", "stg_flows",
          "--exclude", "resource_type:test", "resource_type:unit_test",
-         "--vars", json.dumps(week_vars),
          "--profiles-dir", str(PROJECT_ROOT / "dbt"), "--project-dir", str(PROJECT_ROOT / "dbt")]
     )  # fmt: skip
     assert result.success, result.exception

@@ -11,8 +11,8 @@ weekly_partitions = dg.WeeklyPartitionsDefinition(
     timezone=analysis_timezone(),
     fmt="%Y-%m-%d",
 )
-# Every weekly step reads its one week (dbt gets one week's vars; a load replaces one week),
-# so a backfill must launch one run per week. dagster-dbt would otherwise default its
+# Every weekly step reads its one week (dbt gets one week in its environment; a load replaces
+# one week), so a backfill must launch one run per week. dagster-dbt would otherwise default its
 # time-partitioned assets to a single run over the whole range.
 ONE_WEEK_PER_RUN = dg.BackfillPolicy.multi_run(max_partitions_per_run=1)
 

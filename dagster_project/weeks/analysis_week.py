@@ -1,7 +1,7 @@
 """One analysis week: Monday 00:00 to the next Monday 00:00 in the analysis time zone.
 
 An `AnalysisWeek` is built once from a partition key (or a Monday) and passed down: its key,
-local and UTC bounds and dbt vars are derived here and nowhere else.
+local and UTC bounds and dbt environment are derived here and nowhere else.
 """
 
 from dataclasses import dataclass, field
@@ -60,13 +60,10 @@ class AnalysisWeek:
     def utc_end(self) -> datetime:
         return self.local_end.astimezone(UTC).replace(tzinfo=None)
 
-    def dbt_vars(self) -> dict[str, str]:
-        """The vars the weekly dbt models read: local dates [week_start, week_end)."""
-        return {
-            "week_start": self.start.isoformat(),
-            "week_end": self.end.isoformat(),
-            "analysis_timezone": self.timezone,
-        }
+    def dbt_environment(self) -> dict[str, str]:
+        """The environment the weekly dbt models read the week from (dbt/macros/analysis_week.sql):
+        its Monday and the analysis time zone."""
+        return {"TRAFFICREPORT_WEEK": self.key, "TRAFFICREPORT_TZ": self.timezone}
 
     def __str__(self) -> str:
         return self.key

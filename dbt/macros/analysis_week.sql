@@ -1,10 +1,27 @@
-{# The analysis week [week_start, week_end) as local dates (vars set per Dagster partition). #}
+{#
+  The analysis week [week_start, week_end) as local dates, and the analysis time zone: the
+  environment's TRAFFICREPORT_WEEK (the week's Monday; Dagster sets it per partition) and
+  TRAFFICREPORT_TZ, read when a node runs. Neither vars nor a read while dbt parses the
+  project: dbt parses every file again when its vars change, and again each file that read
+  an environment variable when that changes, on every build of a new week. Nothing the
+  parse keeps (refs, configs) depends on the week; test configs, which dbt renders while
+  parsing, must not name it (tests/generic/not_null_in_analysis_week.sql).
+#}
+{% macro analysis_week() -%}
+    {{ return(env_var('TRAFFICREPORT_WEEK', '2024-06-03') if execute else '2024-06-03') }}
+{%- endmacro %}
+
 {% macro analysis_week_start() -%}
-    '{{ var("week_start") }}'::date
+    '{{ analysis_week() }}'::date
 {%- endmacro %}
 
 {% macro analysis_week_end() -%}
-    '{{ var("week_end") }}'::date
+    {%- set monday = modules.datetime.date.fromisoformat(analysis_week()) -%}
+    '{{ (monday + modules.datetime.timedelta(days=7)).isoformat() }}'::date
+{%- endmacro %}
+
+{% macro analysis_timezone() -%}
+    {{ return(env_var('TRAFFICREPORT_TZ', 'Asia/Tokyo') if execute else 'Asia/Tokyo') }}
 {%- endmacro %}
 
 {#
@@ -36,7 +53,7 @@
 {% macro spark__delete_analysis_week() -%}
     {%- set existing = adapter.get_relation(this.database, this.schema, this.identifier) -%}
     {%- if existing is not none -%}
-        alter table {{ this }} drop if exists partition (week_start = '{{ var("week_start") }}')
+        alter table {{ this }} drop if exists partition (week_start = '{{ analysis_week() }}')
     {%- else -%}
         select 1
     {%- endif -%}

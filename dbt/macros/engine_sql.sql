@@ -24,11 +24,11 @@
 {%- endmacro %}
 
 {% macro default__to_local_time(utc_timestamp) -%}
-    timezone('{{ var("analysis_timezone") }}', timezone('UTC', {{ utc_timestamp }}))
+    timezone('{{ analysis_timezone() }}', timezone('UTC', {{ utc_timestamp }}))
 {%- endmacro %}
 
 {% macro spark__to_local_time(utc_timestamp) -%}
-    cast(from_utc_timestamp({{ utc_timestamp }}, '{{ var("analysis_timezone") }}') as timestamp)
+    cast(from_utc_timestamp({{ utc_timestamp }}, '{{ analysis_timezone() }}') as timestamp)
 {%- endmacro %}
 
 {# The quarter hours from `start` to `stop` (timestamps, both included) as a list. #}

@@ -1,7 +1,9 @@
 """dbt models as Dagster assets: weekly models per partition, cross-week models unpartitioned."""
 
 import json
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from dagster_project.sources import raw_lake
 from dagster_project.validation import verdicts
 from dagster_project.warehouse import address_retention, week_status
 from dagster_project.warehouse.row_counts import table_row_counts
+from dagster_project.weeks.analysis_week import AnalysisWeek
 
 
 def with_verdicts(events: Iterator[Any], week: str, run_id: str) -> Iterator[Any]:
@@ -35,12 +38,13 @@ def build_and_describe(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
     warehouse: WarehouseResource,
-    dbt_vars: dict[str, Any],
-    week_start: date | None = None,
+    week: AnalysisWeek | None = None,
 ):
     """`dbt build`, then the rows of every table it wrote (of the week, for weekly tables),
     counted in one query once dbt has exited (DuckDB has one writer), with every test's
     verdict recorded for the week (or for all weeks).
+
+    A weekly build reads its week from the environment dbt starts with (`dbt_environment`).
 
     On the Spark engine (TRAFFICREPORT_ENGINE=spark) the build reads the raw lake's Parquet
     where the load wrote it, and the tables it wrote are read back into the warehouse after.
@@ -49,9 +53,12 @@ def build_and_describe(
     shown from the manifest; reading them per model after the build took longer than most
     models (14 s of a 10-million-flow week's 36 s dbt step)."""
     on_spark = dbt_engine() == "spark"
+    week_start = week.start if week else None
+    arguments = ["build"]
     if on_spark:
-        dbt_vars = {**dbt_vars, **spark_raw_vars(raw_dir(Path(warehouse.path)))}
-    invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
+        arguments += ["--vars", json.dumps(spark_raw_vars(raw_dir(Path(warehouse.path))))]
+    with dbt_environment(week.dbt_environment() if week else {}):
+        invocation = dbt.cli(arguments, context=context)
     events, failure = [], None
     try:
         events.extend(invocation.stream())
@@ -68,6 +75,22 @@ def build_and_describe(
     yield from with_verdicts(described, week, context.run.run_id)
     if failure is not None:
         raise failure
+
+
+@contextmanager
+def dbt_environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """This process's environment with `variables` set while dbt starts, as it was after:
+    dagster-dbt starts dbt with a copy of it and takes no environment of its own."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def spark_raw_vars(root: Path) -> dict[str, Any]:
@@ -136,7 +159,7 @@ def weekly_dbt_models(
     run_id = context.run.run_id
     with warehouse.connect() as con:
         before = week_status.begin_build(con, week.start, run_id)
-    yield from build_and_describe(context, dbt, warehouse, week.dbt_vars(), week.start)
+    yield from build_and_describe(context, dbt, warehouse, week)
     whole = context.selected_asset_keys == context.assets_def.keys
     keep_days = sources.read().privacy.keep_raw_addresses_days
     with warehouse.connect() as con:
@@ -162,4 +185,4 @@ def cross_week_dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
 ):
     """Rebuild the multi-year tables from every week in the warehouse."""
-    yield from build_and_describe(context, dbt, warehouse, {})
+    yield from build_and_describe(context, dbt, warehouse)
