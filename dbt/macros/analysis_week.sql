@@ -8,7 +8,7 @@
   parsing, must not name it (tests/generic/not_null_in_analysis_week.sql).
 #}
 {% macro analysis_week() -%}
-    {{ return(env_var('TRAFFICREPORT_WEEK', '2024-06-03') if execute else '2024-06-03') }}
+    {{ return(environment_when_running('TRAFFICREPORT_WEEK', '2024-06-03')) }}
 {%- endmacro %}
 
 {% macro analysis_week_start() -%}
@@ -21,7 +21,12 @@
 {%- endmacro %}
 
 {% macro analysis_timezone() -%}
-    {{ return(env_var('TRAFFICREPORT_TZ', 'Asia/Tokyo') if execute else 'Asia/Tokyo') }}
+    {{ return(environment_when_running('TRAFFICREPORT_TZ', 'Asia/Tokyo')) }}
+{%- endmacro %}
+
+{# The environment variable when a node runs, its default while dbt parses (nothing read). #}
+{% macro environment_when_running(name, default) -%}
+    {{ return(env_var(name, default) if execute else default) }}
 {%- endmacro %}
 
 {#
