@@ -93,6 +93,34 @@ def test_same_seed_same_rows_other_seed_other_rows(week):
     assert not synthetic.usage_counters(WEEK, other).equals(week["counters"])
 
 
+def test_accesses_drawn_in_their_own_thread_give_the_rows_of_drawing_them_in_turn(
+    week, monkeypatch
+):
+    """The week's accesses are drawn in the background while the first frames are handed
+    over; the frames must be those of the accesses drawn one after the other."""
+
+    def drawn_in_turn(week_start, config):
+        return dict(
+            zip(synthetic.ACCESS_KEYS, synthetic._drawn_accesses(week_start, config), strict=True)
+        )
+
+    monkeypatch.setattr(synthetic, "_week", drawn_in_turn)
+    pd.testing.assert_frame_equal(all_flows(SMALL).to_pandas(), week["flow_numbers"])
+    pd.testing.assert_frame_equal(synthetic.assignments(WEEK, SMALL), week["assignment_numbers"])
+    pd.testing.assert_frame_equal(synthetic.usage_counters(WEEK, SMALL), week["counters"])
+
+
+def test_each_access_is_drawn_with_its_own_groups():
+    for key, access in zip(
+        synthetic.ACCESS_KEYS, synthetic._drawn_accesses(WEEK.start, SMALL), strict=True
+    ):
+        name, _, unassigned = key.partition("-")
+        assert {(group.access, group.assigned) for group in access.groups} == {
+            (name, not unassigned)
+        }
+        assert len(access.book.has_ipv6) == sum(group.size for group in access.groups)
+
+
 def test_batches_do_not_change_the_rows(week):
     batched = SyntheticConfig(**{**vars(SMALL), "users_per_batch": 10_000})
     rows = all_flows(batched).to_pandas()

@@ -10,9 +10,10 @@ write them out in the records' canonical shape, for tools and tests that write f
 """
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from threading import Lock
 
 import numpy as np
 import pandas as pd
@@ -72,23 +73,63 @@ class Access:
         return np.concatenate([getattr(group, name) for group in self.groups])
 
 
-@lru_cache(maxsize=2)
-def _week(week_start: date, config: SyntheticConfig) -> dict[str, Access]:
-    groups = population(week_start, config)
+# The accesses of a week in the order they are drawn (`population`'s order).
+ACCESS_KEYS = ("pppoe", "ipoe", "mobile", "pppoe-unassigned", "mobile-unassigned")
+KEPT_WEEKS = 2  # a week's frames and its flows are asked for separately
+
+
+def _drawn_accesses(week_start: date, config: SyntheticConfig) -> Iterator[Access]:
+    """Each access of ACCESS_KEYS in turn: its users, then their addresses."""
     rng = week_rng(config, week_start, ADDRESS_STREAM)
-    accesses: dict[str, Access] = {}
-    for key in ("pppoe", "ipoe", "mobile", "pppoe-unassigned", "mobile-unassigned"):
+    for key, groups in zip(ACCESS_KEYS, population(week_start, config), strict=True):
         access, _, unassigned = key.partition("-")
-        members = tuple(g for g in groups if g.access == access and g.assigned != bool(unassigned))
-        size = sum(g.size for g in members)
-        accesses[key] = Access(members, address_book(access, size, bool(unassigned), rng))
-    return accesses
+        size = sum(group.size for group in groups)
+        yield Access(groups, address_book(access, size, bool(unassigned), rng))
+
+
+class GeneratedWeek:
+    """The accesses of one week, drawn in a thread of their own from the moment the week is
+    asked for, one after the other: the first access's frames are handed over (and written)
+    while the later ones are still drawn, instead of after the whole population (tens of
+    seconds on one core for a large week). The draws are the same as drawing them in turn."""
+
+    def __init__(self, week_start: date, config: SyntheticConfig) -> None:
+        drawn = _drawn_accesses(week_start, config)
+        worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="synthetic-population")
+        # one worker: the accesses are drawn in ACCESS_KEYS order, each from the generator
+        self._accesses = {key: worker.submit(next, drawn) for key in ACCESS_KEYS}
+        worker.shutdown(wait=False)
+
+    def __getitem__(self, key: str) -> Access:
+        return self._accesses[key].result()
+
+    def cancel(self) -> None:
+        """Draw no more accesses (those already drawn stay)."""
+        for access in self._accesses.values():
+            access.cancel()
+
+
+_generated_weeks: dict[tuple[date, SyntheticConfig], GeneratedWeek] = {}
+_generated_weeks_lock = Lock()  # the load asks from its prefetching thread
+
+
+def _week(week_start: date, config: SyntheticConfig) -> GeneratedWeek:
+    key = (week_start, config)
+    with _generated_weeks_lock:
+        if key not in _generated_weeks:
+            if len(_generated_weeks) == KEPT_WEEKS:
+                _generated_weeks.pop(next(iter(_generated_weeks))).cancel()
+            _generated_weeks[key] = GeneratedWeek(week_start, config)
+        return _generated_weeks[key]
 
 
 def forget_generated_weeks() -> None:
     """Free the populations kept for the frames of a week (gigabytes for a large week): the
-    week's frames have all been handed over."""
-    _week.cache_clear()
+    week's frames have all been handed over, or the load stopped."""
+    with _generated_weeks_lock:
+        for week in _generated_weeks.values():
+            week.cancel()
+        _generated_weeks.clear()
 
 
 def _source_file(kind: str, config: SyntheticConfig, week: AnalysisWeek) -> str:

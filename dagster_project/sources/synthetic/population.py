@@ -7,8 +7,10 @@ OUT by a Gaussian copula on the ranks (uploads follow downloads, about a tenth o
 except for the heavy uploaders: a random set drawn from the heavy part of the IN model.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from itertools import groupby
 
 import numpy as np
 from scipy import special
@@ -88,15 +90,40 @@ def week_rng(config: SyntheticConfig, week_start: date, stream: int) -> np.rando
     return np.random.default_rng([config.seed, week_start.toordinal(), stream])
 
 
-def population(week_start: date, config: SyntheticConfig) -> list[Group]:
-    """Every group of the week: personal, enterprise and unassigned, per access."""
+def population(week_start: date, config: SyntheticConfig) -> Iterator[tuple[Group, ...]]:
+    """The groups of the week, an access at a time in a fixed order: PPPoE, IPoE and mobile
+    (personal, then enterprise), then the users of addresses nobody holds (PPPoE, mobile).
+    Each access's groups are drawn when asked for, so a caller has the first accesses before
+    the rest are drawn; the draws are the same whenever it asks."""
     parameters = load_parameters(config.parameters_path)
     rng = week_rng(config, week_start, 1)
-    groups: list[Group] = []
     pppoe_enterprise = config.enterprise_count(config.pppoe_users)
     ipoe_enterprise = config.enterprise_count(config.ipoe_users)
     mobile_enterprise = config.enterprise_count(config.mobile_users)
     broadband_numbers = _broadband_numbers(config, pppoe_enterprise, ipoe_enterprise, rng)
+
+    def drawn(
+        service: str,
+        access: str,
+        customer_class: str,
+        size: int,
+        shift: float | None,
+        assigned: bool,
+    ) -> Group:
+        laws = []
+        for direction in ("out", "in"):
+            law = volume_distribution(parameters, service, direction, week_start)
+            offset = ENTERPRISE_SHIFT[(service, direction)] if shift is None else shift
+            laws.append(law.shifted(offset))
+        daily_out, daily_in, _ = draw_volumes(size, laws[0], laws[1], rng)
+        if not assigned:
+            numbers = UNASSIGNED_NUMBERS_FROM + np.arange(size)
+        elif service == "broadband":
+            numbers = broadband_numbers[(service, access, customer_class)]
+        else:
+            numbers = np.arange(size)
+        return Group(service, access, customer_class, assigned, numbers, daily_out, daily_in)
+
     # (service, access, class, users, shift of the personal model in decades (None: the
     # enterprise shift), whether the addresses are assigned to anybody)
     plan = (
@@ -123,23 +150,9 @@ def population(week_start: date, config: SyntheticConfig) -> list[Group]:
             False,
         ),
     )
-    for service, access, customer_class, size, shift, assigned in plan:
-        laws = []
-        for direction in ("out", "in"):
-            law = volume_distribution(parameters, service, direction, week_start)
-            offset = ENTERPRISE_SHIFT[(service, direction)] if shift is None else shift
-            laws.append(law.shifted(offset))
-        daily_out, daily_in, _ = draw_volumes(size, laws[0], laws[1], rng)
-        if not assigned:
-            numbers = UNASSIGNED_NUMBERS_FROM + np.arange(size)
-        elif service == "broadband":
-            numbers = broadband_numbers[(service, access, customer_class)]
-        else:
-            numbers = np.arange(size)
-        groups.append(
-            Group(service, access, customer_class, assigned, numbers, daily_out, daily_in)
-        )
-    return groups
+    # an access's entries follow each other in the plan (grouping the plan, not the draws)
+    for _, entries in groupby(plan, key=lambda entry: (entry[1], entry[5])):
+        yield tuple(drawn(*entry) for entry in entries)
 
 
 def _unassigned(flow_users: int) -> int:
