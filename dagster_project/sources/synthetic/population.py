@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from itertools import groupby
+from typing import NamedTuple
 
 import numpy as np
 from scipy import special
@@ -85,6 +86,18 @@ def draw_volumes(
     return 10.0**log_out, 10.0**log_in, heavy
 
 
+class PlannedGroup(NamedTuple):
+    """A group to draw: its labels, its users, how its volumes differ from the personal
+    model and whether anybody holds its addresses."""
+
+    service: str
+    access: str
+    customer_class: str
+    size: int
+    shift: float | None  # decades off the personal model; None: the enterprise shift
+    assigned: bool
+
+
 def week_rng(config: SyntheticConfig, week_start: date, stream: int) -> np.random.Generator:
     """Independent random stream per (seed, week, purpose): outputs never depend on each other."""
     return np.random.default_rng([config.seed, week_start.toordinal(), stream])
@@ -102,14 +115,8 @@ def population(week_start: date, config: SyntheticConfig) -> Iterator[tuple[Grou
     mobile_enterprise = config.enterprise_count(config.mobile_users)
     broadband_numbers = _broadband_numbers(config, pppoe_enterprise, ipoe_enterprise, rng)
 
-    def drawn(
-        service: str,
-        access: str,
-        customer_class: str,
-        size: int,
-        shift: float | None,
-        assigned: bool,
-    ) -> Group:
+    def drawn(planned: PlannedGroup) -> Group:
+        service, access, customer_class, size, shift, assigned = planned
         laws = []
         for direction in ("out", "in"):
             law = volume_distribution(parameters, service, direction, week_start)
@@ -124,16 +131,14 @@ def population(week_start: date, config: SyntheticConfig) -> Iterator[tuple[Grou
             numbers = np.arange(size)
         return Group(service, access, customer_class, assigned, numbers, daily_out, daily_in)
 
-    # (service, access, class, users, shift of the personal model in decades (None: the
-    # enterprise shift), whether the addresses are assigned to anybody)
     plan = (
-        ("broadband", "pppoe", "personal", config.pppoe_users, 0.0, True),
-        ("broadband", "pppoe", "enterprise", pppoe_enterprise, None, True),
-        ("broadband", "ipoe", "personal", config.ipoe_users, 0.0, True),
-        ("broadband", "ipoe", "enterprise", ipoe_enterprise, None, True),
-        ("mobile", "mobile", "personal", config.mobile_users, 0.0, True),
-        ("mobile", "mobile", "enterprise", mobile_enterprise, None, True),
-        (
+        PlannedGroup("broadband", "pppoe", "personal", config.pppoe_users, 0.0, True),
+        PlannedGroup("broadband", "pppoe", "enterprise", pppoe_enterprise, None, True),
+        PlannedGroup("broadband", "ipoe", "personal", config.ipoe_users, 0.0, True),
+        PlannedGroup("broadband", "ipoe", "enterprise", ipoe_enterprise, None, True),
+        PlannedGroup("mobile", "mobile", "personal", config.mobile_users, 0.0, True),
+        PlannedGroup("mobile", "mobile", "enterprise", mobile_enterprise, None, True),
+        PlannedGroup(
             "broadband",
             "pppoe",
             "personal",
@@ -141,7 +146,7 @@ def population(week_start: date, config: SyntheticConfig) -> Iterator[tuple[Grou
             UNASSIGNED_SHIFT,
             False,
         ),
-        (
+        PlannedGroup(
             "mobile",
             "mobile",
             "personal",
@@ -150,9 +155,9 @@ def population(week_start: date, config: SyntheticConfig) -> Iterator[tuple[Grou
             False,
         ),
     )
-    # an access's entries follow each other in the plan (grouping the plan, not the draws)
-    for _, entries in groupby(plan, key=lambda entry: (entry[1], entry[5])):
-        yield tuple(drawn(*entry) for entry in entries)
+    # an access's groups follow each other in the plan (grouping the plan, not the draws)
+    for _, planned in groupby(plan, key=lambda group: (group.access, group.assigned)):
+        yield tuple(drawn(group) for group in planned)
 
 
 def _unassigned(flow_users: int) -> int:
