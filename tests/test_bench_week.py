@@ -129,7 +129,7 @@ def test_a_run_without_the_reference_lists_the_models_that_take_a_share_of_dbts_
     lines = [
         {"step": "week run (command line)", "seconds": 100.0},
         {"step": "dbt build (1 steps)", "seconds": 60.0},
-        {"step": "dbt model int_flows_attributed", "seconds": 30.0},
+        {"step": "dbt model int_attributed_flow_totals", "seconds": 30.0},
         {"step": "dbt model ipv6_share", "seconds": 0.1},
         {"step": "summary", "flows": 1_000_000_000},
     ]
@@ -137,7 +137,7 @@ def test_a_run_without_the_reference_lists_the_models_that_take_a_share_of_dbts_
     output.write_text("\n".join(json.dumps(line) for line in lines))
     rows = table([read_run(output)]).splitlines()
     models = [row for row in rows if row.startswith("| dbt model")]
-    assert models == ["| dbt model int_flows_attributed | 30.0 | - | - | - | - |"]
+    assert models == ["| dbt model int_attributed_flow_totals | 30.0 | - | - | - | - |"]
 
 
 def test_the_reader_benchmark_reads_into_a_warehouse_with_a_lake(tmp_path):

@@ -79,9 +79,9 @@ def test_rematerializing_a_week_replaces_it_exactly(hand_week_env, monkeypatch):
     # each table's materialization says how many rows the week has in it
     with duckdb.connect(hand_week_env["TRAFFICREPORT_DUCKDB"], read_only=True) as con:
         attributed = con.execute(
-            "select count(*) from int_flows_attributed where week_start = '2024-06-03'"
+            "select count(*) from int_attributed_flow_totals where week_start = '2024-06-03'"
         ).fetchone()[0]
-    assert latest_row_count(hand_week_env, "int_flows_attributed", monkeypatch) == attributed
+    assert latest_row_count(hand_week_env, "int_attributed_flow_totals", monkeypatch) == attributed
     assert latest_row_count(hand_week_env, "port_usage", monkeypatch) == PORT_TABLE_ROWS
 
 

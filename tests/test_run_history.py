@@ -148,7 +148,7 @@ def test_a_week_page_lists_every_check_of_the_week():
     verdicts.record(verdicts.Verdict("raw_quarantine", "gx_quarantine_share", "warned", week))
     statuses = {(s.asset, s.check): s.status for s in check_history.week_statuses(GOOD_WEEK)}
     assert statuses[("raw_quarantine", "gx_quarantine_share")] == "warned"
-    assert statuses[("int_flows_attributed", "gx_unattributed_traffic")] == "not run"
+    assert statuses[("int_attributed_flow_totals", "gx_unattributed_traffic")] == "not run"
     assert statuses[("raw_flows", "gx_raw_flows")] == "not run"
     assert all(asset != "usage_summary_by_year" for asset, _ in statuses)
 

@@ -46,7 +46,7 @@ MAX_ZOOM_OUT_STEPS = 8
 WEEKLY_CHAIN = (
     "raw_flows",
     "stg_flows",
-    "int_flows_attributed",
+    "int_attributed_flow_totals",
     "int_traffic_hourly",
     "port_usage",
     "port_share_chart",

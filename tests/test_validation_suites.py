@@ -381,7 +381,7 @@ def test_broken_data_fails_for_the_stated_reason(case: str, new_warehouse) -> No
 
 def test_unattributed_traffic_above_five_percent_warns(new_warehouse) -> None:
     con = warehouse(
-        new_warehouse(), int_flows_attributed=data.attribution_flows(unattributed_bytes=100)
+        new_warehouse(), int_attributed_flow_totals=data.attribution_flows(unattributed_bytes=100)
     )
     outcome = run(con, "gx_unattributed_traffic")
     assert failures(outcome) == {(BETWEEN, "unattributed_pct")}

@@ -364,13 +364,15 @@ def mode_growth(broadband_out_2024_mb: float = 10 ** (75 / 20)) -> pd.DataFrame:
 
 
 def attribution_flows(unattributed_bytes: int = 20) -> pd.DataFrame:
-    """The columns of int_flows_attributed the unattributed-traffic check reads."""
+    """The columns of int_attributed_flow_totals the unattributed-traffic check reads: line
+    totals, and an hour total of the same flows that the check must not count again."""
     return _weekly(
         pd.DataFrame(
             {
+                "grain": ["line", "line", "line", "hour"],
                 "service": "broadband",
-                "direction": ["IN", "OUT", "unattributed"],
-                "bytes": [300, 700, unattributed_bytes],
+                "direction": ["IN", "OUT", "unattributed", "IN"],
+                "bytes": [300, 700, unattributed_bytes, 300],
             }
         )
     )
@@ -392,7 +394,7 @@ MARTS = {
     "monthly_traffic": monthly_traffic,
     "traffic_growth": traffic_growth,
     "mode_growth": mode_growth,
-    "int_flows_attributed": attribution_flows,
+    "int_attributed_flow_totals": attribution_flows,
 }
 
 

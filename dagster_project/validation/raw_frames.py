@@ -235,8 +235,9 @@ def unattributed_traffic_share(
             sum(bytes)::double as bytes,
             100.0 * coalesce(sum(bytes) filter (where direction = 'unattributed'), 0)
                 / nullif(sum(bytes), 0) as unattributed_pct
-        from main.int_flows_attributed
-        where week_start = ?
+        from main.int_attributed_flow_totals
+        -- each grain holds every flow end once: the line totals are the fewest rows
+        where week_start = ? and grain = 'line'
         group by service
         order by service
         """,

@@ -107,7 +107,7 @@ SUITE_CHECKS: tuple[SuiteCheck, ...] = (
     SuiteCheck("sampling_origin", "raw_flows", raw_frames.exporter_sampling, blocking=False),
     SuiteCheck(
         "unattributed_traffic",
-        "int_flows_attributed",
+        "int_attributed_flow_totals",
         raw_frames.unattributed_traffic_share,
         blocking=False,
     ),

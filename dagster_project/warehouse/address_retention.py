@@ -1,9 +1,9 @@
 """Cutting a week's raw addresses once its flows are attributed.
 
 Addresses are personal data needed for one thing: matching flows to the subscribers that
-held them. The attributed flows (`int_flows_attributed`) keep no address, so once a week is
-complete its full addresses are kept only `privacy.keep_raw_addresses_days` more days
-(default 0). Then flow ends and assignments are cut to their network (IPv4 /24, IPv6 /48:
+held them. The attributed flows' totals (`int_attributed_flow_totals`) keep no address, so
+once a week is complete its full addresses are kept only `privacy.keep_raw_addresses_days`
+more days (default 0). Then flow ends and assignments are cut to their network (IPv4 /24, IPv6 /48:
 the numbers' lower bits zeroed, an assignment's prefix length at most 24 or 48; the week's
 lake files rewritten) and, in one transaction, the text of rejected records is removed
 (the file, row and reason stay), the week's address-to-holder matches are deleted, and the

@@ -1,5 +1,6 @@
--- The week's flow addresses that belong to a subscriber line, with its key (int_holders)
--- and the assignment's interval.
+-- The week's flow addresses that belong to a subscriber line, with its key (int_holders),
+-- its access and class (which the flows' totals are grouped by), and the assignment's
+-- interval.
 -- Each distinct flow address is cut to every prefix length the week's assignments of its
 -- family use; the keys are projected before the join to the assignments, so the join is on
 -- plain integer columns.
@@ -46,6 +47,8 @@ select
     address_keys.address_hi,
     address_keys.address_lo,
     holders.holder_key,
+    holders.access,
+    holders.customer_class,
     assignments.valid_from,
     assignments.valid_to
 from address_keys

@@ -1,5 +1,5 @@
--- Bytes each subscriber line sent (IN) and received (OUT) in the week's flows: summed per
--- line key first, the line's subscriber, access and class joined to the sums.
+-- Bytes each subscriber line sent (IN) and received (OUT) in the week's flows: the line
+-- totals of the attributed flows, the line's subscriber, access and class joined to them.
 with line_flows as (
     select
         week_start,
@@ -7,10 +7,11 @@ with line_flows as (
         holder_key,
         coalesce(sum(bytes) filter (where direction = 'IN'), 0) as bytes_in,
         coalesce(sum(bytes) filter (where direction = 'OUT'), 0) as bytes_out,
-        count(*) filter (where direction = 'IN') as flows_in,
-        count(*) filter (where direction = 'OUT') as flows_out
-    from {{ ref('int_flows_attributed') }}
+        coalesce(sum(flows) filter (where direction = 'IN'), 0) as flows_in,
+        coalesce(sum(flows) filter (where direction = 'OUT'), 0) as flows_out
+    from {{ ref('int_attributed_flow_totals') }}
     where week_start = {{ analysis_week_start() }}
+        and grain = 'line'
         and direction in ('IN', 'OUT')
     group by week_start, service, holder_key
 ),

@@ -10,7 +10,7 @@
 #}
 {%- set threshold_pct = 0.5 -%}
 
-with scoped_flows as (
+with scoped_ports as (
     select
         week_start,
         service,
@@ -19,11 +19,11 @@ with scoped_flows as (
         case when protocol_name = 'other' then protocol end as protocol,
         flow_port as port,
         bytes,
-        between_subscribers
-    from {{ ref('int_flows_attributed') }}
+        between_subscribers_bytes
+    from {{ ref('int_attributed_flow_totals') }}
     -- the line's access decides the scope; unattributed flows have no line
-    join {{ ref('int_holders') }} using (week_start, holder_key)
     where week_start = {{ analysis_week_start() }}
+        and grain = 'port'
         and {{ in_flow_detail_scope() }}
 ),
 
@@ -35,8 +35,8 @@ port_bytes as (
         protocol,
         port,
         sum(bytes) as bytes,
-        coalesce(sum(bytes) filter (where between_subscribers), 0) as between_subscribers_bytes
-    from scoped_flows
+        sum(between_subscribers_bytes) as between_subscribers_bytes
+    from scoped_ports
     group by all
 ),
 
