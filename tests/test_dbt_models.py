@@ -301,6 +301,33 @@ def test_the_unique_combination_test_reports_rows_alike_in_its_columns(tmp_path,
     assert [(row[1], row[2], row[-1]) for row in failures] == [(hi, lo, 2)]
 
 
+def test_the_grains_test_fails_a_grain_that_lost_a_flow(tmp_path, dbt_work_dir):
+    """`grains_sum_alike`: the attributed flows' line, hour and port totals of a week each
+    hold every flow end once; a port total short of one flow (bytes and count) fails the
+    test for its service, and only for it."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    load_week(warehouse, WEEK)
+    models = ("build", "--select", "+int_attributed_flow_totals", "--exclude", "resource_type:test")
+    run_dbt(warehouse, WEEK, dbt_work_dir, *models, "resource_type:unit_test")
+    test = ("test", "--select", "test_name:grains_sum_alike")
+    assert dbt_command(warehouse, WEEK, dbt_work_dir, *test).returncode == 0
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "update int_attributed_flow_totals set bytes = bytes - 1000, flows = flows - 1 "
+            "where grain = 'port' and service = 'mobile'"
+        )
+    assert dbt_command(warehouse, WEEK, dbt_work_dir, *test, "--store-failures").returncode == 1
+    ((audit,),) = query(
+        warehouse,
+        "select table_name from information_schema.tables "
+        "where table_schema = 'main_dbt_test__audit'",
+    )
+    failures = query(
+        warehouse, f"select service, grains, byte_sums from main_dbt_test__audit.{audit}"
+    )
+    assert failures == [("mobile", 3, 2)]
+
+
 def test_a_column_added_by_a_release_reaches_an_existing_warehouse(tmp_path, dbt_work_dir):
     """A warehouse built before `int_traffic_hourly` had `address_family` gets the column on
     its next week instead of failing every week from then on (regression)."""
