@@ -5,7 +5,7 @@
 -- family use; the keys are projected before the join to the assignments, so the join is on
 -- plain integer columns.
 with flows as (
-    select * from {{ ref('stg_flows') }}
+    select * from {{ ref('stg_flow_addresses') }}
 ),
 
 assignments as (
