@@ -302,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         load_sources_config()
         settings.dbt_engine()
+        settings.dbt_unit_tests()
     except (SourceConfigError, ValueError) as error:
         parser.exit(2, f"{error}\n")
     try:

@@ -94,6 +94,17 @@ def warehouse_wait_seconds() -> float:
     return seconds
 
 
+def dbt_unit_tests() -> bool:
+    """Whether the weekly and cross-week dbt builds also run the dbt unit tests. They check
+    the models' SQL on fixed rows, not the week's data, so the test suite runs them on both
+    engines and a build leaves them out, as dbt advises for production; 1 runs them in the
+    builds too, on the engine the platform runs on (e.g. after upgrading DuckDB or Spark)."""
+    text = os.environ.get("TRAFFICREPORT_DBT_UNIT_TESTS") or "0"
+    if text not in ("0", "1"):
+        raise ValueError(f"TRAFFICREPORT_DBT_UNIT_TESTS={text!r} is not 0 or 1")
+    return text == "1"
+
+
 ENGINES = ("duckdb", "spark")
 
 

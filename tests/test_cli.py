@@ -162,6 +162,14 @@ def test_an_unknown_engine_stops_before_any_run(monkeypatch, capsys):
     assert "TRAFFICREPORT_ENGINE='postgres' is not one of duckdb, spark" in capsys.readouterr().err
 
 
+def test_a_wrong_unit_test_switch_stops_before_any_run(monkeypatch, capsys):
+    monkeypatch.setenv("TRAFFICREPORT_DBT_UNIT_TESTS", "yes")
+    with pytest.raises(SystemExit) as stopped:
+        main(["week", "2024-06-03"])
+    assert stopped.value.code == 2
+    assert "TRAFFICREPORT_DBT_UNIT_TESTS='yes' is not 0 or 1" in capsys.readouterr().err
+
+
 def test_the_first_analysis_week_is_configuration(monkeypatch):
     """An ISP with older archives reports on weeks before the default first week."""
     assert analysis_week("2019-01-07").start == date(2019, 1, 7)

@@ -13,6 +13,7 @@ Broadband port shares (PPPoE, enterprise included, unattributed out): total 35,0
 30,000 (85.71%), TCP 22 20,000, UDP 443 5,000. u1 on PPPoE and on IPoE are two users.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dagster_project.defs.assets.dbt_assets import build_arguments
 from dagster_project.sources import raw_schema
 from dagster_project.sources.address_numbers import halves_of, network_of
 from dagster_project.weeks.analysis_week import AnalysisWeek
@@ -248,6 +250,22 @@ def test_a_new_week_reuses_the_saved_parse_and_reads_its_own_dates(tmp_path):
     next_monday, monday_after = NEXT_WEEK.isoformat(), (NEXT_WEEK + timedelta(days=7)).isoformat()
     assert f"'{next_monday}'::date" in compiled and f"'{monday_after}'::date" in compiled
     assert WEEK.isoformat() not in compiled
+
+
+def test_a_build_leaves_the_unit_tests_out_unless_they_are_asked_for(tmp_path, dbt_work_dir):
+    """The weekly build runs the week's models and data tests; the unit tests (the SQL on
+    fixed rows, which the test suite runs) only with TRAFFICREPORT_DBT_UNIT_TESTS=1."""
+
+    def resource_types(unit_tests: bool) -> set[str]:
+        _, *options = build_arguments(unit_tests, None)
+        listing = ("--quiet", "ls", "--select", "tag:weekly", *options, "--output", "json")
+        listed = dbt_command(tmp_path / "warehouse.duckdb", WEEK, dbt_work_dir, *listing)
+        assert listed.returncode == 0, listed.stdout
+        return {json.loads(line)["resource_type"] for line in listed.stdout.splitlines()}
+
+    without = resource_types(unit_tests=False)
+    assert {"model", "test"} <= without
+    assert resource_types(unit_tests=True) == without | {"unit_test"}
 
 
 def test_the_overlap_test_fails_nested_and_repeated_assignments_only(tmp_path, dbt_work_dir):

@@ -3,7 +3,8 @@
 Each week is materialized twice the way CI does, once per engine (TRAFFICREPORT_ENGINE),
 in its own warehouse; then every table of the two warehouses is compared (integers, text
 and times exact, floats within 1e-9 relative) and so is the text of the week's page. The
-Spark build runs the dbt unit tests and data tests on Spark too. Weeks: the hand-built week
+Spark build runs the dbt unit tests (TRAFFICREPORT_DBT_UNIT_TESTS=1) and data tests on Spark
+too. Weeks: the hand-built week
 and a small synthetic week, with the cross-week models over it.
 """
 
@@ -52,6 +53,8 @@ def on_engine(env: dict[str, str], engine: str, root: Path) -> dict[str, str]:
         "TRAFFICREPORT_DATA_DIR": str(root / "data"),
         "TRAFFICREPORT_DUCKDB": str(root / "data" / "warehouse.duckdb"),
         "TRAFFICREPORT_OUTPUT_DIR": str(root / "assets"),
+        # the weekly build runs the dbt unit tests too, on each engine
+        "TRAFFICREPORT_DBT_UNIT_TESTS": "1",
         "SPARK_LOCAL_IP": "127.0.0.1",
     }
 

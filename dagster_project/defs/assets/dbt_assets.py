@@ -15,7 +15,7 @@ from dagster_project.defs.dbt_project import dbt_project, translator
 from dagster_project.defs.partitions import ONE_WEEK_PER_RUN, partition_week, weekly_partitions
 from dagster_project.defs.resources import WAREHOUSE_POOL, SourcesResource, WarehouseResource
 from dagster_project.engines import spark_results
-from dagster_project.settings import dbt_engine, raw_dir, spark_dir
+from dagster_project.settings import dbt_engine, dbt_unit_tests, raw_dir, spark_dir
 from dagster_project.sources import raw_lake
 from dagster_project.validation import verdicts
 from dagster_project.warehouse import address_retention, week_status
@@ -54,9 +54,8 @@ def build_and_describe(
     models (14 s of a 10-million-flow week's 36 s dbt step)."""
     on_spark = dbt_engine() == "spark"
     week_start = week.start if week else None
-    arguments = ["build"]
-    if on_spark:
-        arguments += ["--vars", json.dumps(spark_raw_vars(raw_dir(Path(warehouse.path))))]
+    spark_vars = spark_raw_vars(raw_dir(Path(warehouse.path))) if on_spark else None
+    arguments = build_arguments(dbt_unit_tests(), spark_vars)
     with dbt_environment(week.dbt_environment() if week else {}):
         invocation = dbt.cli(arguments, context=context)
     events, failure = [], None
@@ -75,6 +74,17 @@ def build_and_describe(
     yield from with_verdicts(described, week, context.run.run_id)
     if failure is not None:
         raise failure
+
+
+def build_arguments(unit_tests: bool, spark_vars: Mapping[str, Any] | None) -> list[str]:
+    """`dbt build`'s arguments: the unit tests left out unless asked for (they test the SQL on
+    fixed rows, not the week: settings.dbt_unit_tests), and on Spark the raw lake's tables."""
+    arguments = ["build"]
+    if not unit_tests:
+        arguments += ["--exclude-resource-type", "unit_test"]
+    if spark_vars is not None:
+        arguments += ["--vars", json.dumps(spark_vars)]
+    return arguments
 
 
 @contextmanager
