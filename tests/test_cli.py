@@ -154,20 +154,19 @@ def test_a_wrong_sources_file_stops_before_any_run(tmp_path, monkeypatch, capsys
     assert "Traceback" not in err
 
 
-def test_an_unknown_engine_stops_before_any_run(monkeypatch, capsys):
-    monkeypatch.setenv("TRAFFICREPORT_ENGINE", "postgres")
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("TRAFFICREPORT_ENGINE", "postgres", "'postgres' is not one of duckdb, spark"),
+        ("TRAFFICREPORT_DBT_UNIT_TESTS", "yes", "'yes' is not 0 or 1"),
+    ],
+)
+def test_a_wrong_setting_stops_before_any_run(variable, value, message, monkeypatch, capsys):
+    monkeypatch.setenv(variable, value)
     with pytest.raises(SystemExit) as stopped:
         main(["week", "2024-06-03"])
     assert stopped.value.code == 2
-    assert "TRAFFICREPORT_ENGINE='postgres' is not one of duckdb, spark" in capsys.readouterr().err
-
-
-def test_a_wrong_unit_test_switch_stops_before_any_run(monkeypatch, capsys):
-    monkeypatch.setenv("TRAFFICREPORT_DBT_UNIT_TESTS", "yes")
-    with pytest.raises(SystemExit) as stopped:
-        main(["week", "2024-06-03"])
-    assert stopped.value.code == 2
-    assert "TRAFFICREPORT_DBT_UNIT_TESTS='yes' is not 0 or 1" in capsys.readouterr().err
+    assert f"{variable}={message}" in capsys.readouterr().err
 
 
 def test_the_first_analysis_week_is_configuration(monkeypatch):
