@@ -136,6 +136,16 @@ def query(warehouse: Path, sql: str, *params) -> list[tuple]:
         return con.execute(sql, list(params)).fetchall()
 
 
+def stored_failures(warehouse: Path, columns: str) -> list[tuple]:
+    """`columns` of the failing rows of the one dbt test run with --store-failures."""
+    ((audit,),) = query(
+        warehouse,
+        "select table_name from information_schema.tables "
+        "where table_schema = 'main_dbt_test__audit'",
+    )
+    return query(warehouse, f"select {columns} from main_dbt_test__audit.{audit}")
+
+
 def week_rows(warehouse: Path, week_start: date) -> dict[str, list[tuple]]:
     return {
         mart: query(
@@ -309,12 +319,7 @@ def test_the_unique_combination_test_reports_rows_alike_in_its_columns(tmp_path,
     run_dbt(warehouse, WEEK, dbt_work_dir, *models, "resource_type:unit_test")
     test = ("test", "--select", "test_name:unique_combination,int_address_holders")
     assert dbt_command(warehouse, WEEK, dbt_work_dir, *test, "--store-failures").returncode == 1
-    ((audit,),) = query(
-        warehouse,
-        "select table_name from information_schema.tables "
-        "where table_schema = 'main_dbt_test__audit'",
-    )
-    failures = query(warehouse, f"select * from main_dbt_test__audit.{audit}")
+    failures = stored_failures(warehouse, "*")
     hi, lo = halves_of("10.100.0.1")
     assert [(row[1], row[2], row[-1]) for row in failures] == [(hi, lo, 2)]
 
@@ -335,14 +340,7 @@ def test_the_grains_test_fails_a_grain_that_lost_a_flow(tmp_path, dbt_work_dir):
             "where grain = 'port' and service = 'mobile'"
         )
     assert dbt_command(warehouse, WEEK, dbt_work_dir, *test, "--store-failures").returncode == 1
-    ((audit,),) = query(
-        warehouse,
-        "select table_name from information_schema.tables "
-        "where table_schema = 'main_dbt_test__audit'",
-    )
-    failures = query(
-        warehouse, f"select service, grains, byte_sums from main_dbt_test__audit.{audit}"
-    )
+    failures = stored_failures(warehouse, "service, grains, byte_sums")
     assert failures == [("mobile", 3, 2)]
 
 
