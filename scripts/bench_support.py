@@ -164,6 +164,25 @@ def load_average() -> tuple[float, float, float]:
     return os.getloadavg()
 
 
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The processor's name (Linux's /proc/cpuinfo): the same work takes 1.7 times as long on
+    one 2-core machine as on another, so a timing means little without it."""
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    return names[0] if names else "unknown"
+
+
+def stolen_cpu_seconds(stat: Path = Path("/proc/stat")) -> float:
+    """CPU seconds the hypervisor has given other guests since boot, all CPUs together (the
+    steal column of /proc/stat's first line; 0 where there is none): time a run waited for
+    a processor it was not given."""
+    if not stat.exists():
+        return 0.0
+    ticks = stat.read_text().splitlines()[0].split()
+    steal = int(ticks[8]) if len(ticks) > 8 else 0
+    return steal / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Measurement:
     """One line of a benchmark's output: a step, its wall and CPU time and peak memory."""

@@ -15,8 +15,9 @@ deployment's dbt step does after attribution (the benchmark keeps the addresses 
 reference has read them). Each line has the
 wall seconds, the peak resident memory of the whole process tree in that step (dbt's
 subprocess included; sampled every 0.1 s) and the ratio to the reference's seconds. The
-last line sums up: flows, agreement, load average before and after, the most disk the run
-took above the level at its start, and the raw lake and warehouse sizes after it.
+last line sums up: flows, agreement, load average before and after, the CPU time the
+hypervisor gave other guests during the run, the processor, the most disk the run took above
+the level at its start, and the raw lake and warehouse sizes after it.
 
 `--flow-copies K` generates the population of N/K records and hands over each record K
 times (SyntheticConfig.flow_copies): a week of N records whose population fits in memory.
@@ -42,7 +43,9 @@ from bench_support import (
     TreeSampler,
     bench_week,
     clocked,
+    cpu_model,
     load_average,
+    stolen_cpu_seconds,
     synthetic_config,
 )
 from bench_week_run import dbt_measurements, load_phases, step_measurements
@@ -137,7 +140,7 @@ def run_reference_child(
 
 def benchmark(flows: int, source: str, workdir: Path, file_flows: int, copies: int,
               skip_reference: bool) -> None:  # fmt: skip
-    load_before = load_average()
+    load_before, stolen_before = load_average(), stolen_cpu_seconds()
     copied = f"-copies{copies}" if copies > 1 else ""
     inputs = workdir / "inputs" / f"{source}-{flows}{copied}"
     config = synthetic_config(flows // copies).model_copy(update={"flow_copies": copies})
@@ -170,7 +173,9 @@ def benchmark(flows: int, source: str, workdir: Path, file_flows: int, copies: i
         "flow_copies": copies, "reference_seconds": round(reference.seconds, 3), "agree": agree,
         **checked, "peak_disk_gib_above_start": round(sampler.peak_disk_gib(), 2), **sizes,
         "load_average_before": load_before, "load_average_after": load_average(),
-        "cpus": os.cpu_count(), "duckdb_memory_limit": settings.duckdb_memory_limit(),
+        "stolen_cpu_seconds": round(stolen_cpu_seconds() - stolen_before, 1),
+        "cpu_model": cpu_model(), "cpus": os.cpu_count(),
+        "duckdb_memory_limit": settings.duckdb_memory_limit(),
     }))  # fmt: skip
 
 

@@ -3,6 +3,7 @@ process samples, which Dagster step is which, the performance table, and the rea
 benchmark."""
 
 import json
+import os
 import sys
 
 import duckdb
@@ -21,6 +22,8 @@ from bench_support import (
     DEFAULT_CONFIG_FLOWS,
     Measurement,
     TreeSampler,
+    cpu_model,
+    stolen_cpu_seconds,
     synthetic_config,
 )
 from bench_table import read_run, table
@@ -68,6 +71,17 @@ def test_measurements_print_as_one_json_line():
         "step": "reference query", "seconds": 1.235, "peak_rss_mib": 512.04,
         "cpu_seconds": 2.5, "ratio_to_reference": 1.0,
     }  # fmt: skip
+
+
+def test_the_machine_is_named_and_its_stolen_time_read_from_the_kernels_files(tmp_path):
+    cpuinfo, stat = tmp_path / "cpuinfo", tmp_path / "stat"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: Example CPU @ 2.10GHz\nprocessor\t: 1\n")
+    # cpu user nice system idle iowait irq softirq steal guest guest_nice, in clock ticks
+    stat.write_text("cpu  100 0 50 900 3 0 2 250 0 0\ncpu0 50 0 25 450 1 0 1 125 0 0\n")
+    assert cpu_model(cpuinfo) == "Example CPU @ 2.10GHz"
+    assert stolen_cpu_seconds(stat) == 250 / os.sysconf("SC_CLK_TCK")
+    assert cpu_model(tmp_path / "absent") == "unknown"
+    assert stolen_cpu_seconds(tmp_path / "absent") == 0.0
 
 
 def test_steps_of_the_weekly_job_by_kind():
