@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.defs.assets.dbt_assets import build_arguments
+from dagster_project.defs.assets.dbt_assets import ROW_COUNTS_DIR, build_arguments, recorded_rows
 from dagster_project.sources import raw_schema
 from dagster_project.sources.address_numbers import halves_of, network_of
 from dagster_project.weeks.analysis_week import AnalysisWeek
@@ -210,7 +210,7 @@ def test_port_shares_count_pppoe_and_enterprise_but_not_unattributed(built_week)
     assert unattributed == [(3_000,)]
 
 
-def test_rebuilding_a_week_replaces_exactly_that_week(tmp_path, dbt_work_dir):
+def test_rebuilding_a_week_replaces_exactly_that_week(tmp_path, dbt_work_dir, monkeypatch):
     warehouse = tmp_path / "warehouse.duckdb"
     # Only the weekly models: their data and unit tests run in the test above.
     # dbt build loads the seeds the models read; the week's data tests are not the point here.
@@ -240,9 +240,17 @@ def test_rebuilding_a_week_replaces_exactly_that_week(tmp_path, dbt_work_dir):
     assert totals == [(WEEK, 25_000), (NEXT_WEEK, 35_000)]
 
     load_week(warehouse, WEEK, flows=())  # a week without flows empties the flow marts
+    counts = tmp_path / "row_counts"
+    counts.mkdir()
+    monkeypatch.setenv(ROW_COUNTS_DIR, str(counts))
     run_dbt(warehouse, WEEK, dbt_work_dir, *run_weekly)
     assert query(warehouse, "select count(*) from port_usage where week_start = ?", WEEK) == [(0,)]
     assert week_rows(warehouse, NEXT_WEEK) == next_week_before
+    # each table's post-hook counted the rebuilt week's rows only, as the step shows them
+    assert recorded_rows(counts, "port_usage") == 0
+    (holders,) = query(warehouse, "select count(*) from int_holders where week_start = ?", WEEK)
+    assert recorded_rows(counts, "int_holders") == holders[0] > 0
+    assert recorded_rows(counts, "stg_flows") is None  # a view stores nothing to count
 
 
 def test_a_new_week_reuses_the_saved_parse_and_reads_its_own_dates(tmp_path):

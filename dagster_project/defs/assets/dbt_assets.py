@@ -2,6 +2,7 @@
 
 import json
 import os
+import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 
 from dagster_project.defs.dbt_project import dbt_project, translator
 from dagster_project.defs.partitions import ONE_WEEK_PER_RUN, partition_week, weekly_partitions
@@ -21,6 +22,9 @@ from dagster_project.validation import verdicts
 from dagster_project.warehouse import address_retention, week_status
 from dagster_project.warehouse.row_counts import table_row_counts
 from dagster_project.weeks.analysis_week import AnalysisWeek
+
+# Where each table's post-hook writes its row count (dbt/macros/row_counts.sql).
+ROW_COUNTS_DIR = "TRAFFICREPORT_ROW_COUNTS_DIR"
 
 
 def with_verdicts(events: Iterator[Any], week: str, run_id: str) -> Iterator[Any]:
@@ -40,38 +44,68 @@ def build_and_describe(
     warehouse: WarehouseResource,
     week: AnalysisWeek | None = None,
 ):
-    """`dbt build`, then the rows of every table it wrote (of the week, for weekly tables),
-    counted in one query once dbt has exited (DuckDB has one writer), with every test's
-    verdict recorded for the week (or for all weeks).
+    """`dbt build`, each table it wrote with its rows (of the week, for weekly tables), and
+    every test's verdict recorded for the week (or for all weeks).
 
     A weekly build reads its week from the environment dbt starts with (`dbt_environment`).
-
-    On the Spark engine (TRAFFICREPORT_ENGINE=spark) the build reads the raw lake's Parquet
-    where the load wrote it, and the tables it wrote are read back into the warehouse after.
+    On DuckDB dbt's events are passed on as they come, while dbt goes on: each table's rows
+    were counted by its post-hook (dbt/macros/row_counts.sql), since the warehouse has one
+    writer. On Spark (TRAFFICREPORT_ENGINE=spark) the build reads the raw lake's Parquet
+    where the load wrote it, and the tables it wrote are read back into the warehouse and
+    counted there once it is done.
 
     Column types are not read back: every column's type is declared in the models' YAML and
     shown from the manifest; reading them per model after the build took longer than most
     models (14 s of a 10-million-flow week's 36 s dbt step)."""
     on_spark = dbt_engine() == "spark"
-    week_start = week.start if week else None
     spark_vars = spark_raw_vars(raw_dir(Path(warehouse.path))) if on_spark else None
     arguments = build_arguments(dbt_unit_tests(), spark_vars)
-    with dbt_environment(week.dbt_environment() if week else {}):
-        invocation = dbt.cli(arguments, context=context)
+    verdict_week = context.partition_key if context.has_partition_key else verdicts.ALL_WEEKS
+    with tempfile.TemporaryDirectory(prefix="dbt-row-counts-") as counts_dir:
+        environment = {**(week.dbt_environment() if week else {}), ROW_COUNTS_DIR: counts_dir}
+        with dbt_environment(environment):
+            invocation = dbt.cli(arguments, context=context)
+        if on_spark:
+            described = counted_after_import(invocation, warehouse, week)
+        else:
+            described = counted_as_built(invocation, Path(counts_dir))
+        yield from with_verdicts(described, verdict_week, context.run.run_id)
+
+
+def counted_as_built(invocation: DbtCliInvocation, counts_dir: Path) -> Iterator[Any]:
+    """dbt's events as they come, each stored table's with the rows its post-hook counted."""
+    for event in invocation.stream():
+        table = stored_table(invocation.manifest, event)
+        yield event if table is None else with_row_count(event, recorded_rows(counts_dir, table))
+
+
+def recorded_rows(counts_dir: Path, table: str) -> int | None:
+    """The rows the post-hook counted in `table`; None when it wrote no count."""
+    counted = counts_dir / f"{table}.json"
+    if not counted.is_file():
+        return None
+    return int(json.loads(counted.read_text().splitlines()[0])["row_count"])
+
+
+def counted_after_import(
+    invocation: DbtCliInvocation, warehouse: WarehouseResource, week: AnalysisWeek | None
+) -> Iterator[Any]:
+    """On Spark: dbt's events once it is done, each table read back into the warehouse and
+    its rows counted there; a failed model or test fails the step after what was built."""
     events, failure = [], None
     try:
         events.extend(invocation.stream())
-    except Exception as error:  # a failed model or test: report what was built, then fail
+    except Exception as error:  # re-raised once the built tables are reported
         failure = error
+    week_start = week.start if week else None
     tables = built_tables(invocation.manifest, events)
-    if on_spark:
-        present = import_spark_tables(warehouse, invocation.manifest, events, week_start)
-        tables = {unique_id: name for unique_id, name in tables.items() if name in present}
+    present = import_spark_tables(warehouse, invocation.manifest, events, week_start)
+    tables = {unique_id: name for unique_id, name in tables.items() if name in present}
     with warehouse.connect(read_only=True) as con:
         counts = table_row_counts(con, tables.values(), week_start)
-    described = (with_row_count(event, tables, counts) for event in events)
-    week = context.partition_key if context.has_partition_key else verdicts.ALL_WEEKS
-    yield from with_verdicts(described, week, context.run.run_id)
+    for event in events:
+        table = stored_table(invocation.manifest, event)
+        yield event if table not in counts else with_row_count(event, counts[table])
     if failure is not None:
         raise failure
 
@@ -110,15 +144,24 @@ def spark_raw_vars(root: Path) -> dict[str, Any]:
     return {"raw_dir": str(root), "spark_raw_tables": present}
 
 
+def stored_table(manifest: dict[str, Any], event: Any) -> str | None:
+    """The table a model's event is about, when dbt stores that model as a table."""
+    unique_id = event.metadata.get("unique_id")
+    if unique_id is None or isinstance(event, dg.AssetCheckResult):
+        return None
+    node = manifest["nodes"].get(unique_id.text)
+    if node and node["config"]["materialized"] in ("table", "incremental"):
+        return node["alias"]
+    return None
+
+
 def built_tables(manifest: dict[str, Any], events: list[Any]) -> dict[str, str]:
     """unique_id -> table name of every model among the events that dbt stores as a table."""
-    tables = {}
-    for event in events:
-        unique_id = event.metadata.get("unique_id")
-        node = manifest["nodes"].get(unique_id.text) if unique_id is not None else None
-        if node and node["config"]["materialized"] in ("table", "incremental"):
-            tables[unique_id.text] = node["alias"]
-    return tables
+    return {
+        event.metadata["unique_id"].text: table
+        for event in events
+        if (table := stored_table(manifest, event)) is not None
+    }
 
 
 def import_spark_tables(
@@ -136,12 +179,11 @@ def import_spark_tables(
         return spark_results.import_tables(con, spark_dir() / "warehouse", tables, week_start)
 
 
-def with_row_count(event: Any, tables: dict[str, str], counts: dict[str, int]) -> Any:
-    unique_id = event.metadata.get("unique_id")
-    table = tables.get(unique_id.text) if unique_id is not None else None
-    if table is None or isinstance(event, dg.AssetCheckResult):
+def with_row_count(event: Any, rows: int | None) -> Any:
+    """A table's event with its rows, when they are known."""
+    if rows is None:
         return event
-    return event.with_metadata({**event.metadata, "dagster/row_count": counts[table]})
+    return event.with_metadata({**event.metadata, "dagster/row_count": rows})
 
 
 @dbt_assets(
