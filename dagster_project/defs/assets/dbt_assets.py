@@ -98,13 +98,11 @@ def counted_after_import(
     except Exception as error:  # re-raised once the built tables are reported
         failure = error
     week_start = week.start if week else None
-    tables = built_tables(invocation.manifest, events)
+    tables = [stored_table(invocation.manifest, event) for event in events]
     present = import_spark_tables(warehouse, invocation.manifest, events, week_start)
-    tables = {unique_id: name for unique_id, name in tables.items() if name in present}
     with warehouse.connect(read_only=True) as con:
-        counts = table_row_counts(con, tables.values(), week_start)
-    for event in events:
-        table = stored_table(invocation.manifest, event)
+        counts = table_row_counts(con, set(tables) & set(present), week_start)
+    for event, table in zip(events, tables, strict=True):
         yield event if table not in counts else with_row_count(event, counts[table])
     if failure is not None:
         raise failure
@@ -153,15 +151,6 @@ def stored_table(manifest: dict[str, Any], event: Any) -> str | None:
     if node and node["config"]["materialized"] in ("table", "incremental"):
         return node["alias"]
     return None
-
-
-def built_tables(manifest: dict[str, Any], events: list[Any]) -> dict[str, str]:
-    """unique_id -> table name of every model among the events that dbt stores as a table."""
-    return {
-        event.metadata["unique_id"].text: table
-        for event in events
-        if (table := stored_table(manifest, event)) is not None
-    }
 
 
 def import_spark_tables(
