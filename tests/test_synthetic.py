@@ -175,6 +175,21 @@ def test_subscriber_batches_do_not_change_the_rows(week, monkeypatch):
     )
 
 
+def test_daily_volumes_drawn_in_blocks_do_not_depend_on_the_batches(monkeypatch):
+    monkeypatch.setattr(synthetic, "COUNTER_BLOCK_USERS", 20)
+
+    def counters(batch_users: int) -> pd.DataFrame:
+        monkeypatch.setattr(synthetic, "SUBSCRIBER_BATCH_USERS", batch_users)
+        batches = synthetic.subscriber_frames(WEEK, SMALL)
+        frames = [batch["usage_counters"] for batch in batches if "usage_counters" in batch]
+        return pd.concat(frames, ignore_index=True)
+
+    in_batches_across_blocks = counters(7)
+    whole = counters(10_000)
+    assert in_batches_across_blocks.equals(whole)
+    assert whole.groupby("subscriber_id")["day"].count().eq(7).all()
+
+
 def test_a_batch_holds_the_same_users_in_both_tables(monkeypatch):
     monkeypatch.setattr(synthetic, "SUBSCRIBER_BATCH_USERS", 50)
     for batch in synthetic.subscriber_frames(WEEK, SMALL):

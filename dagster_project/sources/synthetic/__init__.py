@@ -54,6 +54,9 @@ DAILY_NOISE_SD = 0.35  # day-to-day variation of one user's volume (log-normal)
 ADDRESS_STREAM, COUNTER_STREAM, FLOW_STREAM = 2, 3, 4
 SUBSCRIBER_BATCH_USERS = 1_000_000  # per batch of assignments and counters (flows: users_per_batch)
 SUBSCRIBER_TABLES = ("assignments", "usage_counters")
+# users whose days are drawn together, from one random stream (a multiple divides the batches)
+COUNTER_BLOCK_USERS = 250_000
+DIRECTIONS = ("out", "in")
 COUNTER_ACCESSES = ("ipoe", "mobile")  # IPoE has no flow detail, mobile is billed
 NETWORK_COLUMNS = ("network_hi", "network_lo", "prefix_len")
 
@@ -173,19 +176,19 @@ def subscriber_frames(week: AnalysisWeek, config: SyntheticConfig) -> Iterator[S
     and mobile subscribers (canonical columns minus week_start), a batch of at most
     SUBSCRIBER_BATCH_USERS users of one access at a time: both tables' rows of the same
     users come together, so that the load hashes each subscriber id once for both, and the
-    rows of a large population never exist as one frame. The volumes are drawn for a whole access at
-    once, so the rows do not depend on the batch size."""
-    rng = week_rng(config, week.start, COUNTER_STREAM)
+    rows of a large population never exist as one frame. The daily volumes are drawn with the
+    batch (`DailyVolumes`), so the rows do not depend on the batch size."""
     files = {table: _source_file(table, config, week) for table in SUBSCRIBER_TABLES}
     for key in ("pppoe", "ipoe", "mobile"):
         access = _week(week.start, config)[key]
         held = assignment_columns(access.book, week.utc_start)
-        daily = _daily_volumes(access, week, rng) if key in COUNTER_ACCESSES else None
+        volumes = DailyVolumes.of(access, week, config, key) if key in COUNTER_ACCESSES else None
         everyone = len(access.book.has_ipv6)
         for first in range(0, everyone, SUBSCRIBER_BATCH_USERS):
             users = range(first, min(first + SUBSCRIBER_BATCH_USERS, everyone))
             batch = {"assignments": _assignment_frame(access, held, users, files["assignments"])}
-            if daily is not None:
+            if volumes is not None:
+                daily = volumes.of_users(users)
                 counters = _counter_frame(access, daily, users, week, files["usage_counters"])
                 batch["usage_counters"] = counters
             yield batch
@@ -203,17 +206,49 @@ def _assignment_frame(
     return frame
 
 
-def _daily_volumes(
-    access: Access, week: AnalysisWeek, rng: np.random.Generator
-) -> dict[str, np.ndarray]:
-    """Each user's bytes per day of the week (users x 7), per direction."""
-    service = access.groups[0].service
-    daily = {}
-    for direction in ("out", "in"):
-        weekly = 7 * access.column(f"daily_{direction}")
-        shape = diurnal.day_weights(service, direction, week.start)
-        daily[direction] = split_over_days(weekly, shape, rng)
-    return daily
+@dataclass(frozen=True)
+class DailyVolumes:
+    """How an access's users' weekly volumes split over the days of the week.
+
+    The days are drawn for blocks of COUNTER_BLOCK_USERS users, each block from a random
+    stream of its own, when a batch of users asks for them: a batch costs its own draws, in
+    the load's generating thread while the previous batch is written (drawing a large access
+    whole took tens of seconds in which the load waited, and held its volumes twice), and
+    the volumes do not depend on how the users are batched."""
+
+    weekly: dict[str, np.ndarray]  # per direction, each user's bytes of the week
+    day_shapes: dict[str, np.ndarray]  # per direction, the week's share of each day
+    stream: tuple[int, ...]
+
+    @classmethod
+    def of(
+        cls, access: Access, week: AnalysisWeek, config: SyntheticConfig, key: str
+    ) -> "DailyVolumes":
+        service = access.groups[0].service
+        return cls(
+            weekly={d: 7 * access.column(f"daily_{d}") for d in DIRECTIONS},
+            day_shapes={d: diurnal.day_weights(service, d, week.start) for d in DIRECTIONS},
+            stream=(config.seed, week.start.toordinal(), COUNTER_STREAM, ACCESS_KEYS.index(key)),
+        )
+
+    def of_users(self, users: range) -> dict[str, np.ndarray]:
+        """Bytes per user and day (len(users) x 7) per direction."""
+        blocks = range(
+            users.start // COUNTER_BLOCK_USERS, (users.stop - 1) // COUNTER_BLOCK_USERS + 1
+        )
+        drawn = [self._block(block) for block in blocks]
+        skipped = users.start - blocks.start * COUNTER_BLOCK_USERS
+        return {
+            d: np.concatenate([block[d] for block in drawn])[skipped : skipped + len(users)]
+            for d in DIRECTIONS
+        }
+
+    def _block(self, block: int) -> dict[str, np.ndarray]:
+        rng = np.random.default_rng([*self.stream, block])
+        users = slice(block * COUNTER_BLOCK_USERS, (block + 1) * COUNTER_BLOCK_USERS)
+        return {
+            d: split_over_days(self.weekly[d][users], self.day_shapes[d], rng) for d in DIRECTIONS
+        }
 
 
 def _counter_frame(
@@ -223,7 +258,7 @@ def _counter_frame(
     week: AnalysisWeek,
     source_file: str,
 ) -> pd.DataFrame:
-    """The daily volumes of the access's `users`, a row per user and day."""
+    """The daily volumes `daily` of the access's `users`, a row per user and day."""
     # the week's days as Arrow dates (days since 1970): no Python object per row
     first_day = (np.datetime64(week.start, "D") - np.datetime64("1970-01-01", "D")).astype(np.int32)
     week_days = np.tile(first_day + np.arange(7, dtype=np.int32), len(users))
@@ -232,9 +267,8 @@ def _counter_frame(
     labels = _labels(access, np.arange(users.start, users.stop))
     frame = pd.DataFrame({name: values.take(each_day) for name, values in labels.items()})
     frame["day"] = _arrow(pa.array(week_days).cast(pa.date32()))
-    rows = slice(users.start, users.stop)  # their volumes without a copy
-    frame["bytes_in"] = daily["in"][rows].ravel()
-    frame["bytes_out"] = daily["out"][rows].ravel()
+    frame["bytes_in"] = daily["in"].ravel()
+    frame["bytes_out"] = daily["out"].ravel()
     frame["source_file"] = _repeated(source_file, len(frame))
     return frame
 
