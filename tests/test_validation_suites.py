@@ -447,11 +447,38 @@ def test_a_sample_is_the_rows_of_smallest_hash_and_stays_capped_among_equal_rows
     assert len(CHECKS["gx_raw_flows"].fetch(con, week, max_rows=3).frame) == 3
 
 
-def test_capped_assignments_keep_overlapping_rows(new_warehouse) -> None:
-    overlapping = changed(data.assignments(), 1, valid_from=data.at(47))
+def test_capped_assignments_keep_overlapping_rows_first(new_warehouse) -> None:
+    """One network, its second holder taking it an hour early: the frame capped at one row
+    holds the overlapping one."""
+    overlapping = changed(data.assignments(), 1, valid_from=data.at(47)).iloc[[0, 1]]
     con = warehouse(new_warehouse(), assignment_rows=overlapping)
     batch = CHECKS["gx_raw_assignments"].fetch(con, AnalysisWeek(data.WEEK), max_rows=1)
     assert batch.frame["overlaps_earlier_interval"].tolist() == [True]
+
+
+def test_the_assignment_sample_takes_whole_networks(new_warehouse) -> None:
+    """Fifty addresses, each handed from one holder to the next: a capped frame holds both
+    rows of each network it samples, so their overlaps are judged on every row."""
+    networks = range(50)
+    rows = pd.DataFrame(
+        {
+            "subscriber_id": [f"n{n}{holder}" for n in networks for holder in "ab"],
+            "service": "broadband",
+            "access": "pppoe",
+            "customer_class": "personal",
+            "address": [f"10.2.0.{n}" for n in networks for _ in "ab"],
+            "valid_from": [data.at(hour) for _ in networks for hour in (-24, 48)],
+            "valid_to": [data.at(hour) if hour else None for _ in networks for hour in (48, 0)],
+            "source_file": "radius.csv",
+        }
+    )
+    con = warehouse(new_warehouse(), assignment_rows=rows)
+    batch = CHECKS["gx_raw_assignments"].fetch(con, AnalysisWeek(data.WEEK), max_rows=6)
+    holders_per_network = batch.frame["subscriber_id"].str[:-1].value_counts()
+    assert len(holders_per_network) == 3
+    assert holders_per_network.eq(2).all()
+    assert not batch.frame["overlaps_earlier_interval"].any()
+    assert "sample of networks" in batch.scope
 
 
 def test_only_assignments_that_start_before_an_earlier_holder_let_go_are_flagged(
