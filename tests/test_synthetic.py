@@ -22,7 +22,7 @@ from dagster_project.sources.raw_schema import (
     USAGE_COUNTERS,
 )
 from dagster_project.sources.raw_tables import stage
-from dagster_project.sources.synthetic import SyntheticConfig, _repeated, split_over_days
+from dagster_project.sources.synthetic import SyntheticConfig, _repeated, daily_volumes
 from dagster_project.sources.synthetic.addresses import (
     PLANS,
     Pool,
@@ -32,6 +32,7 @@ from dagster_project.sources.synthetic.addresses import (
     network_text,
     prefix_numbers,
 )
+from dagster_project.sources.synthetic.daily_volumes import split_over_days
 from dagster_project.sources.synthetic.distribution import VolumeDistribution, flank_dip
 from dagster_project.sources.synthetic.fit import MAX_FLANK_DIP, FitTarget, fit_distribution
 from dagster_project.sources.synthetic.parameters import load_parameters, volume_distribution
@@ -176,7 +177,7 @@ def test_subscriber_batches_do_not_change_the_rows(week, monkeypatch):
 
 
 def test_daily_volumes_drawn_in_blocks_do_not_depend_on_the_batches(monkeypatch):
-    monkeypatch.setattr(synthetic, "COUNTER_BLOCK_USERS", 20)
+    monkeypatch.setattr(daily_volumes, "COUNTER_BLOCK_USERS", 20)
 
     def counters(batch_users: int) -> pd.DataFrame:
         monkeypatch.setattr(synthetic, "SUBSCRIBER_BATCH_USERS", batch_users)

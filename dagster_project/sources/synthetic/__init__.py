@@ -28,6 +28,7 @@ from dagster_project.sources.synthetic.addresses import (
     assignment_columns,
     network_text,
 )
+from dagster_project.sources.synthetic.daily_volumes import DIRECTIONS, DailyVolumes
 from dagster_project.sources.synthetic.flows import FlowUsers, flow_tables, flows_as_text
 from dagster_project.sources.synthetic.labels import chosen_labels, repeated_label
 from dagster_project.sources.synthetic.monthly import monthly_table
@@ -50,13 +51,9 @@ __all__ = [
 ]
 
 SOURCE_LABEL = "synthetic"
-DAILY_NOISE_SD = 0.35  # day-to-day variation of one user's volume (log-normal)
 ADDRESS_STREAM, COUNTER_STREAM, FLOW_STREAM = 2, 3, 4
 SUBSCRIBER_BATCH_USERS = 1_000_000  # per batch of assignments and counters (flows: users_per_batch)
 SUBSCRIBER_TABLES = ("assignments", "usage_counters")
-# users whose days are drawn together, from one random stream (a multiple divides the batches)
-COUNTER_BLOCK_USERS = 250_000
-DIRECTIONS = ("out", "in")
 COUNTER_ACCESSES = ("ipoe", "mobile")  # IPoE has no flow detail, mobile is billed
 NETWORK_COLUMNS = ("network_hi", "network_lo", "prefix_len")
 
@@ -179,10 +176,7 @@ def subscriber_frames(week: AnalysisWeek, config: SyntheticConfig) -> Iterator[S
     rows of a large population never exist as one frame. The daily volumes are drawn with the
     batch (`DailyVolumes`), so the rows do not depend on the batch size."""
     files = {table: _source_file(table, config, week) for table in SUBSCRIBER_TABLES}
-    for key in ("pppoe", "ipoe", "mobile"):
-        access = _week(week.start, config)[key]
-        held = assignment_columns(access.book, week.utc_start)
-        volumes = DailyVolumes.of(access, week, config, key) if key in COUNTER_ACCESSES else None
+    for access, held, volumes in _accesses_ahead(week, config):
         everyone = len(access.book.has_ipv6)
         for first in range(0, everyone, SUBSCRIBER_BATCH_USERS):
             users = range(first, min(first + SUBSCRIBER_BATCH_USERS, everyone))
@@ -192,6 +186,31 @@ def subscriber_frames(week: AnalysisWeek, config: SyntheticConfig) -> Iterator[S
                 counters = _counter_frame(access, daily, users, week, files["usage_counters"])
                 batch["usage_counters"] = counters
             yield batch
+
+
+SubscriberAccess = tuple[Access, dict[str, np.ndarray], DailyVolumes | None]
+
+
+def _accesses_ahead(week: AnalysisWeek, config: SyntheticConfig) -> Iterator[SubscriberAccess]:
+    """PPPoE, IPoE and mobile in turn: the access, its assignment rows and its daily volumes
+    (where it has counters). The next access's are made in a thread of their own while the
+    caller cuts this one's batches: its assignment rows take seconds on one core at 100M
+    flows, which the load otherwise waited for at each access."""
+
+    def prepared(key: str) -> SubscriberAccess:
+        access = _week(week.start, config)[key]
+        held = assignment_columns(access.book, week.utc_start)
+        volumes = _daily_volumes(access, week, config, key) if key in COUNTER_ACCESSES else None
+        return access, held, volumes
+
+    keys = ("pppoe", "ipoe", "mobile")
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="synthetic-access") as worker:
+        upcoming = worker.submit(prepared, keys[0])
+        for following in (*keys[1:], None):
+            current = upcoming.result()
+            if following is not None:
+                upcoming = worker.submit(prepared, following)
+            yield current
 
 
 def _assignment_frame(
@@ -206,49 +225,15 @@ def _assignment_frame(
     return frame
 
 
-@dataclass(frozen=True)
-class DailyVolumes:
-    """How an access's users' weekly volumes split over the days of the week.
-
-    The days are drawn for blocks of COUNTER_BLOCK_USERS users, each block from a random
-    stream of its own, when a batch of users asks for them: a batch costs its own draws, in
-    the load's generating thread while the previous batch is written (drawing a large access
-    whole took tens of seconds in which the load waited, and held its volumes twice), and
-    the volumes do not depend on how the users are batched."""
-
-    weekly: dict[str, np.ndarray]  # per direction, each user's bytes of the week
-    day_shapes: dict[str, np.ndarray]  # per direction, the week's share of each day
-    stream: tuple[int, ...]
-
-    @classmethod
-    def of(
-        cls, access: Access, week: AnalysisWeek, config: SyntheticConfig, key: str
-    ) -> "DailyVolumes":
-        service = access.groups[0].service
-        return cls(
-            weekly={d: 7 * access.column(f"daily_{d}") for d in DIRECTIONS},
-            day_shapes={d: diurnal.day_weights(service, d, week.start) for d in DIRECTIONS},
-            stream=(config.seed, week.start.toordinal(), COUNTER_STREAM, ACCESS_KEYS.index(key)),
-        )
-
-    def of_users(self, users: range) -> dict[str, np.ndarray]:
-        """Bytes per user and day (len(users) x 7) per direction."""
-        blocks = range(
-            users.start // COUNTER_BLOCK_USERS, (users.stop - 1) // COUNTER_BLOCK_USERS + 1
-        )
-        drawn = [self._block(block) for block in blocks]
-        skipped = users.start - blocks.start * COUNTER_BLOCK_USERS
-        return {
-            d: np.concatenate([block[d] for block in drawn])[skipped : skipped + len(users)]
-            for d in DIRECTIONS
-        }
-
-    def _block(self, block: int) -> dict[str, np.ndarray]:
-        rng = np.random.default_rng([*self.stream, block])
-        users = slice(block * COUNTER_BLOCK_USERS, (block + 1) * COUNTER_BLOCK_USERS)
-        return {
-            d: split_over_days(self.weekly[d][users], self.day_shapes[d], rng) for d in DIRECTIONS
-        }
+def _daily_volumes(
+    access: Access, week: AnalysisWeek, config: SyntheticConfig, key: str
+) -> DailyVolumes:
+    service = access.groups[0].service
+    return DailyVolumes(
+        weekly={d: 7 * access.column(f"daily_{d}") for d in DIRECTIONS},
+        day_shapes={d: diurnal.day_weights(service, d, week.start) for d in DIRECTIONS},
+        stream=(config.seed, week.start.toordinal(), COUNTER_STREAM, ACCESS_KEYS.index(key)),
+    )
 
 
 def _counter_frame(
@@ -297,22 +282,6 @@ def usage_counters(week: AnalysisWeek, config: SyntheticConfig) -> pd.DataFrame:
         if "usage_counters" in batch
     ]
     return pd.concat(frames, ignore_index=True)
-
-
-def split_over_days(weekly: np.ndarray, shape: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Whole bytes per user and day (n x 7) that add up exactly to each user's weekly total."""
-    # in place where it can be (half the time of fresh arrays for tens of millions of users);
-    # the same numbers as shape * draws, cumulative shares * totals, and their differences
-    weights = rng.lognormal(0.0, DAILY_NOISE_SD, size=(len(weekly), 7))
-    weights *= shape
-    edges = np.cumsum(weights, axis=1)
-    edges /= weights.sum(axis=1, keepdims=True)
-    edges *= np.round(weekly).astype(np.int64)[:, None]
-    whole = np.round(edges, out=edges).astype(np.int64)
-    daily = np.empty_like(whole)
-    daily[:, 0] = whole[:, 0]
-    np.subtract(whole[:, 1:], whole[:, :-1], out=daily[:, 1:])
-    return daily
 
 
 def flow_batches(week: AnalysisWeek, config: SyntheticConfig) -> Iterator[pa.Table]:
