@@ -12,6 +12,7 @@ import pytest
 
 from dagster_project.sources import synthetic
 from dagster_project.sources.address_numbers import halves_of
+from dagster_project.sources.prefetch import prefetched
 from dagster_project.sources.pseudonyms import PSEUDONYMS, SYNTHETIC_DEMO_KEY, pseudonym
 from dagster_project.sources.raw_lake import lake_dir, week_folder
 from dagster_project.sources.source_config import SourcesConfig
@@ -19,7 +20,6 @@ from dagster_project.sources.synthetic import SyntheticConfig
 from dagster_project.sources.week_load import (
     dictionary_labels,
     load_week,
-    prefetched,
     pseudonymized,
 )
 from dagster_project.weeks.analysis_week import AnalysisWeek

@@ -9,7 +9,6 @@ together with the week's status.
 
 import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from itertools import chain
@@ -25,6 +24,7 @@ from dagster_project.sources.address_numbers import (
     numbered_assignments_sql,
     numbered_flows_sql,
 )
+from dagster_project.sources.prefetch import prefetched
 from dagster_project.sources.pseudonyms import pseudonymized_views
 from dagster_project.sources.raw_lake import IncomingWeek, incoming_week, replace_whole
 from dagster_project.sources.raw_schema import (
@@ -85,22 +85,6 @@ class LoadReport:
                 return
             self._add(f"generate {pair[0]}", time.perf_counter() - started)
             yield pair
-
-
-_END = object()
-
-
-def prefetched(items: Iterable[Item]) -> Iterator[Item]:
-    """The items, the next one produced in a worker thread while the caller handles this one.
-
-    Generating a frame (numpy) and writing the previous one (DuckDB) both release the GIL, so
-    on two cores they overlap. The items come in order; the producer's error is raised here."""
-    iterator = iter(items)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as worker:
-        pending = worker.submit(next, iterator, _END)
-        while (item := pending.result()) is not _END:
-            pending = worker.submit(next, iterator, _END)
-            yield item
 
 
 def source_label(config: SourcesConfig) -> str:

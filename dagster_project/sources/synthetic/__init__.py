@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from dagster_project.sources.prefetch import prefetched
 from dagster_project.sources.synthetic import diurnal
 from dagster_project.sources.synthetic.addresses import (
     AddressBook,
@@ -203,14 +204,7 @@ def _accesses_ahead(week: AnalysisWeek, config: SyntheticConfig) -> Iterator[Sub
         volumes = _daily_volumes(access, week, config, key) if key in COUNTER_ACCESSES else None
         return access, held, volumes
 
-    keys = ("pppoe", "ipoe", "mobile")
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="synthetic-access") as worker:
-        upcoming = worker.submit(prepared, keys[0])
-        for following in (*keys[1:], None):
-            current = upcoming.result()
-            if following is not None:
-                upcoming = worker.submit(prepared, following)
-            yield current
+    return prefetched(prepared(key) for key in ("pppoe", "ipoe", "mobile"))
 
 
 def _assignment_frame(
