@@ -25,6 +25,7 @@ ETHERTYPE_IPV4 = 0x0800
 ETHERTYPE_IPV6 = 0x86DD
 IPPROTO_UDP = 17
 COLLECTOR_DRAIN_SECONDS = 1.0
+COLLECTOR_START_ATTEMPTS = 5
 
 
 def realdata_dir() -> Path | None:
@@ -81,19 +82,70 @@ def free_udp_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _wait_for_socket(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    """nfcapd has bound its port once a second bind on it fails."""
+def udp_port_holders(port: int) -> set[int]:
+    """Inodes of the sockets bound to the IPv4 UDP `port`, read from /proc/net/udp.
+
+    Probing with a bind of our own would hold the port for a moment, and a collector
+    binding in that moment fails with "Address already in use".
+    """
+    table = [line.split() for line in Path("/proc/net/udp").read_text().splitlines()[1:]]
+    return {int(row[9]) for row in table if int(row[1].split(":")[1], 16) == port}
+
+
+def holds_udp_port(pid: int, port: int) -> bool:
+    """Whether process `pid` has a socket bound to the IPv4 UDP `port`."""
+    sockets = {f"socket:[{inode}]" for inode in udp_port_holders(port)}
+    return not sockets.isdisjoint(_open_files(pid))
+
+
+def _open_files(pid: int) -> list[str]:
+    """What the descriptors of process `pid` point to; those closed while read (or all, if
+    the process has exited) are left out."""
+    try:
+        descriptors = list(Path(f"/proc/{pid}/fd").iterdir())
+    except FileNotFoundError:
+        return []
+    return [target for target in map(_link_target, descriptors) if target is not None]
+
+
+def _link_target(descriptor: Path) -> str | None:
+    try:
+        return os.readlink(descriptor)
+    except FileNotFoundError:
+        return None
+
+
+def _wait_until_bound(port: int, process: subprocess.Popen[bytes]) -> bool:
+    """True once nfcapd holds `port`, False if it exited first."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"nfcapd exited early: {log.read_text()}")
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                return
+            return False
+        if holds_udp_port(process.pid, port):
+            return True
         time.sleep(0.05)
+    process.terminate()
+    process.wait(timeout=30)
     raise RuntimeError("nfcapd did not bind its port in time")
+
+
+def _start_nfcapd(command: list[str], log: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """nfcapd running `command` on a free port, and the port.
+
+    A free port can be taken by another process before nfcapd binds it; then nfcapd
+    exits and it is started again on another port.
+    """
+    for _attempt in range(COLLECTOR_START_ATTEMPTS):
+        port = free_udp_port()
+        with log.open("wb") as output:
+            process = subprocess.Popen(
+                [*command, "-p", str(port)], stdout=output, stderr=subprocess.STDOUT
+            )
+        if _wait_until_bound(port, process):
+            return process, port
+        if "Address already in use" not in log.read_text():
+            break
+    raise RuntimeError(f"nfcapd exited early: {log.read_text()}")
 
 
 @contextmanager
@@ -107,16 +159,12 @@ def nfcapd_collector(
     its current file.
     """
     directory.mkdir(parents=True, exist_ok=True)
-    port = free_udp_port()
-    command = ["nfcapd", "-w", str(directory), "-b", "127.0.0.1", "-p", str(port), "-t", "3600"]
+    command = ["nfcapd", "-w", str(directory), "-b", "127.0.0.1", "-t", "3600"]
     if sampling_interval is not None:
         command += ["-s", str(sampling_interval)]
     command += options
-    log = directory.parent / f"{directory.name}.nfcapd.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+    process, port = _start_nfcapd(command, directory.parent / f"{directory.name}.nfcapd.log")
     try:
-        _wait_for_socket(port, process, log)
         yield port
         time.sleep(COLLECTOR_DRAIN_SECONDS)
     finally:
