@@ -134,6 +134,18 @@ def test_prefetching_keeps_the_order_and_produces_the_next_item_in_another_threa
     assert producers and all(name.startswith("prefetch") for name in producers)
 
 
+def test_prefetching_starts_the_first_item_before_it_is_asked_for():
+    started = threading.Event()
+
+    def produced():
+        started.set()
+        yield "first"
+
+    items = prefetched(produced())
+    assert started.wait(timeout=30), "the first item was not started"
+    assert list(items) == ["first"]
+
+
 def test_a_generator_error_reaches_the_load_after_the_items_before_it():
     def failing():
         yield "first"

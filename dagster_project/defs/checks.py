@@ -18,7 +18,12 @@ import dagster as dg
 from dagster_project.defs.partitions import partition_week, weekly_partitions
 from dagster_project.defs.resources import WAREHOUSE_POOL, WarehouseResource
 from dagster_project.validation.gx_suites import write_data_docs_index
-from dagster_project.validation.suite_catalogue import SUITE_CHECKS, SuiteCheck, SuiteRun, run_suite
+from dagster_project.validation.suite_catalogue import (
+    SUITE_CHECKS,
+    SuiteCheck,
+    SuiteRun,
+    run_suites,
+)
 
 
 class SuiteCheckCrashed(RuntimeError):
@@ -91,12 +96,9 @@ def build_check_step(step: str, specs: Sequence[SuiteCheck]) -> dg.AssetChecksDe
         crashed: list[tuple[str, Exception]] = []
         last_validated: str | None = None
         with warehouse.connect(read_only=True) as con:
-            for spec in selected:
-                # One check that cannot run must not cost the others their results.
-                try:
-                    run = run_suite(spec, con, week, context.run.run_id)
-                except Exception as error:  # re-raised below, with the others
-                    crashed.append((spec.check_name, error))
+            for spec, run in run_suites(selected, con, week, context.run.run_id):
+                if isinstance(run, Exception):  # re-raised below, with the others
+                    crashed.append((spec.check_name, run))
                     continue
                 last_validated = spec.suite
                 yield check_result(spec, run)

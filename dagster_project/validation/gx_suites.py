@@ -209,6 +209,12 @@ def _column_pair(kwargs: dict[str, Any]) -> str | None:
     return None
 
 
+def import_gx() -> None:
+    """Import GX now (about 2 s) rather than in the first validation, e.g. while a frame is
+    fetched in another thread."""
+    import great_expectations  # noqa: F401
+
+
 def _suite(definition: dict[str, Any]) -> "ExpectationSuite":
     import great_expectations as gx  # slow import, only when validating
 

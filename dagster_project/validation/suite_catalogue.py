@@ -5,11 +5,13 @@ and how the frame is fetched (`raw_frames`, `mart_frames`). Suites on raw inputs
 block: when one fails nothing downstream of the asset is drawn. Drift suites only warn.
 """
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
+from dagster_project.sources.prefetch import prefetched
 from dagster_project.validation import (
     assignment_frames,
     mart_frames,
@@ -17,7 +19,13 @@ from dagster_project.validation import (
     verdicts,
     week_changes,
 )
-from dagster_project.validation.gx_suites import ValidationOutcome, validate_batch, write_data_docs
+from dagster_project.validation.gx_suites import (
+    ValidationBatch,
+    ValidationOutcome,
+    import_gx,
+    validate_batch,
+    write_data_docs,
+)
 from dagster_project.validation.raw_frames import FrameFetcher
 from dagster_project.weeks.analysis_week import AnalysisWeek
 
@@ -129,7 +137,48 @@ def run_suite(
     """Fetch the frame of the week (or of all weeks), validate it, render its Data Docs page
     and record its verdict. The Data Docs index is the caller's to rebuild, once for all the
     suites it runs (`gx_suites.write_data_docs_index`)."""
-    batch = spec.fetch(con, week)
+    return _validated(spec, spec.fetch(con, week), week, run_id)
+
+
+def run_suites(
+    specs: Sequence[SuiteCheck],
+    con: duckdb.DuckDBPyConnection,
+    week: AnalysisWeek | None,
+    run_id: str = "",
+) -> Iterator[tuple[SuiteCheck, SuiteRun | Exception]]:
+    """Each suite run as `run_suite` runs it, in order, with the error of one that could not
+    run in its place, so that it costs the others nothing.
+
+    The next suite's frame is fetched in a worker thread while this one is validated, and GX
+    is imported while the first is fetched: DuckDB's queries release the GIL and GX's work is
+    Python's, so on two cores they overlap. The connection is the worker's until the last
+    frame is fetched."""
+    frames = prefetched((spec, _fetched(spec, con, week)) for spec in specs)
+    import_gx()
+    for spec, batch in frames:
+        if isinstance(batch, Exception):
+            yield spec, batch
+            continue
+        try:
+            run = _validated(spec, batch, week, run_id)
+        except Exception as error:  # the caller reports it with the others
+            yield spec, error
+            continue
+        yield spec, run
+
+
+def _fetched(
+    spec: SuiteCheck, con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None
+) -> ValidationBatch | Exception:
+    try:
+        return spec.fetch(con, week)
+    except Exception as error:  # handed to the caller in the suite's place
+        return error
+
+
+def _validated(
+    spec: SuiteCheck, batch: ValidationBatch, week: AnalysisWeek | None, run_id: str
+) -> SuiteRun:
     outcome = validate_batch(batch, spec.suite)
     week_key = week.key if week else verdicts.ALL_WEEKS
     page = write_data_docs(outcome, spec.check_name, week_key)
