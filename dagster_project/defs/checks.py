@@ -4,8 +4,9 @@ Blocking checks stop everything downstream of their asset in the same run, so fi
 pages are never drawn from data whose validation failed; drift checks only warn.
 
 Checks that wait for the same assets run in one step (`SuiteCheck.step`: a week's raw inputs,
-a week's tables, and the same two across weeks). The step shares one read-only connection
-and rebuilds the Data Docs index once, after its last check, instead of once per check; the
+a week's tables, and the same two across weeks). The step shares one read-only connection,
+fetches each check's frame while the check before it validates (`run_suites`), and rebuilds
+the Data Docs index once, after its last check, instead of once per check; the
 UI still shows every check on its own asset, and a check selected alone runs alone.
 """
 
