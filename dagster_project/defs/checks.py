@@ -11,6 +11,7 @@ UI still shows every check on its own asset, and a check selected alone runs alo
 """
 
 from collections.abc import Iterator, Sequence
+from contextlib import closing
 from itertools import groupby
 from typing import Any
 
@@ -96,8 +97,11 @@ def build_check_step(step: str, specs: Sequence[SuiteCheck]) -> dg.AssetChecksDe
         selected = [spec for spec in specs if check_key(spec) in context.selected_asset_check_keys]
         crashed: list[tuple[str, Exception]] = []
         last_validated: str | None = None
-        with warehouse.connect(read_only=True) as con:
-            for spec, run in run_suites(selected, con, week, context.run.run_id):
+        with (
+            warehouse.connect(read_only=True) as con,
+            closing(run_suites(selected, con, week, context.run.run_id)) as runs,
+        ):
+            for spec, run in runs:
                 if isinstance(run, Exception):  # re-raised below, with the others
                     crashed.append((spec.check_name, run))
                     continue

@@ -3,29 +3,38 @@ current one: numpy (the synthetic generator) and DuckDB (the load's writing, the
 frames) release the GIL, so on two cores they overlap."""
 
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TypeVar
+from concurrent.futures import ThreadPoolExecutor
+from typing import Generic, TypeVar
 
 Item = TypeVar("Item")
 
 _END = object()
 
 
-def prefetched(items: Iterable[Item]) -> Iterator[Item]:
+class Prefetched(Iterator[Item], Generic[Item]):
     """The items, the next one produced in a worker thread while the caller handles this one.
 
     The first item is started at once, before the caller asks for it, so the caller can do
     other work meanwhile (the checks import GX while their first frame is fetched). The items
-    come in order; the producer's error is raised here."""
-    iterator = iter(items)
-    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch")
-    return _handed_over(worker, worker.submit(next, iterator, _END), iterator)
+    come in order; the producer's error is raised here. `close` waits for the item being
+    produced, so that nothing the producer uses (a connection) is closed under it."""
 
+    def __init__(self, items: Iterable[Item]) -> None:
+        self._items = iter(items)
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch")
+        self._pending = self._worker.submit(next, self._items, _END)
 
-def _handed_over(
-    worker: ThreadPoolExecutor, pending: Future, iterator: Iterator[Item]
-) -> Iterator[Item]:
-    with worker:
-        while (item := pending.result()) is not _END:
-            pending = worker.submit(next, iterator, _END)
-            yield item
+    def __next__(self) -> Item:
+        try:
+            item = self._pending.result()
+        except BaseException:
+            self.close()
+            raise
+        if item is _END:
+            self.close()
+            raise StopIteration
+        self._pending = self._worker.submit(next, self._items, _END)
+        return item
+
+    def close(self) -> None:
+        self._worker.shutdown(wait=True)

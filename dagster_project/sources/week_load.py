@@ -8,8 +8,8 @@ together with the week's status.
 """
 
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import TypeVar
@@ -24,7 +24,7 @@ from dagster_project.sources.address_numbers import (
     numbered_assignments_sql,
     numbered_flows_sql,
 )
-from dagster_project.sources.prefetch import prefetched
+from dagster_project.sources.prefetch import Prefetched
 from dagster_project.sources.pseudonyms import pseudonymized_views
 from dagster_project.sources.raw_lake import IncomingWeek, incoming_week, replace_whole
 from dagster_project.sources.raw_schema import (
@@ -174,24 +174,37 @@ def _write_synthetic_week(
     (addresses as numbers already). A frame is a file."""
     subscribers = (("subscribers", batch) for batch in synthetic.subscriber_frames(week, config))
     flows = (("flows", {FLOWS.name: batch}) for batch in synthetic.flow_batches(week, config))
+    # closed before the generated weeks are forgotten: the batch being made is finished first
     try:
-        for _, batch in report.timed_generation(prefetched(chain(subscribers, flows))):
-            with ExitStack() as frames:
-                relations = {
-                    table: frames.enter_context(registered(con, f"incoming_{table}", frame))
-                    for table, frame in batch.items()
-                }
-                ids = {table: r for table, r in relations.items() if table != FLOWS.name}
-                if ids:
-                    with report.timed("pseudonyms"):
-                        relations |= pseudonymized(con, ids, key)
-                for table, relation in relations.items():
-                    with report.timed(f"write {table}"):
-                        labels = dictionary_labels(batch[table])
-                        incoming.write(LAKE_TABLE[table], relation, labels)
+        with closing(Prefetched(chain(subscribers, flows))) as batches:
+            for _, batch in report.timed_generation(batches):
+                _write_generated(con, incoming, batch, report, key)
     finally:
         synthetic.forget_generated_weeks()
     con.execute(QUARANTINE.create_staging_sql("staged_quarantine"))
+
+
+def _write_generated(
+    con: duckdb.DuckDBPyConnection,
+    incoming: IncomingWeek,
+    batch: Mapping[str, pa.Table | pd.DataFrame],
+    report: LoadReport,
+    key: bytes,
+) -> None:
+    """One generated batch into the week's files: its ids pseudonymized together first."""
+    with ExitStack() as frames:
+        relations = {
+            table: frames.enter_context(registered(con, f"incoming_{table}", frame))
+            for table, frame in batch.items()
+        }
+        ids = {table: r for table, r in relations.items() if table != FLOWS.name}
+        if ids:
+            with report.timed("pseudonyms"):
+                relations |= pseudonymized(con, ids, key)
+        for table, relation in relations.items():
+            with report.timed(f"write {table}"):
+                labels = dictionary_labels(batch[table])
+                incoming.write(LAKE_TABLE[table], relation, labels)
 
 
 def _write_read_week(

@@ -6,12 +6,13 @@ block: when one fails nothing downstream of the asset is drawn. Drift suites onl
 """
 
 from collections.abc import Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from dagster_project.sources.prefetch import prefetched
+from dagster_project.sources.prefetch import Prefetched
 from dagster_project.validation import (
     assignment_frames,
     mart_frames,
@@ -152,19 +153,21 @@ def run_suites(
     The next suite's frame is fetched in a worker thread while this one is validated, and GX
     is imported while the first is fetched: DuckDB's queries release the GIL and GX's work is
     Python's, so on two cores they overlap. The connection is the worker's until the last
-    frame is fetched."""
-    frames = prefetched((spec, _fetched(spec, con, week)) for spec in specs)
-    import_gx()
-    for spec, batch in frames:
-        if isinstance(batch, Exception):
-            yield spec, batch
-            continue
-        try:
-            run = _validated(spec, batch, week, run_id)
-        except Exception as error:  # the caller reports it with the others
-            yield spec, error
-            continue
-        yield spec, run
+    frame is fetched, or until the caller closes the iterator."""
+    # closed on the way out, so the worker is done with the connection before the caller
+    # closes it
+    with closing(Prefetched((spec, _fetched(spec, con, week)) for spec in specs)) as frames:
+        import_gx()
+        for spec, batch in frames:
+            if isinstance(batch, Exception):
+                yield spec, batch
+                continue
+            try:
+                run = _validated(spec, batch, week, run_id)
+            except Exception as error:  # the caller reports it with the others
+                yield spec, error
+                continue
+            yield spec, run
 
 
 def _fetched(

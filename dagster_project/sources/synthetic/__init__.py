@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dagster_project.sources.prefetch import prefetched
+from dagster_project.sources.prefetch import Prefetched
 from dagster_project.sources.synthetic import diurnal
 from dagster_project.sources.synthetic.addresses import (
     AddressBook,
@@ -204,7 +204,7 @@ def _accesses_ahead(week: AnalysisWeek, config: SyntheticConfig) -> Iterator[Sub
         volumes = _daily_volumes(access, week, config, key) if key in COUNTER_ACCESSES else None
         return access, held, volumes
 
-    return prefetched(prepared(key) for key in ("pppoe", "ipoe", "mobile"))
+    return Prefetched(prepared(key) for key in ("pppoe", "ipoe", "mobile"))
 
 
 def _assignment_frame(
