@@ -14,7 +14,7 @@ from dagster_project.validation.gx_suites import (
     file_context,
     write_data_docs_index,
 )
-from dagster_project.validation.suite_catalogue import SUITE_CHECKS, SuiteRun, run_suite
+from dagster_project.validation.suite_catalogue import SUITE_CHECKS, SuiteRun, run_suites
 from dagster_project.weeks.analysis_week import AnalysisWeek
 from tests import validation_data as data
 
@@ -71,7 +71,10 @@ def docs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 def run(con: duckdb.DuckDBPyConnection, check_name: str) -> SuiteRun:
     spec = CHECKS[check_name]
-    return run_suite(spec, con, AnalysisWeek(data.WEEK) if spec.weekly else None)
+    ((_, result),) = run_suites([spec], con, AnalysisWeek(data.WEEK) if spec.weekly else None)
+    if isinstance(result, Exception):
+        raise result
+    return result
 
 
 def test_each_run_has_a_gx_page_and_every_link_resolves(docs: Path, new_warehouse) -> None:

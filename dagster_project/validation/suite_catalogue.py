@@ -132,23 +132,16 @@ class SuiteRun:
     docs_page: Path
 
 
-def run_suite(
-    spec: SuiteCheck, con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None, run_id: str = ""
-) -> SuiteRun:
-    """Fetch the frame of the week (or of all weeks), validate it, render its Data Docs page
-    and record its verdict. The Data Docs index is the caller's to rebuild, once for all the
-    suites it runs (`gx_suites.write_data_docs_index`)."""
-    return _validated(spec, spec.fetch(con, week), week, run_id)
-
-
 def run_suites(
     specs: Sequence[SuiteCheck],
     con: duckdb.DuckDBPyConnection,
     week: AnalysisWeek | None,
     run_id: str = "",
 ) -> Iterator[tuple[SuiteCheck, SuiteRun | Exception]]:
-    """Each suite run as `run_suite` runs it, in order, with the error of one that could not
-    run in its place, so that it costs the others nothing.
+    """Each suite run on the frame of the week (or of all weeks), in order: validated, its
+    Data Docs page rendered and its verdict recorded; in place of a suite that could not run,
+    its error, so that it costs the others nothing. The Data Docs index is the caller's to
+    rebuild, once for all the suites it runs (`gx_suites.write_data_docs_index`).
 
     The next suite's frame is fetched in a worker thread while this one is validated, and GX
     is imported while the first is fetched: DuckDB's queries release the GIL and GX's work is
