@@ -22,6 +22,9 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+from bench_support import PROJECT_ROOT  # noqa: F401  (puts the project on sys.path)
+
+from tests.support.flowtools import nfcapd_collector
 
 TEMPLATE_IPV4, TEMPLATE_IPV6 = 256, 257
 # (NetFlow v9 field type, length): times, addresses, ports, protocol, counts.
@@ -51,7 +54,7 @@ EXPORT_UPTIME_MS = 9 * 86_400_000
 # Packets sent between short pauses: nfcapd must keep up or the kernel drops datagrams.
 BURST_PACKETS = 64
 BURST_PAUSE_SECONDS = 0.0005
-COLLECTOR_SETTLE_SECONDS = 0.5
+COLLECTOR_RECEIVE_BUFFER_BYTES = 16 << 20
 
 
 def _template_flowset() -> bytes:
@@ -108,21 +111,6 @@ def export_packets(
         sequence += 1
 
 
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _collect(directory: Path, port: int, sampling_interval: int) -> subprocess.Popen[bytes]:
-    directory.mkdir(parents=True, exist_ok=True)
-    command = ["nfcapd", "-w", str(directory), "-b", "127.0.0.1", "-p", str(port),
-               "-t", "3600", "-s", str(sampling_interval), "-B", str(16 << 20)]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(COLLECTOR_SETTLE_SECONDS)  # nfcapd binds its socket after it has started
-    return process
-
-
 def _send(packets: Iterator[bytes], port: int) -> int:
     sent = 0
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
@@ -151,18 +139,13 @@ def write_nfcapd_file(
     the kernel dropped datagrams)."""
     unix_secs = calendar.timegm(boot.timetuple()) + EXPORT_UPTIME_MS // 1000
     folder = target.parent / f".{target.name}.collecting"
-    port = _free_udp_port()
-    collector = _collect(folder, port, sampling_interval)
-    try:
+    receive_buffer = ("-B", str(COLLECTOR_RECEIVE_BUFFER_BYTES))
+    with nfcapd_collector(folder, sampling_interval, receive_buffer) as port:
         sequence = 0
         for ipv6, template_id in ((False, TEMPLATE_IPV4), (True, TEMPLATE_IPV6)):
             columns = con.execute(f"select * from ({flows_sql}) where ipv6 = {ipv6}").fetchnumpy()
             records = packed_records(columns, template_id)
             sequence += _send(export_packets(records, template_id, unix_secs, sequence), port)
-        time.sleep(COLLECTOR_SETTLE_SECONDS)
-    finally:
-        collector.terminate()
-        collector.wait(timeout=60)
     (written,) = [path for path in folder.glob("nfcapd.*") if "current" not in path.name]
     written.rename(target)
     folder.rmdir()

@@ -7,6 +7,7 @@ more nodes appear, checks what is drawn and saves a screenshot to
 data/screenshots/asset_lineage.png (git-ignored).
 """
 
+import contextlib
 import itertools
 import json
 import os
@@ -40,6 +41,7 @@ CHROMIUM_FLAGS = (
     "--window-size=1920,1200",
 )
 STARTUP_TIMEOUT_SECONDS = 120
+WEBSERVER_START_ATTEMPTS = 5
 PAGE_TIMEOUT_SECONDS = 60
 MAX_ZOOM_OUT_STEPS = 8
 # The weekly path from raw flows to a figure, which must be drawn and connected.
@@ -95,41 +97,64 @@ def loaded_location(base_url: str) -> dict | None:
     return location
 
 
-@pytest.fixture(scope="module")
-def webserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    home = tmp_path_factory.mktemp("ui")
+def start_webserver(env: dict[str, str], log_path: Path) -> tuple[subprocess.Popen, str]:
+    """dagster-webserver on a free port once its code location has loaded, and its address.
+
+    A free port can be taken by another process before the webserver binds it; the
+    webserver then exits and is started again on another port.
+    """
+    for _attempt in range(WEBSERVER_START_ATTEMPTS):
+        port = free_port()
+        command = [
+            str(Path(sys.executable).parent / "dagster-webserver"),
+            *("-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)),
+        ]
+        with log_path.open("w") as log:
+            # Own process group: the webserver starts a code server that must stop with it.
+            server = subprocess.Popen(
+                command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log, start_new_session=True
+            )
+        base_url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+        while server.poll() is None and time.monotonic() < deadline:
+            if loaded_location(base_url) is not None:
+                return server, base_url
+            time.sleep(1)
+        stop(server)
+        if "address already in use" not in log_path.read_text().lower():
+            break
+    pytest.fail(f"dagster-webserver did not come up:\n{log_path.read_text()}")
+
+
+def stop(server: subprocess.Popen) -> None:
+    """Stops the webserver and what it started (its code server), whichever still runs."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=30)
+
+
+def ui_environment(home: Path) -> dict[str, str]:
+    """A fresh Dagster home and data folders under `home`."""
     dagster_home = home / "dagster_home"
     dagster_home.mkdir()
     shutil.copy(PROJECT_ROOT / "dagster.yaml", dagster_home / "dagster.yaml")
-    port = free_port()
-    env = {
+    return {
         **os.environ,
         "DAGSTER_HOME": str(dagster_home),
         "TRAFFICREPORT_DATA_DIR": str(home / "data"),
         "TRAFFICREPORT_DUCKDB": str(home / "data" / "warehouse.duckdb"),
         "TRAFFICREPORT_OUTPUT_DIR": str(home / "assets"),
     }
-    command = [
-        str(Path(sys.executable).parent / "dagster-webserver"),
-        *("-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)),
-    ]
-    log_path = home / "webserver.log"
-    with log_path.open("w") as log:
-        # Own process group: the webserver starts a code server that must stop with it.
-        server = subprocess.Popen(
-            command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log, start_new_session=True
-        )
-    base_url = f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="module")
+def webserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    home = tmp_path_factory.mktemp("ui")
+    server, base_url = start_webserver(ui_environment(home), home / "webserver.log")
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-        while loaded_location(base_url) is None:
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"dagster-webserver did not come up:\n{log_path.read_text()}")
-            time.sleep(1)
         yield base_url
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        stop(server)
 
 
 @pytest.fixture(scope="module")
@@ -151,6 +176,21 @@ def expected_groups() -> set[str]:
     graph = defs.resolve_asset_graph()
     nodes = [graph.get(key) for key in graph.get_all_asset_keys()]
     return {node.group_name for node in nodes if node.is_materializable}
+
+
+def test_a_port_taken_before_the_webserver_binds_it_is_replaced(tmp_path, monkeypatch):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        taken_port = taken.getsockname()[1]
+        ports = iter([taken_port, free_port()])
+        monkeypatch.setattr(sys.modules[__name__], "free_port", lambda: next(ports))
+        server, base_url = start_webserver(ui_environment(tmp_path), tmp_path / "webserver.log")
+        try:
+            assert not base_url.endswith(f":{taken_port}")
+            assert loaded_location(base_url) is not None
+        finally:
+            stop(server)
 
 
 def test_graphql_serves_the_lineage_schedule_and_sensors(webserver: str, expected_lineage):
