@@ -1,8 +1,6 @@
 """Loading the built-in synthetic week: frame by frame into the lake, pseudonymized and
 numbered, with the load's phases timed."""
 
-import threading
-import time
 from collections import Counter
 from datetime import date
 
@@ -13,7 +11,6 @@ import pytest
 
 from dagster_project.sources import synthetic
 from dagster_project.sources.address_numbers import halves_of
-from dagster_project.sources.prefetch import Prefetched
 from dagster_project.sources.pseudonyms import PSEUDONYMS, SYNTHETIC_DEMO_KEY, pseudonym
 from dagster_project.sources.raw_lake import lake_dir, week_folder
 from dagster_project.sources.source_config import SourcesConfig
@@ -121,58 +118,6 @@ def test_the_load_reports_the_seconds_of_its_phases(loaded):
     generation = {"generate subscribers", "generate flows"}
     assert set(report.seconds) == writes | generation | {"pseudonyms", "swap in"}
     assert all(seconds >= 0 for seconds in report.seconds.values())
-
-
-def test_prefetching_keeps_the_order_and_produces_the_next_item_in_another_thread():
-    producers = []
-
-    def produced():
-        for number in range(5):
-            producers.append(threading.current_thread().name)
-            yield number
-
-    assert list(Prefetched(produced())) == [0, 1, 2, 3, 4]
-    assert producers and all(name.startswith("prefetch") for name in producers)
-
-
-def test_prefetching_starts_the_first_item_before_it_is_asked_for():
-    started = threading.Event()
-
-    def produced():
-        started.set()
-        yield "first"
-
-    items = Prefetched(produced())
-    assert started.wait(timeout=30), "the first item was not started"
-    assert list(items) == ["first"]
-
-
-def test_closing_waits_for_the_item_being_produced():
-    """The checks close their connection after the prefetching: the frame being fetched
-    must be finished first."""
-    finished = []
-
-    def produced():
-        yield "first"
-        time.sleep(0.2)
-        finished.append("second")
-        yield "second"
-
-    items = Prefetched(produced())
-    assert next(items) == "first"
-    items.close()
-    assert finished == ["second"]
-
-
-def test_a_generator_error_reaches_the_load_after_the_items_before_it():
-    def failing():
-        yield "first"
-        raise ValueError("the synthetic pool is exhausted")
-
-    items = Prefetched(failing())
-    assert next(items) == "first"
-    with pytest.raises(ValueError, match="pool is exhausted"):
-        next(items)
 
 
 def test_relations_pseudonymized_together_hash_each_id_once():

@@ -18,13 +18,13 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from dagster_project.pipelining.prefetch import Prefetched
 from dagster_project.sources import readers, synthetic
 from dagster_project.sources.address_numbers import (
     create_address_macros,
     numbered_assignments_sql,
     numbered_flows_sql,
 )
-from dagster_project.sources.prefetch import Prefetched
 from dagster_project.sources.pseudonyms import pseudonymized_views
 from dagster_project.sources.raw_lake import IncomingWeek, incoming_week, replace_whole
 from dagster_project.sources.raw_schema import (

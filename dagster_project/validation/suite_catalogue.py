@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.sources.prefetch import Prefetched
+from dagster_project.pipelining.prefetch import Prefetched
 from dagster_project.validation import (
     assignment_frames,
     mart_frames,

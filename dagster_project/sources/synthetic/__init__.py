@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dagster_project.sources.prefetch import Prefetched
+from dagster_project.pipelining.prefetch import Prefetched
 from dagster_project.sources.synthetic import diurnal
 from dagster_project.sources.synthetic.addresses import (
     AddressBook,
