@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dagster_project.validation import raw_frames
+from dagster_project.validation import raw_frames, week_changes
 from dagster_project.validation.gx_suites import (
     ValidationOutcome,
     load_suite_definition,
@@ -414,6 +414,37 @@ def test_user_count_change_above_twenty_percent_warns(new_warehouse) -> None:
     data.load(con, data.WEEK - timedelta(days=7), counter_rows=more_users)
     outcome = run(con, "gx_user_count_drift")
     assert failures(outcome) == {(BETWEEN, "change_pct")}
+
+
+def test_users_are_counted_once_per_service_access_and_pseudonym() -> None:
+    """A user with assignments and counters is one user; the same pseudonym on another
+    access is another (a subscriber using PPPoE and IPoE counts twice)."""
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    rows = {
+        "assignments": [
+            ("broadband", "pppoe", "a"), ("broadband", "pppoe", "a"),
+            ("broadband", "ipoe", "a"), ("broadband", "ipoe", "b"), ("mobile", "mobile", "m"),
+        ],
+        "usage_counters": [
+            ("broadband", "ipoe", "b"), ("broadband", "ipoe", "c"), ("mobile", "mobile", "m"),
+            ("mobile", "mobile", "n"),
+        ],
+    }  # fmt: skip
+    for table, users in rows.items():
+        con.execute(
+            f"create table raw.{table} (week_start date, service varchar, access varchar, "
+            "subscriber_id varchar)"
+        )
+        for week in (data.WEEK, data.WEEK - timedelta(days=7)):
+            con.executemany(f"insert into raw.{table} values (?, ?, ?, ?)",
+                            [(week, *user) for user in users])  # fmt: skip
+    batch = week_changes.subscriber_count_change(con, AnalysisWeek(data.WEEK))
+    users = batch.frame.set_index("service")
+    # broadband: a on pppoe, a on ipoe, b, c; mobile: m, n
+    assert users["this_week"].to_dict() == {"broadband": 4.0, "mobile": 2.0}
+    assert users["previous_week"].to_dict() == {"broadband": 4.0, "mobile": 2.0}
+    assert users["change_pct"].to_dict() == {"broadband": 0.0, "mobile": 0.0}
 
 
 def test_flow_sample_is_capped_and_deterministic(new_warehouse) -> None:

@@ -73,18 +73,19 @@ def subscriber_count_change(
     con: duckdb.DuckDBPyConnection, week: AnalysisWeek | None, max_rows: int = DEFAULT_MAX_ROWS
 ) -> ValidationBatch:
     """Users per service (a subscription per access counts once) against the previous week."""
-    # distinct rows first, then counted: a third less work than count(distinct (...))
+    # A user is counted by a 64-bit hash of its access and pseudonym: a fixed-size key
+    # instead of two strings makes the distinct a quarter cheaper (9.5 to 7.0 s for the 130
+    # million rows of a 100M-flow week). Two of the week's ~16 million users share a hash
+    # with a probability of about 1e-5, which would count them as one: nothing to a drift
+    # check whose threshold is 20%.
     totals = """
-        select service, count(*) as value
+        select service, count(distinct user_hash) as value
         from (
-            select distinct service, access, subscriber_id
-            from (
-                select service, access, subscriber_id
-                from raw.assignments where week_start = {week}
-                union all
-                select service, access, subscriber_id
-                from raw.usage_counters where week_start = {week}
-            )
+            select service, hash(access, subscriber_id) as user_hash
+            from raw.assignments where week_start = {week}
+            union all
+            select service, hash(access, subscriber_id)
+            from raw.usage_counters where week_start = {week}
         )
         group by service
     """
