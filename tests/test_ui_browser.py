@@ -178,21 +178,6 @@ def expected_groups() -> set[str]:
     return {node.group_name for node in nodes if node.is_materializable}
 
 
-def test_a_port_taken_before_the_webserver_binds_it_is_replaced(tmp_path, monkeypatch):
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        taken_port = taken.getsockname()[1]
-        ports = iter([taken_port, free_port()])
-        monkeypatch.setattr(sys.modules[__name__], "free_port", lambda: next(ports))
-        server, base_url = start_webserver(ui_environment(tmp_path), tmp_path / "webserver.log")
-        try:
-            assert not base_url.endswith(f":{taken_port}")
-            assert loaded_location(base_url) is not None
-        finally:
-            stop(server)
-
-
 def test_graphql_serves_the_lineage_schedule_and_sensors(webserver: str, expected_lineage):
     nodes = graphql(webserver, ASSETS_QUERY)["assetNodes"]
     served = {
