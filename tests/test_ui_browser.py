@@ -116,10 +116,14 @@ def start_webserver(env: dict[str, str], log_path: Path) -> tuple[subprocess.Pop
             )
         base_url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-        while server.poll() is None and time.monotonic() < deadline:
-            if loaded_location(base_url) is not None:
-                return server, base_url
-            time.sleep(1)
+        try:
+            while server.poll() is None and time.monotonic() < deadline:
+                if loaded_location(base_url) is not None:
+                    return server, base_url
+                time.sleep(1)
+        except BaseException:  # a code location that failed to load: no server left behind
+            stop(server)
+            raise
         stop(server)
         if "address already in use" not in log_path.read_text().lower():
             break
