@@ -43,6 +43,13 @@ def new_warehouse(
     return connect
 
 
+@pytest.fixture(scope="module")
+def dbt_work_dir(tmp_path_factory) -> Path:
+    """Target and logs of the dbt runs of one test module (shared, so later runs parse
+    partially)."""
+    return tmp_path_factory.mktemp("dbt_work")
+
+
 @pytest.fixture
 def run_env(tmp_path: Path) -> dict[str, str]:
     """Environment for a subprocess run with its own warehouse, Dagster home and outputs."""

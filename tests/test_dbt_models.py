@@ -1,22 +1,7 @@
-"""`dbt build` (models, data tests and unit tests) on a scratch warehouse with a hand-built week.
-
-The week of 2024-06-03 (Asia/Tokyo), 1:10 sampling:
-
-    broadband  198.51.100.1:443 -> 10.0.0.1 (u1, PPPoE)        TCP  1,000 x10 = 10,000 OUT u1
-               2001:db8:1:1ff::5 (u1's /56) -> remote:443      UDP    500 x10 =  5,000 IN u1
-               10.0.0.2 (e1, enterprise):22 -> remote:51000    TCP  2,000 x10 = 20,000 IN e1
-               192.0.2.1 -> 192.0.2.2 (no subscriber)          TCP    300 x10 =  3,000 unattributed
-    mobile     198.51.100.7:443 -> 10.100.0.1 (m1)             TCP    100 x10 =  1,000 OUT m1
-    counters   u1 on IPoE: 7,000,000 IN / 70,000,000 OUT; m1: 1,400,000 IN / 14,000,000 OUT
-
-Broadband port shares (PPPoE, enterprise included, unattributed out): total 35,000, TCP
-30,000 (85.71%), TCP 22 20,000, UDP 443 5,000. u1 on PPPoE and on IPoE are two users.
-"""
+"""`dbt build` (models, data tests and unit tests) on a scratch warehouse with the hand-built
+week of tests/support/dbt_week.py."""
 
 import json
-import os
-import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -24,14 +9,16 @@ import duckdb
 import pytest
 
 from dagster_project.defs.assets.dbt_assets import ROW_COUNTS_DIR, build_arguments, recorded_rows
-from dagster_project.sources import raw_schema
-from dagster_project.sources.address_numbers import halves_of, network_of
-from dagster_project.weeks.analysis_week import AnalysisWeek
-from tests.support.raw_weeks import new_rows, store
+from tests.support.dbt_week import (
+    FLOWS,
+    NEXT_WEEK,
+    WEEK,
+    dbt_command,
+    load_week,
+    query,
+    run_dbt,
+)
 
-DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
-WEEK = date(2024, 6, 3)
-NEXT_WEEK = WEEK + timedelta(days=7)
 WEEKLY_MARTS = (
     "user_daily_usage",
     "usage_summary",
@@ -44,107 +31,6 @@ WEEKLY_MARTS = (
     "traffic_attribution",
 )
 
-# (flow_start UTC, src, dst, src_port, dst_port, protocol, bytes, service)
-FLOWS = (
-    ("2024-06-03 01:00:00", "198.51.100.1", "10.0.0.1", 443, 50001, 6, 1000, "broadband"),
-    ("2024-06-03 02:00:00", "2001:db8:1:1ff::5", "2001:db8:ffff::1", 50002, 443, 17, 500,
-     "broadband"),
-    ("2024-06-04 03:00:00", "10.0.0.2", "203.0.113.1", 22, 51000, 6, 2000, "broadband"),
-    ("2024-06-05 04:00:00", "192.0.2.1", "192.0.2.2", 40000, 443, 6, 300, "broadband"),
-    ("2024-06-05 05:00:00", "198.51.100.7", "10.100.0.1", 443, 50003, 6, 100, "mobile"),
-)  # fmt: skip
-
-# (subscriber, service, access, class, address)
-ASSIGNMENTS = (
-    ("u1", "broadband", "pppoe", "personal", "10.0.0.1"),
-    ("u1", "broadband", "pppoe", "personal", "2001:db8:1:100::/56"),
-    ("e1", "broadband", "pppoe", "enterprise", "10.0.0.2"),
-    ("m1", "mobile", "mobile", "personal", "10.100.0.1"),
-)
-
-# (subscriber, service, access, bytes_in, bytes_out) on the week's Monday
-COUNTERS = (
-    ("u1", "broadband", "ipoe", 7_000_000, 70_000_000),
-    ("m1", "mobile", "mobile", 1_400_000, 14_000_000),
-)
-
-
-HELD_SINCE_JANUARY = ("2024-01-01 00:00:00", None)  # (valid_from, valid_to) unless given
-
-
-def load_week(warehouse: Path, week_start: date, flows=FLOWS, assignments=ASSIGNMENTS) -> None:
-    """Write the hand-built week, shifted to `week_start`, into the raw tables."""
-    shift = week_start - WEEK
-    with duckdb.connect(str(warehouse)) as con:
-        lake = (raw_schema.FLOWS, raw_schema.ASSIGNMENTS, raw_schema.USAGE_COUNTERS)
-        tables = {table: new_rows(con, table) for table in lake}
-        for row, (start, src, dst, sport, dport, proto, size, service) in enumerate(flows):
-            con.execute(
-                f"insert into {tables[raw_schema.FLOWS]} values "
-                "(?, ?::timestamp + ?, ?::timestamp + ? + interval 1 minute, ?, ?, ?, ?, ?, ?, ?,"
-                " ?, 1, 10, false, 'record', ?, 'router-1', 'hand_week', ?)",
-                [week_start, start, shift, start, shift, *halves_of(src), *halves_of(dst), sport,
-                 dport, proto, size, service, row],
-            )  # fmt: skip
-        for subscriber, service, access, customer_class, address, *held in assignments:
-            con.execute(
-                f"insert into {tables[raw_schema.ASSIGNMENTS]} values "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'hand_week')",
-                [week_start, subscriber, service, access, customer_class, *network_of(address),
-                 *(held or HELD_SINCE_JANUARY)],
-            )  # fmt: skip
-        for subscriber, service, access, bytes_in, bytes_out in COUNTERS:
-            con.execute(
-                f"insert into {tables[raw_schema.USAGE_COUNTERS]} values "
-                "(?, ?, ?, ?, 'personal', ?, ?, ?, 'hand_week')",
-                [week_start, subscriber, service, access, week_start, bytes_in, bytes_out],
-            )
-        store(con, tables)
-
-
-def run_dbt(warehouse: Path, week_start: date, work_dir: Path, *arguments: str) -> None:
-    """Run dbt on `warehouse` for one week; `work_dir` keeps target and logs (shared, so
-    later runs parse partially)."""
-    completed = dbt_command(warehouse, week_start, work_dir, *arguments)
-    if completed.returncode != 0:
-        raise AssertionError(f"dbt {arguments[0]} failed:\n{completed.stdout[-8000:]}")
-
-
-def dbt_command(
-    warehouse: Path, week_start: date, work_dir: Path, *arguments: str
-) -> subprocess.CompletedProcess:
-    command = [
-        str(Path(sys.executable).parent / "dbt"),
-        *arguments,
-        "--target-path",
-        str(work_dir / "dbt_target"),
-    ]
-    env = {
-        **os.environ,
-        **AnalysisWeek(week_start).dbt_environment(),
-        "DBT_PROFILES_DIR": str(DBT_DIR),
-        "DBT_LOG_PATH": str(work_dir / "dbt_logs"),
-        "TRAFFICREPORT_DUCKDB": str(warehouse),
-    }
-    return subprocess.run(
-        command, cwd=DBT_DIR, env=env, capture_output=True, text=True, check=False
-    )
-
-
-def query(warehouse: Path, sql: str, *params) -> list[tuple]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(sql, list(params)).fetchall()
-
-
-def stored_failures(warehouse: Path, columns: str) -> list[tuple]:
-    """`columns` of the failing rows of the one dbt test run with --store-failures."""
-    ((audit,),) = query(
-        warehouse,
-        "select table_name from information_schema.tables "
-        "where table_schema = 'main_dbt_test__audit'",
-    )
-    return query(warehouse, f"select {columns} from main_dbt_test__audit.{audit}")
-
 
 def week_rows(warehouse: Path, week_start: date) -> dict[str, list[tuple]]:
     return {
@@ -153,11 +39,6 @@ def week_rows(warehouse: Path, week_start: date) -> dict[str, list[tuple]]:
         )
         for mart in WEEKLY_MARTS
     }
-
-
-@pytest.fixture(scope="module")
-def dbt_work_dir(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("dbt_work")
 
 
 @pytest.fixture(scope="module")
@@ -284,72 +165,6 @@ def test_a_build_leaves_the_unit_tests_out_unless_they_are_asked_for(tmp_path, d
     without = resource_types(unit_tests=False)
     assert {"model", "test"} <= without
     assert resource_types(unit_tests=True) == without | {"unit_test"}
-
-
-def test_the_overlap_test_fails_nested_and_repeated_assignments_only(tmp_path, dbt_work_dir):
-    """`assignments_do_not_overlap`: a /64 inside another subscriber's /56 held at the same
-    time and a row given twice fail; an address handed over back to back, a /64 inside a
-    /56 taken only after the /56 was released and an assignment that holds for no instant
-    do not."""
-    handover = "2024-06-04 00:00:00"
-    instant = "2024-06-03 12:00:00"
-    since_january = HELD_SINCE_JANUARY[0]
-    added = (
-        ("x1", "mobile", "mobile", "personal", "2001:db8:1:1ff::/64"),  # inside u1's /56
-        ("m1", "mobile", "mobile", "personal", "10.100.0.1"),  # m1's row a second time
-        ("b1", "broadband", "pppoe", "personal", "10.0.0.9", since_january, handover),
-        ("b2", "broadband", "pppoe", "personal", "10.0.0.9", handover, None),
-        ("y1", "broadband", "pppoe", "personal", "2001:db8:2:100::/56", since_january, handover),
-        ("y2", "mobile", "mobile", "personal", "2001:db8:2:1aa::/64", handover, None),
-        ("z1", "broadband", "pppoe", "personal", "10.0.0.9", instant, instant),  # in b1's
-    )
-    warehouse = tmp_path / "warehouse.duckdb"
-    load_week(warehouse, WEEK, assignments=ASSIGNMENTS + added)
-    run_dbt(warehouse, WEEK, dbt_work_dir, "run", "--select", "stg_assignments")
-    test = ("test", "--select", "test_name:assignments_do_not_overlap", "--store-failures")
-    assert dbt_command(warehouse, WEEK, dbt_work_dir, *test).returncode == 1
-    failures = query(
-        warehouse,
-        "select distinct subscriber_id, other_subscriber_id "
-        "from main_dbt_test__audit.assignments_do_not_overlap_stg_assignments_ order by all",
-    )
-    assert failures == [("m1", "m1"), ("u1", "x1")]
-
-
-def test_the_unique_combination_test_reports_rows_alike_in_its_columns(tmp_path, dbt_work_dir):
-    """`unique_combination` groups by a hash of the columns first: a row given twice (m1's
-    assignment, so m1's address has two holders from the same instant) still fails it, with
-    the columns and the count of the rows alike."""
-    warehouse = tmp_path / "warehouse.duckdb"
-    twice = ("m1", "mobile", "mobile", "personal", "10.100.0.1")
-    load_week(warehouse, WEEK, assignments=(*ASSIGNMENTS, twice))
-    models = ("build", "--select", "+int_address_holders", "--exclude", "resource_type:test")
-    run_dbt(warehouse, WEEK, dbt_work_dir, *models, "resource_type:unit_test")
-    test = ("test", "--select", "test_name:unique_combination,int_address_holders")
-    assert dbt_command(warehouse, WEEK, dbt_work_dir, *test, "--store-failures").returncode == 1
-    failures = stored_failures(warehouse, "*")
-    hi, lo = halves_of("10.100.0.1")
-    assert [(row[1], row[2], row[-1]) for row in failures] == [(hi, lo, 2)]
-
-
-def test_the_grains_test_fails_a_grain_that_lost_a_flow(tmp_path, dbt_work_dir):
-    """`grains_sum_alike`: the attributed flows' line, hour and port totals of a week each
-    hold every flow end once; a port total short of one flow (bytes and count) fails the
-    test for its service, and only for it."""
-    warehouse = tmp_path / "warehouse.duckdb"
-    load_week(warehouse, WEEK)
-    models = ("build", "--select", "+int_attributed_flow_totals", "--exclude", "resource_type:test")
-    run_dbt(warehouse, WEEK, dbt_work_dir, *models, "resource_type:unit_test")
-    test = ("test", "--select", "test_name:grains_sum_alike")
-    assert dbt_command(warehouse, WEEK, dbt_work_dir, *test).returncode == 0
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute(
-            "update int_attributed_flow_totals set bytes = bytes - 1000, flows = flows - 1 "
-            "where grain = 'port' and service = 'mobile'"
-        )
-    assert dbt_command(warehouse, WEEK, dbt_work_dir, *test, "--store-failures").returncode == 1
-    failures = stored_failures(warehouse, "service, grains, byte_sums")
-    assert failures == [("mobile", 3, 2)]
 
 
 def test_a_column_added_by_a_release_reaches_an_existing_warehouse(tmp_path, dbt_work_dir):

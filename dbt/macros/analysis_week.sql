@@ -5,7 +5,7 @@
   project: dbt parses every file again when its vars change, and again each file that read
   an environment variable when that changes, on every build of a new week. Nothing the
   parse keeps (refs, configs) depends on the week; test configs, which dbt renders while
-  parsing, must not name it (tests/generic/not_null_in_analysis_week.sql).
+  parsing, must not name it (macros/week_tests.sql).
 #}
 {% macro analysis_week() -%}
     {{ return(environment_when_running('TRAFFICREPORT_WEEK', '2024-06-03')) }}

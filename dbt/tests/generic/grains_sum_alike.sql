@@ -6,8 +6,8 @@
 {% test grains_sum_alike(model, grains) %}
     with grain_sums as (
         select service, grain, sum(bytes) as bytes, sum(flows) as flows
+        -- the analysis week's rows only (macros/week_tests.sql)
         from {{ model }}
-        where week_start = {{ analysis_week_start() }}
         group by service, grain
     )
 
