@@ -16,6 +16,7 @@ from dagster_project.defs.dbt_project import dbt_project, translator
 from dagster_project.defs.partitions import ONE_WEEK_PER_RUN, partition_week, weekly_partitions
 from dagster_project.defs.resources import WAREHOUSE_POOL, SourcesResource, WarehouseResource
 from dagster_project.engines import spark_results
+from dagster_project.engines.run_folders import prune_run_folders
 from dagster_project.settings import dbt_engine, dbt_unit_tests, raw_dir, spark_dir
 from dagster_project.sources import raw_lake
 from dagster_project.validation import verdicts
@@ -52,7 +53,8 @@ def build_and_describe(
     were counted by its post-hook (dbt/macros/row_counts.sql), since the warehouse has one
     writer. On Spark (TRAFFICREPORT_ENGINE=spark) the build reads the raw lake's Parquet
     where the load wrote it, and the tables it wrote are read back into the warehouse and
-    counted there once it is done.
+    counted there once it is done. dbt's folders of this step's earlier builds beyond the
+    newest few are deleted after it (`engines.run_folders`).
 
     Column types are not read back: every column's type is declared in the models' YAML and
     shown from the manifest; reading them per model after the build took longer than most
@@ -69,7 +71,10 @@ def build_and_describe(
             described = counted_after_import(invocation, warehouse, week)
         else:
             described = counted_as_built(invocation, Path(counts_dir))
-        yield from with_verdicts(described, verdict_week, context.run.run_id)
+        try:
+            yield from with_verdicts(described, verdict_week, context.run.run_id)
+        finally:
+            prune_run_folders(invocation.target_path)
 
 
 def counted_as_built(invocation: DbtCliInvocation, counts_dir: Path) -> Iterator[Any]:
