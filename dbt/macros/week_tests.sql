@@ -14,10 +14,8 @@
   seeds and cross-week tables are tested whole.
 #}
 {% macro get_where_subquery(relation) -%}
-    {%- set conditions = [] -%}
-    {%- if config.get('where') -%}
-        {%- do conditions.append('(' ~ config.get('where') ~ ')') -%}
-    {%- endif -%}
+    {%- set where = config.get('where') -%}
+    {%- set conditions = ['(' ~ where ~ ')'] if where else [] -%}
     {%- if tests_a_weekly_table() -%}
         {%- do conditions.append('week_start = ' ~ analysis_week_start()) -%}
     {%- endif -%}

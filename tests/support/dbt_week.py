@@ -21,12 +21,12 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.settings import DBT_PROJECT_DIR
 from dagster_project.sources import raw_schema
 from dagster_project.sources.address_numbers import halves_of, network_of
 from dagster_project.weeks.analysis_week import AnalysisWeek
 from tests.support.raw_weeks import new_rows, store
 
-DBT_DIR = Path(__file__).resolve().parents[2] / "dbt"
 WEEK = date(2024, 6, 3)
 NEXT_WEEK = WEEK + timedelta(days=7)
 
@@ -108,12 +108,12 @@ def dbt_command(
     env = {
         **os.environ,
         **AnalysisWeek(week_start).dbt_environment(),
-        "DBT_PROFILES_DIR": str(DBT_DIR),
+        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
         "DBT_LOG_PATH": str(work_dir / "dbt_logs"),
         "TRAFFICREPORT_DUCKDB": str(warehouse),
     }
     return subprocess.run(
-        command, cwd=DBT_DIR, env=env, capture_output=True, text=True, check=False
+        command, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, check=False
     )
 
 
