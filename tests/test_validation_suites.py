@@ -44,6 +44,12 @@ def failures(outcome: ValidationOutcome) -> set[tuple[str, str | None]]:
     return {(f.expectation, f.column) for f in outcome.failed}
 
 
+@pytest.fixture(autouse=True)
+def own_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """The drift checks record each week's totals under the data directory."""
+    monkeypatch.setenv("TRAFFICREPORT_DATA_DIR", str(tmp_path / "data"))
+
+
 @pytest.fixture(scope="module")
 def clean(new_warehouse) -> duckdb.DuckDBPyConnection:
     return warehouse(new_warehouse())

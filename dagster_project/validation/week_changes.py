@@ -1,29 +1,47 @@
 """Frames that compare a weekly quantity per service with the previous week's, for the GX
 suites that catch a week far off its predecessor (a lost exporter, a doubled file)."""
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 import duckdb
 
+from dagster_project.sources.raw_schema import ASSIGNMENTS, FLOWS, USAGE_COUNTERS, RawTable
 from dagster_project.validation.gx_suites import ValidationBatch
 from dagster_project.validation.raw_frames import DEFAULT_MAX_ROWS
+from dagster_project.validation.week_totals import Totals, week_totals
 from dagster_project.weeks.analysis_week import AnalysisWeek
 
 
 def _week_change(
-    con: duckdb.DuckDBPyConnection, week: AnalysisWeek, totals_sql: str, what: str
+    con: duckdb.DuckDBPyConnection,
+    week: AnalysisWeek,
+    quantity: str,
+    totals_sql: str,
+    tables: Sequence[RawTable],
+    what: str,
 ) -> ValidationBatch:
     """Per service, a weekly quantity of this and the previous week and its change in %.
 
-    `totals_sql` selects (service, value) for the week named by its `{week}` placeholder.
+    `totals_sql` selects (service, value) for the week named by the parameter `$week`; each
+    week's totals are computed once from its raw `tables` (`week_totals`).
     """
     previous = week.start - timedelta(days=7)
-    this_week_sql = totals_sql.format(week="$this_week")
-    previous_week_sql = totals_sql.format(week="$previous_week")
+    this_week, previous_week = (
+        week_totals(con, start, quantity, totals_sql, tables) for start in (week.start, previous)
+    )
     frame = con.execute(
-        f"""
-        with this_week as ({this_week_sql}),
-        previous_week as ({previous_week_sql})
+        """
+        with this_week as (
+            select
+                unnest($this_services::varchar[]) as service,
+                unnest($this_values::varchar[])::hugeint as value
+        ),
+        previous_week as (
+            select
+                unnest($previous_services::varchar[]) as service,
+                unnest($previous_values::varchar[])::hugeint as value
+        )
         select
             coalesce(this_week.service, previous_week.service) as service,
             this_week.value::double as this_week,
@@ -34,11 +52,19 @@ def _week_change(
         full join previous_week using (service)
         order by service
         """,
-        {"this_week": week.start, "previous_week": previous},
+        {**_as_lists("this", this_week), **_as_lists("previous", previous_week)},
     ).df()
     compared = "previous week absent" if frame["previous_week"].isna().all() else "compared"
     scope = f"{what} per service, week of {week.start} vs {previous} ({compared})"
     return ValidationBatch(frame, scope)
+
+
+def _as_lists(prefix: str, totals: Totals) -> dict[str, list[str]]:
+    """The totals as two parameter lists (values as text: a sum may exceed 64 bits)."""
+    return {
+        f"{prefix}_services": [service for service, _ in totals],
+        f"{prefix}_values": [str(value) for _, value in totals],
+    }
 
 
 def flow_traffic_change(
@@ -50,10 +76,10 @@ def flow_traffic_change(
             service,
             sum(case when counts_scaled then bytes else bytes * sampling_interval end) as value
         from raw.flows
-        where week_start = {week}
+        where week_start = $week
         group by service
     """
-    return _week_change(con, week, totals, "scaled flow bytes")
+    return _week_change(con, week, "scaled_flow_bytes", totals, [FLOWS], "scaled flow bytes")
 
 
 def counter_traffic_change(
@@ -63,10 +89,10 @@ def counter_traffic_change(
     totals = """
         select service, sum(bytes_in + bytes_out) as value
         from raw.usage_counters
-        where week_start = {week}
+        where week_start = $week
         group by service
     """
-    return _week_change(con, week, totals, "counter bytes")
+    return _week_change(con, week, "counter_bytes", totals, [USAGE_COUNTERS], "counter bytes")
 
 
 def subscriber_count_change(
@@ -82,11 +108,12 @@ def subscriber_count_change(
         select service, count(distinct user_hash) as value
         from (
             select service, hash(access, subscriber_id) as user_hash
-            from raw.assignments where week_start = {week}
+            from raw.assignments where week_start = $week
             union all
             select service, hash(access, subscriber_id)
-            from raw.usage_counters where week_start = {week}
+            from raw.usage_counters where week_start = $week
         )
         group by service
     """
-    return _week_change(con, week, totals, "users (subscriptions per access)")
+    tables = [ASSIGNMENTS, USAGE_COUNTERS]
+    return _week_change(con, week, "users", totals, tables, "users (subscriptions per access)")

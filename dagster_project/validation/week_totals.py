@@ -1,0 +1,107 @@
+"""A week's totals per service for the drift checks, computed from its raw files once.
+
+Every week's drift checks compare the week with the one before, so without a record each
+week's totals would be computed twice: as "this week" in its own run and as "the previous
+week" in the next one (at 100M flows a week that is 11 s of scans, the distinct users alone
+9 s). The totals are kept beside the verdicts (`<data dir>/validation/week_totals/`), one small
+JSON file per week and quantity, with the identity of what they were computed from: the
+query, the run that loaded the week and the week's raw files. A week loaded again, a
+rewritten file, another warehouse or a changed query no longer matches, and the totals are
+computed again. Only services and sums are kept, never a subscriber or an address.
+"""
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.settings import data_dir
+from dagster_project.sources import raw_lake
+from dagster_project.sources.raw_schema import RawTable
+from dagster_project.warehouse import week_status
+
+# (service, total); totals are exact integers (sums of bytes, counts of users).
+Totals = list[tuple[str, int]]
+
+
+def totals_dir() -> Path:
+    return data_dir() / "validation" / "week_totals"
+
+
+def week_totals(
+    con: duckdb.DuckDBPyConnection,
+    week_start: date,
+    quantity: str,
+    totals_sql: str,
+    tables: Sequence[RawTable],
+) -> Totals:
+    """Per service, `quantity` of the week: `totals_sql` (service, value) for the week named by
+    the parameter `$week`, over the raw `tables`; the recorded totals when the week's files
+    and the query are those they were computed from."""
+    identity = _identity(con, week_start, totals_sql, tables)
+    path = totals_dir() / week_start.isoformat() / f"{quantity}.json"
+    if identity is not None:
+        recorded = _recorded(path, identity)
+        if recorded is not None:
+            return recorded
+    rows = con.execute(totals_sql, {"week": week_start}).fetchall()
+    totals = [(service, int(value)) for service, value in rows]
+    if identity is not None:
+        _record(path, identity, totals)
+    return totals
+
+
+def _identity(
+    con: duckdb.DuckDBPyConnection, week_start: date, totals_sql: str, tables: Sequence[RawTable]
+) -> str | None:
+    """What the totals are computed from: the query, the run that loaded the week and the
+    week's files in the raw lake (each file's path, inode, size and times, which a rewrite
+    changes).
+
+    None when there is nothing to recognise them by: a database without a lake (in memory),
+    or a week with no files."""
+    try:
+        root = raw_lake.lake_dir(con)
+    except ValueError:  # an in-memory database, whose raw tables are its own
+        return None
+    files = sorted(
+        path
+        for table in tables
+        for path in raw_lake.week_folder(root, table.name, week_start).glob("*.parquet")
+    )
+    if not files:
+        return None
+    loaded_by = week_status.status_of(con, [week_start])[week_start].load_run_id
+    digest = hashlib.sha256(f"{totals_sql}\n{loaded_by}".encode())
+    for file in files:
+        stat = file.stat()
+        digest.update(
+            f"\n{file.resolve()}\t{stat.st_ino}\t{stat.st_size}\t{stat.st_mtime_ns}"
+            f"\t{stat.st_ctime_ns}".encode()
+        )
+    return digest.hexdigest()
+
+
+def _recorded(path: Path, identity: str) -> Totals | None:
+    try:
+        recorded = json.loads(path.read_text())
+    except (OSError, ValueError):  # none yet, or unreadable: computed again and rewritten
+        return None
+    if recorded.get("identity") != identity:
+        return None
+    return [(service, int(value)) for service, value in recorded["totals"]]
+
+
+def _record(path: Path, identity: str, totals: Totals) -> None:
+    """Write the totals atomically: checks of other weeks may read them meanwhile."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Totals as text: a byte sum can pass 2^53, where a JSON reader may round it.
+    content = {"identity": identity, "totals": [[service, str(value)] for service, value in totals]}
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".partial", delete=False) as f:
+        json.dump(content, f)
+    os.replace(f.name, path)
