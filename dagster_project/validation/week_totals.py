@@ -5,9 +5,10 @@ week's totals would be computed twice: as "this week" in its own run and as "the
 week" in the next one (at 100M flows a week that is 11 s of scans, the distinct users alone
 9 s). The totals are kept beside the verdicts (`<data dir>/validation/week_totals/`), one small
 JSON file per week and quantity, with the identity of what they were computed from: the
-query, the run that loaded the week and the week's raw files. A week loaded again, a
-rewritten file, another warehouse or a changed query no longer matches, and the totals are
-computed again. Only services and sums are kept, never a subscriber or an address.
+query, the load of the week and the week's raw files. A week loaded again, another
+warehouse or a changed query no longer matches, and the totals are computed again; the
+address cut, which rewrites a week's files keeping these totals, does not. Only services
+and sums are kept, never a subscriber or an address.
 """
 
 import hashlib
@@ -59,9 +60,13 @@ def week_totals(
 def _identity(
     con: duckdb.DuckDBPyConnection, week_start: date, totals_sql: str, tables: Sequence[RawTable]
 ) -> str | None:
-    """What the totals are computed from: the query, the run that loaded the week and the
-    week's files in the raw lake (each file's path, inode, size and times, which a rewrite
-    changes).
+    """What the totals are computed from: the query, the load of the week (its run and time)
+    and the week's files in the raw lake.
+
+    A week's raw files change only by a load of the week, which records a new run and time,
+    or by the address cut after attribution (`warehouse.address_retention`), which rewrites
+    the same files with addresses cut to networks and keeps every total here: so the record
+    of a week stays valid through its cut, which follows its checks in every run.
 
     None when there is nothing to recognise them by: a database without a lake (in memory),
     or a week with no files."""
@@ -70,20 +75,16 @@ def _identity(
     except ValueError:  # an in-memory database, whose raw tables are its own
         return None
     files = sorted(
-        path
+        path.resolve()
         for table in tables
         for path in raw_lake.week_folder(root, table.name, week_start).glob("*.parquet")
     )
     if not files:
         return None
-    loaded_by = week_status.status_of(con, [week_start])[week_start].load_run_id
-    digest = hashlib.sha256(f"{totals_sql}\n{loaded_by}".encode())
+    load = week_status.status_of(con, [week_start])[week_start]
+    digest = hashlib.sha256(f"{totals_sql}\n{load.load_run_id}\n{load.loaded_at}".encode())
     for file in files:
-        stat = file.stat()
-        digest.update(
-            f"\n{file.resolve()}\t{stat.st_ino}\t{stat.st_size}\t{stat.st_mtime_ns}"
-            f"\t{stat.st_ctime_ns}".encode()
-        )
+        digest.update(f"\n{file}".encode())
     return digest.hexdigest()
 
 

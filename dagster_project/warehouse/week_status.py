@@ -33,6 +33,7 @@ class WeekStatus:
     build_run_id: str | None = None
     built_at: datetime | None = None
     addresses_cut_at: datetime | None = None
+    loaded_at: datetime | None = None
 
     @property
     def complete(self) -> bool:
@@ -122,7 +123,8 @@ def status_of(con: duckdb.DuckDBPyConnection, weeks: Iterable[date]) -> dict[dat
         return found
     rows = con.execute(
         f"""
-        select week_start, state, load_run_id, build_run_id, built_at, addresses_cut_at
+        select week_start, state, load_run_id, build_run_id, built_at, addresses_cut_at,
+            loaded_at
         from {TABLE}
         where week_start in (select unnest(?::date[]))
         """,
