@@ -1,12 +1,10 @@
 """Frames that compare a weekly quantity per service with the previous week's, for the GX
 suites that catch a week far off its predecessor (a lost exporter, a doubled file)."""
 
-from collections.abc import Sequence
 from datetime import timedelta
 
 import duckdb
 
-from dagster_project.sources.raw_schema import ASSIGNMENTS, FLOWS, USAGE_COUNTERS, RawTable
 from dagster_project.validation.gx_suites import ValidationBatch
 from dagster_project.validation.raw_frames import DEFAULT_MAX_ROWS
 from dagster_project.validation.week_totals import Totals, week_totals
@@ -14,21 +12,16 @@ from dagster_project.weeks.analysis_week import AnalysisWeek
 
 
 def _week_change(
-    con: duckdb.DuckDBPyConnection,
-    week: AnalysisWeek,
-    quantity: str,
-    totals_sql: str,
-    tables: Sequence[RawTable],
-    what: str,
+    con: duckdb.DuckDBPyConnection, week: AnalysisWeek, quantity: str, totals_sql: str, what: str
 ) -> ValidationBatch:
     """Per service, a weekly quantity of this and the previous week and its change in %.
 
     `totals_sql` selects (service, value) for the week named by the parameter `$week`; each
-    week's totals are computed once from its raw `tables` (`week_totals`).
+    week's totals are computed once from its raw tables (`week_totals`).
     """
     previous = week.start - timedelta(days=7)
     this_week, previous_week = (
-        week_totals(con, start, quantity, totals_sql, tables) for start in (week.start, previous)
+        week_totals(con, start, quantity, totals_sql) for start in (week.start, previous)
     )
     frame = con.execute(
         """
@@ -79,7 +72,7 @@ def flow_traffic_change(
         where week_start = $week
         group by service
     """
-    return _week_change(con, week, "scaled_flow_bytes", totals, [FLOWS], "scaled flow bytes")
+    return _week_change(con, week, "scaled_flow_bytes", totals, "scaled flow bytes")
 
 
 def counter_traffic_change(
@@ -92,7 +85,7 @@ def counter_traffic_change(
         where week_start = $week
         group by service
     """
-    return _week_change(con, week, "counter_bytes", totals, [USAGE_COUNTERS], "counter bytes")
+    return _week_change(con, week, "counter_bytes", totals, "counter bytes")
 
 
 def subscriber_count_change(
@@ -115,5 +108,4 @@ def subscriber_count_change(
         )
         group by service
     """
-    tables = [ASSIGNMENTS, USAGE_COUNTERS]
-    return _week_change(con, week, "users", totals, tables, "users (subscriptions per access)")
+    return _week_change(con, week, "users", totals, "users (subscriptions per access)")

@@ -5,17 +5,16 @@ week's totals would be computed twice: as "this week" in its own run and as "the
 week" in the next one (at 100M flows a week that is 11 s of scans, the distinct users alone
 9 s). The totals are kept beside the verdicts (`<data dir>/validation/week_totals/`), one small
 JSON file per week and quantity, with the identity of what they were computed from: the
-query, the load of the week and the week's raw files. A week loaded again, another
-warehouse or a changed query no longer matches, and the totals are computed again; the
-address cut, which rewrites a week's files keeping these totals, does not. Only services
-and sums are kept, never a subscriber or an address.
+query, the raw lake and the load of the week. A week loaded again, another warehouse or a
+changed query no longer matches, and the totals are computed again; the address cut, which
+rewrites a week's files keeping these totals, does not. Only services and sums are kept,
+never a subscriber or an address.
 """
 
 import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -23,7 +22,6 @@ import duckdb
 
 from dagster_project.settings import data_dir
 from dagster_project.sources import raw_lake
-from dagster_project.sources.raw_schema import RawTable
 from dagster_project.warehouse import week_status
 
 # (service, total); totals are exact integers (sums of bytes, counts of users).
@@ -39,12 +37,11 @@ def week_totals(
     week_start: date,
     quantity: str,
     totals_sql: str,
-    tables: Sequence[RawTable],
 ) -> Totals:
-    """Per service, `quantity` of the week: `totals_sql` (service, value) for the week named by
-    the parameter `$week`, over the raw `tables`; the recorded totals when the week's files
-    and the query are those they were computed from."""
-    identity = _identity(con, week_start, totals_sql, tables)
+    """Per service, `quantity` of the week: `totals_sql` (service, value) over the raw tables
+    for the week named by the parameter `$week`; the recorded totals when the week's load and
+    the query are those they were computed from."""
+    identity = _identity(con, week_start, totals_sql)
     path = totals_dir() / week_start.isoformat() / f"{quantity}.json"
     if identity is not None:
         recorded = _recorded(path, identity)
@@ -57,11 +54,9 @@ def week_totals(
     return totals
 
 
-def _identity(
-    con: duckdb.DuckDBPyConnection, week_start: date, totals_sql: str, tables: Sequence[RawTable]
-) -> str | None:
-    """What the totals are computed from: the query, the load of the week (its run and time)
-    and the week's files in the raw lake.
+def _identity(con: duckdb.DuckDBPyConnection, week_start: date, totals_sql: str) -> str | None:
+    """What the totals are computed from: the query, the raw lake and the load of the week
+    (its run and time).
 
     A week's raw files change only by a load of the week, which records a new run and time,
     or by the address cut after attribution (`warehouse.address_retention`), which rewrites
@@ -69,23 +64,16 @@ def _identity(
     of a week stays valid through its cut, which follows its checks in every run.
 
     None when there is nothing to recognise them by: a database without a lake (in memory),
-    or a week with no files."""
+    or a week with no recorded load."""
     try:
         root = raw_lake.lake_dir(con)
     except ValueError:  # an in-memory database, whose raw tables are its own
         return None
-    files = sorted(
-        path.resolve()
-        for table in tables
-        for path in raw_lake.week_folder(root, table.name, week_start).glob("*.parquet")
-    )
-    if not files:
-        return None
     load = week_status.status_of(con, [week_start])[week_start]
-    digest = hashlib.sha256(f"{totals_sql}\n{load.load_run_id}\n{load.loaded_at}".encode())
-    for file in files:
-        digest.update(f"\n{file}".encode())
-    return digest.hexdigest()
+    if load.load_run_id is None:
+        return None
+    source = f"{totals_sql}\n{root.resolve()}\n{load.load_run_id}\n{load.loaded_at}"
+    return hashlib.sha256(source.encode()).hexdigest()
 
 
 def _recorded(path: Path, identity: str) -> Totals | None:
