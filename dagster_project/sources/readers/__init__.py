@@ -64,7 +64,7 @@ FLOW_READERS: dict[str, FlowReader] = {
     "goflow2_json": _staging(lambda _con, source, path: goflow2.parsed_sql(source, path)),
     "pmacct_json": _staging(lambda _con, source, path: pmacct.json_sql(source, path)),
     "pmacct_csv": _staging(pmacct.csv_sql),
-    "canonical_parquet": _staging(lambda _con, source, path: canonical.parquet_sql(source, path)),
+    "canonical_parquet": canonical.read_parquet_file,
     "canonical_csv": _staging(canonical.csv_sql),
 }
 

@@ -11,20 +11,27 @@ it; naive times are UTC unless the source names another zone.
 from pathlib import Path
 
 import duckdb
-import pyarrow.parquet as pq
 
 from dagster_project.sources.raw_schema import FLOW_RECORDS, SAMPLING_ORIGINS
-from dagster_project.sources.readers.table_files import file_columns
+from dagster_project.sources.readers.quarantine import (
+    FileCounts,
+    fill_parquet_records,
+    stage_parsed_flows,
+)
+from dagster_project.sources.readers.table_files import declared_types, file_columns
 from dagster_project.sources.readers.text_sql import (
+    FileRecords,
     first_line,
     headed_csv_sql,
     integer_sql,
-    parquet_records_sql,
+    parquet_column_types,
+    parquet_records,
     port_sql,
     timestamp_sql,
 )
 from dagster_project.sources.source_config import SERVICES, FlowSource
 from dagster_project.sources.sql_literals import sql_string
+from dagster_project.weeks.analysis_week import AnalysisWeek
 
 ORIGIN = "sampling_origin"
 COLUMNS = tuple(name for name in file_columns(FLOW_RECORDS) if name != ORIGIN)  # required
@@ -39,17 +46,18 @@ def _columns(present: list[str]) -> tuple[str, ...]:
     return (*COLUMNS, ORIGIN) if has_origin else COLUMNS
 
 
-def _with_origin(records_sql: str, columns: tuple[str, ...]) -> str:
+def _with_origin(records: FileRecords, columns: tuple[str, ...]) -> FileRecords:
     """The records with a `sampling_origin` column, NULL when the file has none."""
     if ORIGIN in columns:
-        return records_sql
-    return f"select *, null::varchar as {ORIGIN} from ({records_sql})"
+        return records
+    return FileRecords(f"select *, null::varchar as {ORIGIN} from ({records.sql})", records.types)
 
 
-def _canonical_sql(source: FlowSource, records_sql: str, malformed_sql: str, path: Path) -> str:
-    """Typed canonical columns from a relation with one text column per canonical column."""
+def _canonical_sql(source: FlowSource, records: FileRecords, malformed_sql: str, path: Path) -> str:
+    """Typed canonical columns from a relation with a column per canonical column."""
+    held = records.held
     return f"""
-        with records as ({records_sql})
+        with records as ({records.sql})
         select
             {sql_string(path)} as source_file,
             line_number as source_row,
@@ -58,22 +66,23 @@ def _canonical_sql(source: FlowSource, records_sql: str, malformed_sql: str, pat
                 when {malformed_sql} then 'malformed record: wrong number of fields'
                 when try_cast(counts_scaled as boolean) is null
                     then 'malformed record: counts_scaled is not a boolean'
-                when {integer_sql("sampling_interval")} is null
+                when {integer_sql("sampling_interval", held=held("sampling_interval"))} is null
                     then 'malformed record: sampling_interval is not a whole number'
                 when service not in ({_SERVICE_LIST}) then 'malformed record: unknown service'
                 when {_ORIGIN_SQL} not in ({_ORIGIN_LIST})
                     then 'malformed record: unknown sampling_origin'
             end as malformed,
-            {timestamp_sql("flow_start", source.timezone)} as flow_start,
-            {timestamp_sql("flow_end", source.timezone)} as flow_end,
+            {timestamp_sql("flow_start", source.timezone, held("flow_start"))} as flow_start,
+            {timestamp_sql("flow_end", source.timezone, held("flow_end"))} as flow_end,
             src_addr,
             dst_addr,
-            {port_sql("src_port")} as src_port,
-            {port_sql("dst_port")} as dst_port,
-            {integer_sql("protocol", "utinyint")}::smallint as protocol,
-            {integer_sql("bytes")} as bytes,
-            {integer_sql("packets")} as packets,
-            {integer_sql("sampling_interval")} as sampling_interval,
+            {port_sql("src_port", held("src_port"))} as src_port,
+            {port_sql("dst_port", held("dst_port"))} as dst_port,
+            {integer_sql("protocol", "utinyint", held("protocol"))}::smallint as protocol,
+            {integer_sql("bytes", held=held("bytes"))} as bytes,
+            {integer_sql("packets", held=held("packets"))} as packets,
+            {integer_sql("sampling_interval", held=held("sampling_interval"))}
+                as sampling_interval,
             try_cast(counts_scaled as boolean) as counts_scaled,
             {_ORIGIN_SQL} as sampling_origin,
             service,
@@ -82,13 +91,22 @@ def _canonical_sql(source: FlowSource, records_sql: str, malformed_sql: str, pat
     """
 
 
-def parquet_sql(source: FlowSource, path: Path) -> str:
-    columns = _columns(pq.read_schema(path).names)
-    records = _with_origin(parquet_records_sql(path, columns), columns)
-    return _canonical_sql(source, records, "false", path)
+def read_parquet_file(
+    con: duckdb.DuckDBPyConnection, source: FlowSource, path: Path, week: AnalysisWeek
+) -> FileCounts:
+    """Check and stage the flows of a canonical Parquet file; the record text of its rejected
+    rows is read back from the file afterwards."""
+    file_types = parquet_column_types(con, path)
+    columns = _columns(list(file_types))
+    records = parquet_records(path, declared_types(FLOW_RECORDS, columns), file_types)
+    parsed = _canonical_sql(source, _with_origin(records, columns), "false", path)
+    counts = stage_parsed_flows(con, parsed, week, str(path))
+    if counts.quarantined:
+        fill_parquet_records(con, path, columns)
+    return counts
 
 
 def csv_sql(con: duckdb.DuckDBPyConnection, source: FlowSource, path: Path) -> str:
     columns = _columns((first_line(con, path) or "").split(","))
-    records = _with_origin(headed_csv_sql(con, path, columns), columns)
+    records = _with_origin(FileRecords(headed_csv_sql(con, path, columns)), columns)
     return _canonical_sql(source, records, "field_problem", path)

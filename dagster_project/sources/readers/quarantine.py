@@ -2,8 +2,9 @@
 
 Every reader turns one input file into a SELECT with the canonical flow columns (typed
 where the text parsed; try_cast leaves NULL where it did not), `source_file`, `source_row`,
-the original record text as `record`, and `malformed` naming a structural problem (wrong
-field count, invalid JSON) or NULL.
+the original record text as `record` (NULL from a reader of typed files, which writes the
+record of a rejected row afterwards: `fill_parquet_records`), and `malformed` naming a
+structural problem (wrong field count, invalid JSON) or NULL.
 `stage_parsed_flows` gives each record at most one reason, the first of `flow_checks` that
 fails, and appends good records to `staged_flows` and the others to `staged_quarantine`.
 Reasons are fixed categories so that they can be counted; the record text says the rest.
@@ -13,11 +14,14 @@ a reader that has the numbers already (`nfcapd_records`) stages them as the lake
 (`FLOWS`) in `staged_flow_numbers`: the two `StagedShape`s.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 
 from dagster_project.sources.raw_schema import FLOW_RECORDS, FLOWS, QUARANTINE, RawTable
+from dagster_project.sources.readers.text_sql import parquet_record_sql
 from dagster_project.weeks.analysis_week import AnalysisWeek
 
 STAGED_FLOWS = "staged_flows"
@@ -175,3 +179,22 @@ def stage_parsed_flows(
         else:
             result.quarantined[reason] = int(count)
     return result
+
+
+def fill_parquet_records(
+    con: duckdb.DuckDBPyConnection, path: Path, columns: Sequence[str]
+) -> None:
+    """The record text of the rows of Parquet file `path` quarantined without it, read back
+    from the file: a reader of typed files makes it for its rejected rows only."""
+    rejected = (
+        f"select source_row from {STAGED_QUARANTINE} where source_file = $file and record is null"
+    )
+    con.execute(
+        f"""
+        update {STAGED_QUARANTINE} as rejected set record = records.line
+        from ({parquet_record_sql(path, tuple(columns), rejected)}) as records
+        where rejected.source_file = $file and rejected.record is null
+            and rejected.source_row = records.line_number
+        """,
+        {"file": str(path)},
+    )

@@ -8,6 +8,7 @@ Monthly totals are not partitioned, so a bad row there fails the load, naming fi
 and reason.
 """
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
@@ -19,11 +20,19 @@ from dagster_project.sources.raw_schema import (
     RawTable,
 )
 from dagster_project.sources.readers.encoding import stage_text_file
-from dagster_project.sources.readers.quarantine import STAGED_QUARANTINE, FileCounts
+from dagster_project.sources.readers.quarantine import (
+    STAGED_QUARANTINE,
+    FileCounts,
+    fill_parquet_records,
+)
 from dagster_project.sources.readers.text_sql import (
+    TEXT,
+    FileRecords,
     headed_csv_sql,
     integer_sql,
-    parquet_records_sql,
+    parquet_column_types,
+    parquet_record_sql,
+    parquet_records,
     timestamp_sql,
 )
 from dagster_project.sources.source_config import SERVICES, TableSource
@@ -50,19 +59,30 @@ def file_columns(table: RawTable) -> tuple[str, ...]:
     return tuple(name for name in table.column_names if name not in skipped)
 
 
-def _text_records_sql(
+def declared_types(table: RawTable, columns: tuple[str, ...]) -> dict[str, str]:
+    """The raw type of each of `columns` of `table`, by name."""
+    types = {column.name: column.nullable_type for column in table.columns}
+    return {name: types[name] for name in columns}
+
+
+def _records(
     con: duckdb.DuckDBPyConnection, table: RawTable, source: TableSource, path: Path
-) -> str:
-    """One row per record with every wanted column as text, `line` and `field_problem`."""
+) -> FileRecords:
+    """One row per record with every wanted column, `line` and `field_problem`."""
     columns = file_columns(table)
     if source.format == "parquet":
-        return f"select *, false as field_problem from ({parquet_records_sql(path, columns)})"
-    return headed_csv_sql(con, path, columns)
+        records = parquet_records(
+            path, declared_types(table, columns), parquet_column_types(con, path)
+        )
+        return FileRecords(f"select *, false as field_problem from ({records.sql})", records.types)
+    return FileRecords(headed_csv_sql(con, path, columns))
 
 
-def _assignment_checks(source: TableSource) -> tuple[str, str]:
-    valid_from = timestamp_sql("valid_from", source.timezone)
-    valid_to = timestamp_sql("valid_to", source.timezone)
+def _assignment_checks(source: TableSource, held: Mapping[str, str]) -> tuple[str, str]:
+    valid_from = timestamp_sql("valid_from", source.timezone, held["valid_from"])
+    valid_to = timestamp_sql("valid_to", source.timezone, held["valid_to"])
+    # an open assignment: no end, or (in text) an empty one
+    has_end = "coalesce(valid_to, '') <> ''" if held["valid_to"] == TEXT else "valid_to is not null"
     typed = f"""
         subscriber_id, service, access, customer_class, address,
         {valid_from} as valid_from, {valid_to} as valid_to
@@ -80,14 +100,15 @@ def _assignment_checks(source: TableSource) -> tuple[str, str]:
             ))
             then 'unparseable address'
         when {valid_from} is null then 'unparseable timestamp'
-        when coalesce(valid_to, '') <> '' and {valid_to} is null then 'unparseable timestamp'
+        when {has_end} and {valid_to} is null then 'unparseable timestamp'
         when {valid_to} <= {valid_from} then 'assignment ends before it starts'
     end"""
     return typed, reason
 
 
-def _counter_checks() -> tuple[str, str]:
-    bytes_in, bytes_out = integer_sql("bytes_in"), integer_sql("bytes_out")
+def _counter_checks(held: Mapping[str, str]) -> tuple[str, str]:
+    bytes_in = integer_sql("bytes_in", held=held["bytes_in"])
+    bytes_out = integer_sql("bytes_out", held=held["bytes_out"])
     typed = f"""
         subscriber_id, service, access, customer_class, try_cast(day as date) as day,
         {bytes_in} as bytes_in, {bytes_out} as bytes_out
@@ -106,8 +127,8 @@ def _counter_checks() -> tuple[str, str]:
     return typed, reason
 
 
-def _monthly_checks() -> tuple[str, str]:
-    total = integer_sql("bytes", "hugeint")
+def _monthly_checks(held: Mapping[str, str]) -> tuple[str, str]:
+    total = integer_sql("bytes", "hugeint", held["bytes"])
     typed = f"""
         date_trunc('month', try_cast(month as date))::date as month, service, access,
         direction, {total} as bytes
@@ -132,16 +153,17 @@ def _check(
     parameters: dict[str, object],
 ) -> None:
     """Materialise the file's rows with their typed columns and reason (NULL = good)."""
+    records = _records(con, table, source, path)
+    held = {name: records.held(name) for name in file_columns(table)}
     if table is ASSIGNMENT_RECORDS:
-        typed, reason = _assignment_checks(source)
+        typed, reason = _assignment_checks(source, held)
     elif table is USAGE_COUNTERS:
-        typed, reason = _counter_checks()
+        typed, reason = _counter_checks(held)
     else:
-        typed, reason = _monthly_checks()
+        typed, reason = _monthly_checks(held)
     con.execute(
         f"create or replace temp table {CHECKED_ROWS} as "
-        f"select line_number, line, {reason} as reason, {typed} "
-        f"from ({_text_records_sql(con, table, source, path)})",
+        f"select line_number, line, {reason} as reason, {typed} from ({records.sql})",
         parameters,
     )
 
@@ -221,7 +243,10 @@ def _stage_week_table(
         f"select {sql_string(table.name)}, {sql_string(path)}, line_number, reason, line "
         f"from {CHECKED_ROWS} where reason is not null"
     )
-    return _reason_counts(con, path)
+    counts = _reason_counts(con, path)
+    if counts.quarantined and source.format == "parquet":
+        fill_parquet_records(con, path, file_columns(table))
+    return counts
 
 
 class BadRowError(RuntimeError):
@@ -236,6 +261,10 @@ def stage_monthly_totals(con: duckdb.DuckDBPyConnection, source: TableSource, pa
         "order by line_number limit 1"
     ).fetchone()
     if bad is not None:
-        raise BadRowError(f"{path}, row {bad[0]}: {bad[1]}: {bad[2]}")
+        line_number, reason, record = bad
+        if source.format == "parquet":
+            rows = parquet_record_sql(path, file_columns(MONTHLY_TOTALS), str(int(line_number)))
+            record = con.execute(f"select line from ({rows})").fetchone()[0]
+        raise BadRowError(f"{path}, row {line_number}: {reason}: {record}")
     _append_good_rows(con, MONTHLY_TOTALS, "staged_monthly_totals", path)
     return _reason_counts(con, path).rows

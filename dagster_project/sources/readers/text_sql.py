@@ -1,5 +1,7 @@
 """SQL building blocks shared by the readers: line-numbered text, conversions."""
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -17,6 +19,41 @@ _ZONE_SUFFIX = (
 )
 # Integer text, optionally with a zero fraction; surrounding blanks are allowed.
 _WHOLE_NUMBER = r"\s*[+-]?[0-9]+(\.0*)?\s*"
+
+# What a text field is held as; the type DuckDB names a column of text.
+TEXT = "VARCHAR"
+INTEGER_TYPES = frozenset(
+    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"}
+    | {"UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"}
+)
+NAIVE_TIMESTAMP, ZONED_TIMESTAMP = "TIMESTAMP", "TIMESTAMP WITH TIME ZONE"
+# The types of a typed file's column (Parquet) that are read as they are, by the declared
+# type of the raw column it fills: for these the conversions below give what they give the
+# column's text, without making the text. A column of any other type is read as its text,
+# like a CSV field (a float port, a timestamp in nanoseconds).
+_KEPT_TYPES: dict[str, frozenset[str]] = {
+    "integer": INTEGER_TYPES,
+    "smallint": INTEGER_TYPES,
+    "bigint": INTEGER_TYPES,
+    "hugeint": INTEGER_TYPES,
+    "timestamp": frozenset({NAIVE_TIMESTAMP, ZONED_TIMESTAMP}),
+    "boolean": frozenset({"BOOLEAN"}),
+    "date": frozenset({"DATE"}),
+    "varchar": frozenset({TEXT}),
+}
+
+
+@dataclass(frozen=True)
+class FileRecords:
+    """A file's records as a relation: `line_number`, `line` (the record's text, NULL where
+    it is made only for a rejected record: `parquet_record_sql`) and the wanted columns,
+    each held as text unless `types` names the type it is held as."""
+
+    sql: str
+    types: Mapping[str, str] = field(default_factory=dict)
+
+    def held(self, column: str) -> str:
+        return self.types.get(column, TEXT)
 
 
 def lines_sql(path: str | Path) -> str:
@@ -36,33 +73,40 @@ def local_to_utc_sql(expression: str, timezone: str) -> str:
     return f"timezone('UTC', timezone({sql_string(timezone)}, {expression}))"
 
 
-def timestamp_sql(expression: str, timezone: str) -> str:
+def timestamp_sql(expression: str, timezone: str, held: str = TEXT) -> str:
     """Naive UTC from timestamp text: an offset or zone in the text wins, else `timezone`.
 
     A cast to TIMESTAMP drops an offset silently, and a cast of naive text to TIMESTAMPTZ
     takes DuckDB's session TimeZone, which defaults to the host's: so each text takes the
-    one cast that does not depend on either.
+    one cast that does not depend on either. A typed timestamp is naive or zoned already.
     """
+    if held == NAIVE_TIMESTAMP:
+        return local_to_utc_sql(expression, timezone)
+    if held == ZONED_TIMESTAMP:
+        return f"timezone('UTC', {expression})"
     zoned = f"timezone('UTC', try_cast({expression} as timestamptz))"
     naive = local_to_utc_sql(f"try_cast({expression} as timestamp)", timezone)
     return f"case when regexp_matches({expression}, '{_ZONE_SUFFIX}') then {zoned} else {naive} end"
 
 
-def integer_sql(expression: str, sql_type: str = "bigint") -> str:
+def integer_sql(expression: str, sql_type: str = "bigint", held: str = TEXT) -> str:
     """An integer from text, NULL unless the text is a whole number that fits `sql_type`.
 
     A plain cast rounds: `443.5` would become port 444 and a count of `1.5` would be 2.
-    `443.0` (a float column's rendering of a whole number) is accepted as 443.
+    `443.0` (a float column's rendering of a whole number) is accepted as 443. A typed
+    integer is whole already: only whether it fits is left to check.
     """
+    if held in INTEGER_TYPES:
+        return f"try_cast({expression} as {sql_type})"
     return (
         f"case when regexp_full_match({expression}, '{_WHOLE_NUMBER}') "
         f"then try_cast({expression} as {sql_type}) end"
     )
 
 
-def port_sql(expression: str) -> str:
+def port_sql(expression: str, held: str = TEXT) -> str:
     """A port number from text, NULL unless it is a whole number in 0..65535."""
-    port = integer_sql(expression, "integer")
+    port = integer_sql(expression, "integer", held)
     return f"case when {port} between 0 and 65535 then {port} end"
 
 
@@ -128,15 +172,41 @@ def first_line(con: duckdb.DuckDBPyConnection, path: str | Path) -> str | None:
     return None if row is None else str(row[0])
 
 
-def parquet_records_sql(path: str | Path, columns: tuple[str, ...]) -> str:
-    """Rows of a Parquet file with the named columns as text, numbered from 1, and the
-    whole record as JSON in `line` (what the quarantine keeps of a rejected row)."""
-    as_text = ", ".join(f"{name}::varchar as {name}" for name in columns)
+def parquet_column_types(con: duckdb.DuckDBPyConnection, path: str | Path) -> dict[str, str]:
+    """DuckDB's type of each column of a Parquet file, by lower-case name."""
+    described = con.execute(f"describe select * from read_parquet({literal_path_sql(path)})")
+    return {str(name).lower(): str(sql_type) for name, sql_type, *_ in described.fetchall()}
+
+
+def parquet_records(
+    path: str | Path, declared: Mapping[str, str], file_types: Mapping[str, str]
+) -> FileRecords:
+    """Rows of a Parquet file with the `declared` columns (name: raw type), numbered from 1:
+    each column as the file holds it (`file_types`) when that is of its declared type's
+    kind, else as text. `line` is NULL: the record's text is made for rejected rows only
+    (`parquet_record_sql`), since making text of every value is most of reading text."""
+    kept = {
+        name: file_types[name]
+        for name, sql_type in declared.items()
+        if file_types.get(name) in _KEPT_TYPES[sql_type.split()[0].lower()]
+    }
+    columns = ", ".join(name if name in kept else f"{name}::varchar as {name}" for name in declared)
+    sql = f"""
+        select file_row_number + 1 as line_number, null::varchar as line, {columns}
+        from read_parquet({literal_path_sql(path)}, file_row_number = true)
+    """
+    return FileRecords(sql, kept)
+
+
+def parquet_record_sql(path: str | Path, columns: tuple[str, ...], rows: str) -> str:
+    """The rows of a Parquet file whose number (from 1) `rows` selects (SQL returning
+    numbers), as `line_number` and `line`, the named columns as a JSON object: what the
+    quarantine keeps of a rejected row."""
     record = ", ".join(f"'{name}', {name}" for name in columns)
     return f"""
-        select file_row_number + 1 as line_number, json_object({record})::varchar as line,
-            {as_text}
+        select file_row_number + 1 as line_number, json_object({record})::varchar as line
         from read_parquet({literal_path_sql(path)}, file_row_number = true)
+        where file_row_number + 1 in ({rows})
     """
 
 
