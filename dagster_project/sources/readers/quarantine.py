@@ -38,24 +38,30 @@ IPV4_PATTERN = (
 )
 HEX_GROUP = "[0-9A-Fa-f]{1,4}"
 
-# Textual IPv6: eight groups, or at most seven around a single '::'; a trailing dotted
-# IPv4 address stands for two groups. Written as a macro so the check stays vectorised.
+
+def _ipv6_pattern() -> str:
+    """Textual IPv6 as one regular expression: eight groups, or at most seven around a
+    single '::' (k before it and at most 7 - k after, for each k)."""
+    compressed = []
+    for before in range(8):
+        left = "" if before == 0 else f"({HEX_GROUP}:){{{before - 1}}}{HEX_GROUP}"
+        after = 7 - before
+        right = f"({HEX_GROUP}(:{HEX_GROUP}){{0,{after - 1}}})?" if after else ""
+        compressed.append(f"{left}::{right}")
+    return "|".join([f"({HEX_GROUP}:){{7}}{HEX_GROUP}", *compressed])
+
+
+IPV6_PATTERN = _ipv6_pattern()
+
+# A trailing dotted IPv4 address of an IPv6 text stands for two groups. One regular
+# expression per family, so that a record's check is one match (it runs on every flow end).
 IS_IP_ADDRESS_MACRO = f"""
 create or replace temp macro ingest_ipv6_groups(addr) as
     regexp_replace(addr, ':{IPV4_PATTERN}$', ':0:0');
 create or replace temp macro ingest_is_ip(addr) as (
     addr is not null and case
         when not contains(addr, ':') then regexp_full_match(addr, '{IPV4_PATTERN}')
-        else regexp_full_match(ingest_ipv6_groups(addr), '{HEX_GROUP}(:{HEX_GROUP}){{7}}')
-            or (
-                regexp_full_match(
-                    ingest_ipv6_groups(addr),
-                    '({HEX_GROUP}(:{HEX_GROUP})*)?::({HEX_GROUP}(:{HEX_GROUP})*)?'
-                )
-                and len(list_filter(
-                    string_split(ingest_ipv6_groups(addr), ':'), lambda g: g <> ''
-                )) <= 7
-            )
+        else regexp_full_match(ingest_ipv6_groups(addr), '{IPV6_PATTERN}')
     end
 );
 """
