@@ -12,7 +12,7 @@ from dagster_project.sources.pseudonyms import pseudonym
 from dagster_project.sources.readers import UnreadableFileError
 from dagster_project.sources.readers.table_files import BadRowError
 from dagster_project.sources.source_config import load_sources_config
-from dagster_project.sources.week_load import load_monthly_totals, load_week
+from dagster_project.sources.week_load import LoadReport, load_monthly_totals, load_week
 from dagster_project.weeks.analysis_week import AnalysisWeek
 from tests.conftest import TEST_PSEUDONYM_KEY
 from tests.support.flowtools import missing_programs, realdata_dir
@@ -219,3 +219,42 @@ def test_parquet_tables_load_like_csv(sources_dir, tmp_path):
     )
     report = load(sources_dir, tmp_path / "warehouse.duckdb")
     assert report.rows == {"flows": 2, "assignments": 2, "usage_counters": 1, "quarantine": 7}
+
+
+def test_each_flow_file_is_written_as_the_next_file_of_the_week_as_it_is_read(
+    sources_dir, tmp_path
+):
+    """The flows of a week are never staged whole: each input file's go to their own file."""
+    first = (sources_dir / "goflow2.json").read_text().splitlines()
+    (sources_dir / "goflow2-b.json").write_text(
+        GOFLOW2_RECORD.format(rate=10, start=IN_WEEK_NS, size=42) + "\n"
+    )
+    (sources_dir / "goflow2-a.json").write_text("\n".join(first) + "\n")
+    (sources_dir / "goflow2.json").unlink()
+    config_path = sources_dir / "sources.yaml"
+    config_path.write_text(config_path.read_text().replace("goflow2.json", "goflow2-*.json"))
+    warehouse = tmp_path / "warehouse.duckdb"
+
+    report = load(sources_dir, warehouse)
+
+    assert report.rows["flows"] == 3
+    files = table(
+        warehouse,
+        "select parse_filename(filename), list(distinct parse_filename(source_file) order by 1), "
+        "count(*) from read_parquet("
+        f"'{tmp_path}/raw/flows/week_start={WEEK}/*.parquet', filename = true) "
+        "group by all order by all",
+    )
+    assert [(sources, rows) for _, sources, rows in files] == [
+        (["goflow2-a.json"], 2),
+        (["goflow2-b.json"], 1),
+    ]
+
+
+def test_a_phase_timed_inside_another_is_not_counted_twice(monkeypatch):
+    clock = iter([0.0, 1.0, 4.0, 10.0])  # outer starts, inner starts, inner ends, outer ends
+    monkeypatch.setattr("dagster_project.sources.week_load.time.perf_counter", lambda: next(clock))
+    report = LoadReport()
+    with report.timed("read files"), report.timed("write flows"):
+        pass
+    assert report.seconds == {"write flows": 3.0, "read files": 7.0}

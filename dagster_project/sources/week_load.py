@@ -2,9 +2,9 @@
 
 What the sources hand over (the generator's frames, or the readers' staged tables) goes to
 the week's new files as it comes: subscriber ids replaced by their pseudonyms, the readers'
-address text by its numbers (the generator hands over numbers), one file per frame. Nothing
-of a large week is held whole, neither in Python nor in DuckDB; the files are swapped in
-together with the week's status.
+address text by its numbers (the generator hands over numbers), one file per frame or per
+input file of flows. The flows of a large week are never held whole, neither in Python nor
+in DuckDB; the files are swapped in together with the week's status.
 """
 
 import time
@@ -41,7 +41,7 @@ from dagster_project.sources.raw_tables import (
     stage,
     transaction,
 )
-from dagster_project.sources.readers.quarantine import STAGED_FLOW_NUMBERS
+from dagster_project.sources.readers.quarantine import STAGED_FLOW_NUMBERS, STAGED_FLOWS
 from dagster_project.sources.source_config import FileSources, SourcesConfig
 from dagster_project.warehouse import week_status
 from dagster_project.weeks.analysis_week import AnalysisWeek
@@ -61,15 +61,22 @@ class LoadReport:
     quarantined: dict[str, int] = field(default_factory=dict)
     provenance: dict[str, str] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    # per open `timed` block, the seconds of the blocks timed inside it
+    _nested: list[float] = field(default_factory=list, repr=False)
 
     @contextmanager
     def timed(self, phase: str) -> Iterator[None]:
-        """Add the block's wall seconds to the phase's."""
+        """Add the block's wall seconds to the phase's, less those of phases timed inside it:
+        each second of the load counts in one phase."""
         started = time.perf_counter()
+        self._nested.append(0.0)
         try:
             yield
         finally:
-            self._add(phase, time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            self._add(phase, seconds - self._nested.pop())
+            if self._nested:
+                self._nested[-1] += seconds
 
     def _add(self, phase: str, seconds: float) -> None:
         self.seconds[phase] = self.seconds.get(phase, 0.0) + seconds
@@ -215,11 +222,15 @@ def _write_read_week(
     report: LoadReport,
     key: bytes,
 ) -> dict[str, str]:
-    """The readers' staged tables, a file each (the flows staged with address text and those
-    staged as numbers already, `readers.quarantine.STAGED_FLOW_NUMBERS`); the sources'
-    provenance."""
+    """The readers' staged tables as the week's files: the flows of each input file as soon as
+    it is read, the assignments and counters a file each; the sources' provenance."""
+
+    def write_file_flows() -> None:
+        with report.timed(f"write {FLOWS.name}"):
+            _write_staged_flows(con, incoming)
+
     with report.timed("read files"):
-        loads = readers.stage_week(con, week, sources)
+        loads = readers.stage_week(con, week, sources, write_file_flows)
     with report.timed("pseudonyms"):
         subscribers = pseudonymized(
             con,
@@ -230,9 +241,17 @@ def _write_read_week(
         write_assignments(con, incoming, subscribers[ASSIGNMENTS.name])
     with report.timed(f"write {USAGE_COUNTERS.name}"):
         incoming.write(USAGE_COUNTERS, subscribers[USAGE_COUNTERS.name])
-    with report.timed(f"write {FLOWS.name}"):
-        write_flows(con, incoming, f"staged_{FLOWS.name}", STAGED_FLOW_NUMBERS)
     return readers.provenance(loads)
+
+
+def _write_staged_flows(con: duckdb.DuckDBPyConnection, incoming: IncomingWeek) -> None:
+    """The flows staged so far (one input file's: those with address text and those staged
+    as numbers already) as the week's next file, and the staging emptied for the next."""
+    staged = (STAGED_FLOWS, STAGED_FLOW_NUMBERS)
+    if any(con.execute(f"select exists (from {table})").fetchone()[0] for table in staged):
+        write_flows(con, incoming, *staged)
+    for table in staged:
+        con.execute(f"delete from {table}")
 
 
 def load_week(

@@ -5,7 +5,8 @@ done by DuckDB (numpy for the records of nfcapd files), file by file, and every 
 record lands in the quarantine with its file, row and reason. `stage_week` fills the temp
 tables `staged_flows` (addresses as text), `staged_flow_numbers` (addresses as numbers:
 nfcapd files read directly), `staged_assignments`, `staged_usage_counters` and
-`staged_quarantine` that `sources.load_week` then writes into the week's new files.
+`staged_quarantine` that `sources.load_week` writes into the week's new files (the flows
+file by file, as each is read).
 """
 
 import glob
@@ -233,9 +234,16 @@ def prepare_staging(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def stage_week(
-    con: duckdb.DuckDBPyConnection, week: AnalysisWeek, sources: FileSources
+    con: duckdb.DuckDBPyConnection,
+    week: AnalysisWeek,
+    sources: FileSources,
+    after_flow_file: Callable[[], None] = lambda: None,
 ) -> list[SourceLoad]:
-    """Read every configured file source for one week into the staged_* temp tables."""
+    """Read every configured file source for one week into the staged_* temp tables.
+
+    `after_flow_file` runs after each flow file is staged: the caller may take that file's
+    staged flows away (the load writes them as the week's next file), so that the flows of
+    a week are never staged whole."""
     prepare_staging(con)
     flow_loads = [
         _planned(
@@ -269,6 +277,7 @@ def stage_week(
         for path in load.inputs:
             with _naming_file(path):
                 load.add(reader(con, source, path, week))
+            after_flow_file()
     for table, table_source, load in table_loads:
         for path in load.inputs:
             with _naming_file(path):
