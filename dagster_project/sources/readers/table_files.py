@@ -8,7 +8,7 @@ Monthly totals are not partitioned, so a bad row there fails the load, naming fi
 and reason.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -78,11 +78,11 @@ def _records(
     return FileRecords(headed_csv_sql(con, path, columns))
 
 
-def _assignment_checks(source: TableSource, held: Mapping[str, str]) -> tuple[str, str]:
-    valid_from = timestamp_sql("valid_from", source.timezone, held["valid_from"])
-    valid_to = timestamp_sql("valid_to", source.timezone, held["valid_to"])
+def _assignment_checks(source: TableSource, held: Callable[[str], str]) -> tuple[str, str]:
+    valid_from = timestamp_sql("valid_from", source.timezone, held("valid_from"))
+    valid_to = timestamp_sql("valid_to", source.timezone, held("valid_to"))
     # an open assignment: no end, or (in text) an empty one
-    has_end = "coalesce(valid_to, '') <> ''" if held["valid_to"] == TEXT else "valid_to is not null"
+    has_end = "coalesce(valid_to, '') <> ''" if held("valid_to") == TEXT else "valid_to is not null"
     typed = f"""
         subscriber_id, service, access, customer_class, address,
         {valid_from} as valid_from, {valid_to} as valid_to
@@ -106,9 +106,9 @@ def _assignment_checks(source: TableSource, held: Mapping[str, str]) -> tuple[st
     return typed, reason
 
 
-def _counter_checks(held: Mapping[str, str]) -> tuple[str, str]:
-    bytes_in = integer_sql("bytes_in", held=held["bytes_in"])
-    bytes_out = integer_sql("bytes_out", held=held["bytes_out"])
+def _counter_checks(held: Callable[[str], str]) -> tuple[str, str]:
+    bytes_in = integer_sql("bytes_in", held=held("bytes_in"))
+    bytes_out = integer_sql("bytes_out", held=held("bytes_out"))
     typed = f"""
         subscriber_id, service, access, customer_class, try_cast(day as date) as day,
         {bytes_in} as bytes_in, {bytes_out} as bytes_out
@@ -127,8 +127,8 @@ def _counter_checks(held: Mapping[str, str]) -> tuple[str, str]:
     return typed, reason
 
 
-def _monthly_checks(held: Mapping[str, str]) -> tuple[str, str]:
-    total = integer_sql("bytes", "hugeint", held["bytes"])
+def _monthly_checks(held: Callable[[str], str]) -> tuple[str, str]:
+    total = integer_sql("bytes", "hugeint", held("bytes"))
     typed = f"""
         date_trunc('month', try_cast(month as date))::date as month, service, access,
         direction, {total} as bytes
@@ -154,7 +154,7 @@ def _check(
 ) -> None:
     """Materialise the file's rows with their typed columns and reason (NULL = good)."""
     records = _records(con, table, source, path)
-    held = {name: records.held(name) for name in file_columns(table)}
+    held = records.held
     if table is ASSIGNMENT_RECORDS:
         typed, reason = _assignment_checks(source, held)
     elif table is USAGE_COUNTERS:
