@@ -18,6 +18,29 @@
     decimal(38, 0)
 {%- endmacro %}
 
+{#
+  A 31-bit hash of the columns' values, 0 to 2^31 - 1: an integer key without a sort
+  (int_holders). The first 32 bits of the MD5 of the values' text, joined by '|', cut to 31:
+  the same on both engines and in every version of them.
+#}
+{% macro line_hash(columns) -%}
+    {{ return(adapter.dispatch('line_hash')(columns)) }}
+{%- endmacro %}
+
+{% macro default__line_hash(columns) -%}
+    cast(
+        cast('0x' || left(md5(concat_ws('|', {{ columns | join(', ') }})), 8) as bigint)
+        % 2147483648 as integer
+    )
+{%- endmacro %}
+
+{% macro spark__line_hash(columns) -%}
+    cast(
+        cast(conv(left(md5(concat_ws('|', {{ columns | join(', ') }})), 8), 16, 10) as bigint)
+        % 2147483648 as int
+    )
+{%- endmacro %}
+
 {# Naive UTC -> wall time in the analysis time zone. #}
 {% macro to_local_time(utc_timestamp) -%}
     {{ return(adapter.dispatch('to_local_time')(utc_timestamp)) }}
