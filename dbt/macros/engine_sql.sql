@@ -24,21 +24,23 @@
   the same on both engines and in every version of them.
 #}
 {% macro line_hash(columns) -%}
-    {{ return(adapter.dispatch('line_hash')(columns)) }}
-{%- endmacro %}
-
-{% macro default__line_hash(columns) -%}
     cast(
-        cast('0x' || left(md5(concat_ws('|', {{ columns | join(', ') }})), 8) as bigint)
+        {{ hex_to_bigint("left(md5(concat_ws('|', " ~ columns | join(', ') ~ ")), 8)") }}
         % 2147483648 as integer
     )
 {%- endmacro %}
 
-{% macro spark__line_hash(columns) -%}
-    cast(
-        cast(conv(left(md5(concat_ws('|', {{ columns | join(', ') }})), 8), 16, 10) as bigint)
-        % 2147483648 as int
-    )
+{# Hexadecimal text (at most 15 digits) as its number. #}
+{% macro hex_to_bigint(hex_text) -%}
+    {{ return(adapter.dispatch('hex_to_bigint')(hex_text)) }}
+{%- endmacro %}
+
+{% macro default__hex_to_bigint(hex_text) -%}
+    cast('0x' || {{ hex_text }} as bigint)
+{%- endmacro %}
+
+{% macro spark__hex_to_bigint(hex_text) -%}
+    cast(conv({{ hex_text }}, 16, 10) as bigint)
 {%- endmacro %}
 
 {# Naive UTC -> wall time in the analysis time zone. #}
