@@ -106,7 +106,10 @@ def nfdump_statistics(folder: Path) -> int:
             capture_output=True, text=True, check=True,
         ).stdout  # fmt: skip
         processed = [line for line in summary.splitlines() if "Total flows processed" in line]
-        records += int(processed[0].split(":")[1].split(",")[0])
+        counted = int(processed[0].split(":")[1].split(",")[0])
+        if counted == 0 and any((folder / service).glob("nfcapd.*")):
+            raise RuntimeError(f"nfdump read no flow records from {folder / service}:\n{summary}")
+        records += counted
     return records
 
 

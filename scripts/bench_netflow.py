@@ -15,6 +15,7 @@ as a collector with a configured sampling rate does.
 import calendar
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -139,8 +140,13 @@ def write_nfcapd_file(
     the kernel dropped datagrams)."""
     unix_secs = calendar.timegm(boot.timetuple()) + EXPORT_UPTIME_MS // 1000
     folder = target.parent / f".{target.name}.collecting"
+    # nfcapd's output in a scratch file, not beside the week's files: `nfdump -R` on their
+    # folder stops at the first file that is not nfcapd's ("bad magic") and reads nothing
     receive_buffer = ("-B", str(COLLECTOR_RECEIVE_BUFFER_BYTES))
-    with nfcapd_collector(folder, sampling_interval, receive_buffer) as port:
+    with (
+        tempfile.NamedTemporaryFile(prefix="nfcapd-", suffix=".log") as log,
+        nfcapd_collector(folder, sampling_interval, receive_buffer, Path(log.name)) as port,
+    ):
         sequence = 0
         for ipv6, template_id in ((False, TEMPLATE_IPV4), (True, TEMPLATE_IPV6)):
             columns = con.execute(f"select * from ({flows_sql}) where ipv6 = {ipv6}").fetchnumpy()

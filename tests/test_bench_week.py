@@ -16,7 +16,9 @@ from tests import validation_data
 
 sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
 
-from bench_ingest import read_all
+from bench_ingest import nfdump_statistics, read_all
+from bench_inputs import write_week
+from bench_netflow import file_flows
 from bench_reference import Disagreement, disagreements, keyed, relative_difference
 from bench_support import (
     DEFAULT_CONFIG_FLOWS,
@@ -164,3 +166,13 @@ def test_the_reader_benchmark_reads_into_a_warehouse_with_a_lake(tmp_path):
     source = FlowSource(name="bench", format="canonical_parquet", path="")
     records = read_all(FLOW_READERS["canonical_parquet"], [flows], lambda _path: source)
     assert records == len(frame)
+
+
+def test_nfdump_reads_every_flow_of_the_reader_benchmarks_nfcapd_week(tmp_path):
+    """Regression: the collector's log lay among the week's nfcapd files, and `nfdump -R` on
+    their folder stopped at it ("bad magic") and counted no flows."""
+    sources = write_week(tmp_path / "week", synthetic_config(20_000), "nfcapd", 10_000)
+    flows = sources.parent / "flows"
+    files = sorted(flows.glob("*/*"))
+    assert files and all(path.name.startswith("nfcapd.") for path in files)
+    assert nfdump_statistics(flows) == sum(map(file_flows, files)) > 0

@@ -150,10 +150,14 @@ def _start_nfcapd(command: list[str], log: Path) -> tuple[subprocess.Popen[bytes
 
 @contextmanager
 def nfcapd_collector(
-    directory: Path, sampling_interval: int | None = None, options: tuple[str, ...] = ()
+    directory: Path,
+    sampling_interval: int | None = None,
+    options: tuple[str, ...] = (),
+    log: Path | None = None,
 ) -> Iterator[int]:
     """Run nfcapd (with further `options`) on a free loopback port writing into `directory`;
-    yields the port.
+    yields the port. nfcapd's output goes to `log` (default: beside `directory`, out of the
+    folder that `nfdump -R` reads).
 
     On exit nfcapd gets a moment to drain its socket, then SIGTERM, which makes it close
     its current file.
@@ -163,7 +167,8 @@ def nfcapd_collector(
     if sampling_interval is not None:
         command += ["-s", str(sampling_interval)]
     command += options
-    process, port = _start_nfcapd(command, directory.parent / f"{directory.name}.nfcapd.log")
+    log = log or directory.parent / f"{directory.name}.nfcapd.log"
+    process, port = _start_nfcapd(command, log)
     try:
         yield port
         time.sleep(COLLECTOR_DRAIN_SECONDS)
