@@ -145,6 +145,17 @@
     explode({{ list }})
 {%- endmacro %}
 
+{#
+  A volume's magnitude in sixteenths of a power of two (-1 for no bytes): it never decreases
+  as the volume grows, so users grouped by it are grouped in order of volume.
+#}
+{% macro volume_magnitude(volume) -%}
+    case
+        when {{ volume }} > 0 then cast(floor(log2({{ volume }}) * 16) as integer)
+        else -1
+    end
+{%- endmacro %}
+
 {# A group's values as a list, largest first (an aggregate). #}
 {% macro descending_list(value) -%}
     {{ return(adapter.dispatch('descending_list')(value)) }}
