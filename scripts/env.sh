@@ -11,8 +11,5 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS=False
 export DO_NOT_TRACK=1
 export GX_ANALYTICS_ENABLED=False
 export MPLBACKEND=Agg
-# NumPy's arrays without transparent huge pages, as dagster_project/__init__.py sets for any
-# process that imports the package first; here for the scripts that import NumPy before it.
-export NUMPY_MADVISE_HUGEPAGE="${NUMPY_MADVISE_HUGEPAGE:-0}"
 export PYTHONPATH="$TRAFFICREPORT_ROOT${PYTHONPATH:+:$PYTHONPATH}"
 export PATH="$TRAFFICREPORT_VENV/bin:$PATH"
