@@ -36,11 +36,8 @@ def asset_with_checks(count: int) -> dg.AssetsDefinition:
 def run_seconds(instance: dg.DagsterInstance, count: int) -> float:
     job = dg.Definitions(assets=[asset_with_checks(count)]).resolve_implicit_global_asset_job_def()
     started = time.perf_counter()
-    result = job.execute_in_process(instance=instance, raise_on_error=True)
-    seconds = time.perf_counter() - started
-    if not result.success:
-        raise RuntimeError(f"the run with {count} checks failed")
-    return seconds
+    job.execute_in_process(instance=instance, raise_on_error=True)
+    return time.perf_counter() - started
 
 
 def main() -> None:

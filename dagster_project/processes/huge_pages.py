@@ -5,7 +5,7 @@ their large allocations. Where the kernel then compacts memory on demand to find
 (`madvise` in /sys/kernel/mm/transparent_hugepage/defrag, as on the machines of
 docs/performance.md), each fresh allocation waits for it, the longer the more of the memory
 the page cache holds: doubling an 8 GB Arrow array took 32-41 s with them and 5 s without,
-a DuckDB aggregate of 50 million groups 20-28 s and 11 s. `prctl(PR_SET_THP_DISABLE)` turns
+a DuckDB aggregate of 50 million groups 14-28 s and 11 s. `prctl(PR_SET_THP_DISABLE)` turns
 them off for the calling process; the kernel keeps the setting across fork and exec, so the
 dbt subprocess and its DuckDB run without them too.
 """
@@ -38,14 +38,12 @@ def huge_pages_setting() -> str:
     return value
 
 
-def disable_transparent_huge_pages() -> bool:
+def disable_transparent_huge_pages() -> None:
     """Turn transparent huge pages off for this process tree unless the setting keeps the
-    kernel's policy; whether they are off now. Only Linux has them."""
-    if not sys.platform.startswith("linux"):
-        return False
-    # set either way: the kernel's policy undoes an "off" inherited from a parent process
-    _prctl(PR_SET_THP_DISABLE, 1 if huge_pages_setting() == OFF else 0)
-    return transparent_huge_pages_disabled()
+    kernel's policy. Only Linux has them."""
+    if sys.platform.startswith("linux"):
+        # set either way: the kernel's policy undoes an "off" inherited from a parent process
+        _prctl(PR_SET_THP_DISABLE, 1 if huge_pages_setting() == OFF else 0)
 
 
 def transparent_huge_pages_disabled() -> bool:
