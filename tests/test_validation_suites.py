@@ -453,6 +453,47 @@ def test_users_are_counted_once_per_service_access_and_pseudonym() -> None:
     assert users["change_pct"].to_dict() == {"broadband": 0.0, "mobile": 0.0}
 
 
+def test_users_of_a_service_above_the_exact_limit_are_estimated_from_a_hash_sample(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A service with more rows than the limit counts the users of 1 in 2^k hash buckets, k
+    the smallest that brings its rows under the limit; a service under it counts exactly."""
+    monkeypatch.setattr(week_changes, "EXACT_USER_ROWS", 1_000)
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    for table in ("assignments", "usage_counters"):
+        con.execute(
+            f"create table raw.{table} (week_start date, service varchar, access varchar, "
+            "subscriber_id varchar)"
+        )
+    # broadband: 4,000 users, each with an assignment and a counter row (8,000 rows: 1 in 8);
+    # mobile: 3 users with 2 rows each, counted exactly
+    con.execute(
+        """
+        insert into raw.assignments
+        select $week, 'broadband', 'ipoe', 'user' || i from range(4000) as users(i)
+        """,
+        {"week": data.WEEK},
+    )
+    con.execute(
+        """
+        insert into raw.usage_counters
+        select $week, 'broadband', 'ipoe', 'user' || i from range(4000) as users(i)
+        union all
+        select $week, 'mobile', 'mobile', 'phone' || i from range(3) as users(i), range(2)
+        """,
+        {"week": data.WEEK},
+    )
+    batch = week_changes.subscriber_count_change(con, AnalysisWeek(data.WEEK))
+    users = batch.frame.set_index("service")["this_week"].to_dict()
+    assert users["mobile"] == 3
+    # an estimate from 1 in 8 buckets (here a multiple of 8 and not of 16, not the exact
+    # count), within three of its standard errors, sqrt(7 / 4000) = 4.2% each
+    assert users["broadband"] % 8 == 0 and users["broadband"] % 16 != 0
+    assert abs(users["broadband"] / 4000 - 1) < 3 * (7 / 4000) ** 0.5
+    assert "estimated from the users of a hash sample" in batch.scope
+
+
 def test_flow_sample_is_capped_and_deterministic(new_warehouse) -> None:
     con = warehouse(new_warehouse())
     spec = CHECKS["gx_raw_flows"]
