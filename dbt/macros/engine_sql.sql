@@ -257,3 +257,19 @@
 {% macro spark__row_hash(columns) -%}
     xxhash64({{ columns | join(", ") }})
 {%- endmacro %}
+
+{#
+  Before a CTE's body: compute the CTE wherever it is read instead of storing its rows.
+  DuckDB stores a CTE read more than once, which for a view over the week's tens of
+  millions of assignments costs more than reading them again; Spark never stores one.
+#}
+{% macro inlined_cte() -%}
+    {{ return(adapter.dispatch('inlined_cte')()) }}
+{%- endmacro %}
+
+{% macro default__inlined_cte() -%}
+    not materialized
+{%- endmacro %}
+
+{% macro spark__inlined_cte() -%}
+{%- endmacro %}

@@ -3,29 +3,20 @@
   valid_from, valid_to, subscriber_id) whose networks nest and whose intervals overlap, each
   side's network and subscriber.
 
-  Equal networks are compared only among the networks held more than once (a hash count
-  finds them), each row with the latest end of those that started before it; a network
-  inside a shorter one is found by cutting each assignment to every strictly shorter length
-  its family uses.
+  Equal networks: each row against the latest end of those of its network that started
+  before it (one sort of all rows; finding the networks held more than once first, a hash
+  count of as many groups as rows, cost more than it saved); a network inside a shorter one
+  is found by cutting each assignment to every strictly shorter length its family uses.
 #}
 {% macro nested_overlaps(assignments) %}
-    with networks_held_more_than_once as (
-        select prefix_len, network_key_hi, network_key_lo
-        from {{ assignments }}
-        group by all
-        having count(*) > 1
-    ),
-
-    -- held more than once: each row against those that started before it (in the order of
-    -- their start); it overlaps one of them exactly when it starts before the latest end
-    same_network_in_order as (
+    -- each row against those of its network that started before it (in the order of their
+    -- start); it overlaps one of them exactly when it starts before the latest end
+    with same_network_in_order as (
         select
             *,
             max(valid_to) over earlier as latest_earlier_end,
             max_by(subscriber_id, valid_to) over earlier as latest_earlier_holder
         from {{ assignments }}
-        semi join networks_held_more_than_once
-            using (prefix_len, network_key_hi, network_key_lo)
         window earlier as (
             partition by prefix_len, network_key_hi, network_key_lo
             order by valid_from, valid_to, subscriber_id
