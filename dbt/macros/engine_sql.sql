@@ -259,17 +259,18 @@
 {%- endmacro %}
 
 {#
-  Before a CTE's body: compute the CTE wherever it is read instead of storing its rows.
-  DuckDB stores a CTE read more than once, which for a view over the week's tens of
-  millions of assignments costs more than reading them again; Spark never stores one.
+  Before a CTE's body: whether DuckDB stores the CTE's rows once (stored=true) or computes
+  the CTE wherever it is read (false). DuckDB decides by itself otherwise, and may store a
+  view over tens of millions of rows that is cheaper to read again, or compute again an
+  expensive column that three parts of a model read. Spark never stores a CTE.
 #}
-{% macro inlined_cte() -%}
-    {{ return(adapter.dispatch('inlined_cte')()) }}
+{% macro cte_stored(stored) -%}
+    {{ return(adapter.dispatch('cte_stored')(stored)) }}
 {%- endmacro %}
 
-{% macro default__inlined_cte() -%}
-    not materialized
+{% macro default__cte_stored(stored) -%}
+    {{ 'materialized' if stored else 'not materialized' }}
 {%- endmacro %}
 
-{% macro spark__inlined_cte() -%}
+{% macro spark__cte_stored(stored) -%}
 {%- endmacro %}

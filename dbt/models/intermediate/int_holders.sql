@@ -5,12 +5,13 @@
 -- the week's lines (numbering them all in order was 40% of the model's time). The few lines
 -- whose hash another line shares are numbered instead, -1, -2, ... in the order of their
 -- text: every key is its line's alone, the same in every build of the week.
-with lines as (
+with lines as {{ cte_stored(false) }} (
     select distinct subscriber_id, access, customer_class
     from {{ ref('stg_assignments') }}
 ),
 
-hashed_lines as (
+-- stored: three parts below read the hash, an MD5 of each line's text
+hashed_lines as {{ cte_stored(true) }} (
     select
         *,
         {{ line_hash(['subscriber_id', 'access', 'customer_class']) }} as line_hash

@@ -8,7 +8,7 @@
   networks that take part in an overlap; the second names the subscribers of the
   assignments of those networks alone (none, in a sound week). Every overlapping pair has
   both its networks among them, so the second pass finds every pair the whole week has.
-  Each pass reads the assignments where it uses them (`inlined_cte`): storing them first
+  Each pass reads the assignments where it uses them (`cte_stored`): storing them first
   took longer than reading them again.
 #}
 {% test assignments_do_not_overlap(model) %}
@@ -16,7 +16,7 @@
         'address_family', 'prefix_len', 'network_hi', 'network_lo',
         'network_key_hi', 'network_key_lo', 'valid_from', 'valid_to',
     ] %}
-    with intervals as {{ inlined_cte() }} (
+    with intervals as {{ cte_stored(false) }} (
         select
             {{ interval_columns | join(', ') }},
             -- a stand-in holder: the first pass needs no subscriber
@@ -37,7 +37,7 @@
         from overlapping_intervals
     ),
 
-    assignments as {{ inlined_cte() }} (
+    assignments as {{ cte_stored(false) }} (
         select
             {{ interval_columns | join(', ') }},
             subscriber_id
