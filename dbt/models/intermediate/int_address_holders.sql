@@ -4,11 +4,13 @@
 -- Each distinct flow address is cut to every prefix length the week's assignments of its
 -- family use; the keys are projected before the join to the assignments, so the join is on
 -- plain integer columns.
-with flows as (
+-- The flows and the assignments are each read twice, where used (`cte_stored(false)`):
+-- DuckDB would otherwise store them first, which took longer and more memory.
+with flows as {{ cte_stored(false) }} (
     select * from {{ ref('stg_flow_addresses') }}
 ),
 
-assignments as (
+assignments as {{ cte_stored(false) }} (
     select * from {{ ref('stg_assignments') }}
 ),
 
