@@ -7,19 +7,36 @@
   before it (one sort of all rows; finding the networks held more than once first, a hash
   count of as many groups as rows, cost more than it saved); a network inside a shorter one
   is found by cutting each assignment to every strictly shorter length its family uses.
+
+  `candidates`: only which networks take part in an overlap matters, not who held them. The
+  rows are then sorted by a 64-bit hash of their network (one sort key instead of three) and
+  carry no holder: 4.5-5.5 s against 6.1-7.5 s for the 31.7M assignments of a 100M-flow
+  week. Two networks of one hash sort together and can only add candidates, never hide an
+  overlap (a row is compared with more earlier rows, not fewer), and the exact pass over
+  the candidates' assignments drops them.
 #}
-{% macro nested_overlaps(assignments) %}
+{% macro nested_overlaps(assignments, candidates=false) %}
+    {%- set network = ['prefix_len', 'network_key_hi', 'network_key_lo'] %}
     -- each row against those of its network that started before it (in the order of their
     -- start); it overlaps one of them exactly when it starts before the latest end
     with same_network_in_order as (
         select
             *,
             max(valid_to) over earlier as latest_earlier_end,
+            {%- if candidates %}
+            subscriber_id as latest_earlier_holder
+            {%- else %}
             max_by(subscriber_id, valid_to) over earlier as latest_earlier_holder
+            {%- endif %}
         from {{ assignments }}
         window earlier as (
-            partition by prefix_len, network_key_hi, network_key_lo
+            {%- if candidates %}
+            partition by {{ row_hash(network) }}
+            order by valid_from, valid_to
+            {%- else %}
+            partition by {{ network | join(', ') }}
             order by valid_from, valid_to, subscriber_id
+            {%- endif %}
             rows between unbounded preceding and 1 preceding
         )
     ),

@@ -27,7 +27,7 @@
     ),
 
     overlapping_intervals as (
-        {{ nested_overlaps('intervals') }}
+        {{ nested_overlaps('intervals', candidates=true) }}
     ),
 
     networks_in_overlaps as (
