@@ -66,6 +66,17 @@ def test_each_week_has_its_own_folder_and_reads_back_through_the_view(con):
     assert not list(root.glob("_*/*")), "nothing staged is left"
 
 
+def test_the_lake_is_written_in_parquet_2(con):
+    # its delta-coded integers and timestamps are what make the week's files quicker to write
+    # and to read than Parquet 1's plain values
+    store(con, {USAGE_COUNTERS: counters(con, (WEEK, "sub_a"), (WEEK, "sub_b"))})
+    files = raw_lake.lake_dir(con) / "usage_counters" / "*" / "*.parquet"
+    versions = con.execute(
+        f"select distinct format_version from parquet_file_metadata('{files}')"
+    ).fetchall()
+    assert versions == [(2,)]
+
+
 def test_replacing_a_week_replaces_it_exactly_and_leaves_other_weeks(con):
     store(con, {USAGE_COUNTERS: counters(con, (WEEK, "sub_a"), (OTHER_WEEK, "sub_b"))})
     store(con, {USAGE_COUNTERS: counters(con, (WEEK, "sub_c"))})
