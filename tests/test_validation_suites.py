@@ -422,11 +422,23 @@ def test_user_count_change_above_twenty_percent_warns(new_warehouse) -> None:
     assert failures(outcome) == {(BETWEEN, "change_pct")}
 
 
+def subscriber_tables() -> duckdb.DuckDBPyConnection:
+    """An in-memory raw.assignments and raw.usage_counters with the columns the user count
+    reads, empty."""
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    for table in ("assignments", "usage_counters"):
+        con.execute(
+            f"create table raw.{table} (week_start date, service varchar, access varchar, "
+            "subscriber_id varchar)"
+        )
+    return con
+
+
 def test_users_are_counted_once_per_service_access_and_pseudonym() -> None:
     """A user with assignments and counters is one user; the same pseudonym on another
     access is another (a subscriber using PPPoE and IPoE counts twice)."""
-    con = duckdb.connect()
-    con.execute("create schema raw")
+    con = subscriber_tables()
     rows = {
         "assignments": [
             ("broadband", "pppoe", "a"), ("broadband", "pppoe", "a"),
@@ -438,10 +450,6 @@ def test_users_are_counted_once_per_service_access_and_pseudonym() -> None:
         ],
     }  # fmt: skip
     for table, users in rows.items():
-        con.execute(
-            f"create table raw.{table} (week_start date, service varchar, access varchar, "
-            "subscriber_id varchar)"
-        )
         for week in (data.WEEK, data.WEEK - timedelta(days=7)):
             con.executemany(f"insert into raw.{table} values (?, ?, ?, ?)",
                             [(week, *user) for user in users])  # fmt: skip
@@ -459,13 +467,7 @@ def test_users_of_a_service_above_the_exact_limit_are_estimated_from_a_hash_samp
     """A service with more rows than the limit counts the users of 1 in 2^k hash buckets, k
     the smallest that brings its rows under the limit; a service under it counts exactly."""
     monkeypatch.setattr(week_changes, "EXACT_USER_ROWS", 1_000)
-    con = duckdb.connect()
-    con.execute("create schema raw")
-    for table in ("assignments", "usage_counters"):
-        con.execute(
-            f"create table raw.{table} (week_start date, service varchar, access varchar, "
-            "subscriber_id varchar)"
-        )
+    con = subscriber_tables()
     # broadband: 4,000 users, each with an assignment and a counter row (8,000 rows: 1 in 8);
     # mobile: 3 users with 2 rows each, counted exactly
     con.execute(
