@@ -308,19 +308,29 @@ def exporter_sampling(
     """Per exporter of the week's flows: records, the 1:N intervals used and where they came
     from (raw_schema.SAMPLING_ORIGINS), flagged when some arrived unscaled with no interval
     configured for them (counted as 1:1). The scope names every exporter's intervals."""
+    # the records are counted per exporter, interval and origin first: the text is written
+    # for those few combinations, not for each of the week's records
     frame = con.execute(
         """
+        with combinations as (
+            select
+                exporter,
+                sampling_interval,
+                coalesce(sampling_origin, 'unknown') as origin,
+                count(*) as records
+            from raw.flows
+            where week_start = ?
+            group by all
+        )
+
         select
             exporter,
-            count(*) as records,
+            sum(records)::bigint as records,
             string_agg(distinct '1:' || sampling_interval, ', ' order by '1:' || sampling_interval)
                 as sampling_intervals,
-            string_agg(distinct coalesce(sampling_origin, 'unknown'), ', '
-                order by coalesce(sampling_origin, 'unknown')) as origins,
-            coalesce(bool_or(coalesce(sampling_origin, 'unknown') = 'unknown'), false)
-                as unscaled_without_interval
-        from raw.flows
-        where week_start = ?
+            string_agg(distinct origin, ', ' order by origin) as origins,
+            coalesce(bool_or(origin = 'unknown'), false) as unscaled_without_interval
+        from combinations
         group by exporter
         order by exporter
         """,

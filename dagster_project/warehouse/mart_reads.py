@@ -62,15 +62,21 @@ def sampling_intervals(warehouse: Warehouse, weeks: Iterable[date]) -> dict[str,
     with warehouse.connect(read_only=True) as con:
         rows = con.execute(
             """
-            with used as (
+            -- the few combinations first: the text is written for them, not for each record
+            with combinations as (
+                select distinct week_start, sampling_interval, sampling_origin, exporter
+                from raw.flows
+                where week_start in ?
+            ),
+
+            used as (
                 select
                     week_start,
                     sampling_interval,
                     '1:' || sampling_interval || ' from '
                         || coalesce(sampling_origin, 'unknown') as interval_origin,
                     string_agg(distinct exporter, ', ' order by exporter) as exporters
-                from raw.flows
-                where week_start in ?
+                from combinations
                 group by all
             )
             select week_start, string_agg(interval_origin || ' (' || exporters || ')', '; '
