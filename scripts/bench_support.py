@@ -135,8 +135,11 @@ class TreeSampler:
         return (max(self.disk_used) - self.disk_used[0]) / 2**30 if self.disk_used else 0.0
 
     def cpu_seconds(self, start: float = 0.0, end: float = float("inf")) -> float:
+        """The CPU seconds the tree used in the window. A process's time can be read only
+        while it exists: a sample taken once the root has ended (or a child, before its
+        parent counts it) reads less than the one before, so the window's highest counts."""
         window = self._window(start, end)
-        return window[-1][2] - window[0][2] if window else 0.0
+        return max(cpu for _, _, cpu in window) - window[0][2] if window else 0.0
 
 
 def synthetic_sources(flows: int) -> SourcesConfig:

@@ -67,6 +67,14 @@ def test_a_window_of_samples_includes_its_neighbours():
     assert sampler.cpu_seconds() == pytest.approx(1.6)
 
 
+def test_a_sample_after_the_root_ended_does_not_take_back_its_cpu_time():
+    # the week's command line ends before the last sample of its window: an empty tree
+    sampler = TreeSampler(root=0)
+    sampler.samples = [(0.0, 0, 1.0), (0.1, 0, 40.0), (0.2, 0, 75.0), (0.3, 0, 0.0)]
+    assert sampler.cpu_seconds() == pytest.approx(74.0)
+    assert sampler.cpu_seconds(0.05, 0.25) == pytest.approx(74.0)
+
+
 def test_measurements_print_as_one_json_line():
     line = Measurement("reference query", 1.23456, 512.04, 2.5, ratio_to_reference=1.0)
     assert json.loads(line.json()) == {
