@@ -168,8 +168,10 @@ def test_subscriber_batches_do_not_change_the_rows(week, monkeypatch):
     batches = list(synthetic.subscriber_frames(WEEK, SMALL))
     counters = [batch["usage_counters"] for batch in batches if "usage_counters" in batch]
     assert max(len(frame) for frame in counters) == 7 * 7
-    assert pd.concat(counters, ignore_index=True).equals(week["counters"])
-    assignments = pd.concat([batch["assignments"] for batch in batches], ignore_index=True)
+    assert synthetic.ids_as_text(pd.concat(counters, ignore_index=True)).equals(week["counters"])
+    assignments = synthetic.ids_as_text(
+        pd.concat([batch["assignments"] for batch in batches], ignore_index=True)
+    )
     by_row = ["subscriber_id", "access", "valid_from", "prefix_len"]
     assert assignments.sort_values(by_row, ignore_index=True).equals(
         week["assignment_numbers"].sort_values(by_row, ignore_index=True)
@@ -183,7 +185,7 @@ def test_daily_volumes_drawn_in_blocks_do_not_depend_on_the_batches(monkeypatch)
         monkeypatch.setattr(synthetic, "SUBSCRIBER_BATCH_USERS", batch_users)
         batches = synthetic.subscriber_frames(WEEK, SMALL)
         frames = [batch["usage_counters"] for batch in batches if "usage_counters" in batch]
-        return pd.concat(frames, ignore_index=True)
+        return synthetic.ids_as_text(pd.concat(frames, ignore_index=True))
 
     in_batches_across_blocks = counters(7)
     whole = counters(10_000)

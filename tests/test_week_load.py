@@ -19,6 +19,7 @@ from dagster_project.sources.week_load import (
     dictionary_labels,
     load_week,
     pseudonymized,
+    pseudonymized_frames,
 )
 from dagster_project.weeks.analysis_week import AnalysisWeek
 
@@ -132,3 +133,25 @@ def test_relations_pseudonymized_together_hash_each_id_once():
     for table, originals in expected.items():
         ids = con.execute(f"select subscriber_id from {views[table]}").fetchall()
         assert Counter(ids) == Counter((o and pseudonym(KEY, o),) for o in originals)
+
+
+def test_generated_ids_are_pseudonymized_in_their_dictionary():
+    """Each id of the frames' dictionaries is hashed once (an id of both frames too) and every
+    row takes its id's pseudonym; ids handed over as text are encoded first. The ids are no
+    labels of the file they are written to."""
+    con = duckdb.connect()
+    held = pa.DictionaryArray.from_arrays(pa.array([1, 0, 1], pa.int32()), pa.array(["a", "b"]))
+    daily = pa.array(["b", "c", "b"])
+    frames = {
+        "assignments": pd.DataFrame({"subscriber_id": pd.arrays.ArrowExtensionArray(held)}),
+        "usage_counters": pd.DataFrame({"subscriber_id": pd.arrays.ArrowExtensionArray(daily)}),
+    }
+    for frame in frames.values():
+        frame["day"] = [1, 2, 3]
+    replaced = pseudonymized_frames(con, frames, KEY)
+    assert con.execute(f"select count(*) from {PSEUDONYMS}").fetchall() == [(3,)]
+    expected = {"assignments": ["b", "a", "b"], "usage_counters": ["b", "c", "b"]}
+    for table, originals in expected.items():
+        assert list(replaced[table]["subscriber_id"]) == [pseudonym(KEY, o) for o in originals]
+        assert list(replaced[table]["day"]) == [1, 2, 3]
+        assert dictionary_labels(replaced[table]) == {}

@@ -45,6 +45,7 @@ __all__ = [
     "flow_batches",
     "flows_as_text",
     "forget_generated_weeks",
+    "ids_as_text",
     "monthly_totals",
     "provenance",
     "subscriber_frames",
@@ -148,25 +149,50 @@ def _repeated(value: str, length: int) -> pd.api.extensions.ExtensionArray:
     return _arrow(repeated_label(value, length))
 
 
-def _labels(access: Access, users: np.ndarray) -> dict[str, pd.api.extensions.ExtensionArray]:
-    """subscriber_id, service, access and customer_class for the given user indices.
+@dataclass(frozen=True)
+class UserLabels:
+    """The labels of a batch of one access's users: their ids and classes, one per user, and
+    the service and access they share; a frame takes them for its rows (`of_rows`)."""
+
+    service: str
+    access: str
+    subscriber_ids: pa.Array
+    customer_classes: pa.DictionaryArray
+
+    def of_rows(self, users: np.ndarray) -> dict[str, pd.api.extensions.ExtensionArray]:
+        """The labels of each row, `users` the position of each row's user in the batch.
+
+        The ids come as a dictionary of the batch's ids, an index per row: a user's days and
+        assignments repeat no text, and the load pseudonymizes each id of the dictionary
+        once instead of joining every row to its pseudonym."""
+        positions = pa.array(users.astype(np.int32))
+        return {
+            "subscriber_id": _arrow(pa.DictionaryArray.from_arrays(positions, self.subscriber_ids)),
+            "service": _repeated(self.service, len(users)),
+            "access": _repeated(self.access, len(users)),
+            "customer_class": _arrow(self.customer_classes.take(positions)),
+        }
+
+
+def _labels(access: Access, users: range) -> UserLabels:
+    """The labels of the given users of the access.
 
     Ids are formatted for these users only, by Arrow: a frame of a large population costs
     its own rows, not the population's."""
+    index = np.arange(users.start, users.stop)
     group_of_user = np.repeat(np.arange(len(access.groups)), [g.size for g in access.groups])
-    groups = group_of_user[users]
+    groups = group_of_user[index]
     digits = pc.utf8_lpad(
-        pc.cast(pa.array(access.column("subscriber_numbers")[users]), pa.string()), 8, "0"
+        pc.cast(pa.array(access.column("subscriber_numbers")[index]), pa.string()), 8, "0"
     )
     prefixes = pa.array([g.id_prefix for g in access.groups]).take(pa.array(groups))
-    classes = chosen_labels([g.customer_class for g in access.groups], groups)
     group = access.groups[0]
-    return {
-        "subscriber_id": _arrow(pc.binary_join_element_wise(prefixes, digits, "")),
-        "service": _repeated(group.service, len(users)),
-        "access": _repeated(group.access, len(users)),
-        "customer_class": _arrow(classes),
-    }
+    return UserLabels(
+        service=group.service,
+        access=group.access,
+        subscriber_ids=pc.binary_join_element_wise(prefixes, digits, ""),
+        customer_classes=chosen_labels([g.customer_class for g in access.groups], groups),
+    )
 
 
 def subscriber_frames(week: AnalysisWeek, config: SyntheticConfig) -> Iterator[SubscriberBatch]:
@@ -181,10 +207,11 @@ def subscriber_frames(week: AnalysisWeek, config: SyntheticConfig) -> Iterator[S
         everyone = len(access.book.has_ipv6)
         for first in range(0, everyone, SUBSCRIBER_BATCH_USERS):
             users = range(first, min(first + SUBSCRIBER_BATCH_USERS, everyone))
-            batch = {"assignments": _assignment_frame(access, held, users, files["assignments"])}
+            labels = _labels(access, users)
+            batch = {"assignments": _assignment_frame(labels, held, users, files["assignments"])}
             if volumes is not None:
                 daily = volumes.of_users(users)
-                counters = _counter_frame(access, daily, users, week, files["usage_counters"])
+                counters = _counter_frame(labels, daily, users, week, files["usage_counters"])
                 batch["usage_counters"] = counters
             yield batch
 
@@ -208,11 +235,11 @@ def _accesses_ahead(week: AnalysisWeek, config: SyntheticConfig) -> Iterator[Sub
 
 
 def _assignment_frame(
-    access: Access, held: dict[str, np.ndarray], users: range, source_file: str
+    labels: UserLabels, held: dict[str, np.ndarray], users: range, source_file: str
 ) -> pd.DataFrame:
-    """The assignments of the access's `users`."""
+    """The assignments of the access's `users` (`labels`: theirs)."""
     rows = (held["user"] >= users.start) & (held["user"] < users.stop)
-    frame = pd.DataFrame(_labels(access, held["user"][rows]))
+    frame = pd.DataFrame(labels.of_rows(held["user"][rows] - users.start))
     for name in (*NETWORK_COLUMNS, "valid_from", "valid_to"):
         frame[name] = held[name][rows]
     frame["source_file"] = _repeated(source_file, len(frame))
@@ -231,20 +258,19 @@ def _daily_volumes(
 
 
 def _counter_frame(
-    access: Access,
+    labels: UserLabels,
     daily: dict[str, np.ndarray],
     users: range,
     week: AnalysisWeek,
     source_file: str,
 ) -> pd.DataFrame:
-    """The daily volumes `daily` of the access's `users`, a row per user and day."""
+    """The daily volumes `daily` of the access's `users` (`labels`: theirs), a row per user
+    and day."""
     # the week's days as Arrow dates (days since 1970): no Python object per row
     first_day = (np.datetime64(week.start, "D") - np.datetime64("1970-01-01", "D")).astype(np.int32)
     week_days = np.tile(first_day + np.arange(7, dtype=np.int32), len(users))
     # each user's labels are made once and repeated for its seven days
-    each_day = np.repeat(np.arange(len(users)), 7)
-    labels = _labels(access, np.arange(users.start, users.stop))
-    frame = pd.DataFrame({name: values.take(each_day) for name, values in labels.items()})
+    frame = pd.DataFrame(labels.of_rows(np.repeat(np.arange(len(users)), 7)))
     frame["day"] = _arrow(pa.array(week_days).cast(pa.date32()))
     frame["bytes_in"] = daily["in"].ravel()
     frame["bytes_out"] = daily["out"].ravel()
@@ -255,7 +281,7 @@ def _counter_frame(
 def assignments(week: AnalysisWeek, config: SyntheticConfig) -> pd.DataFrame:
     """All assignments of the week as one frame (for small weeks: tests and tools)."""
     frames = [batch["assignments"] for batch in subscriber_frames(week, config)]
-    return pd.concat(frames, ignore_index=True)
+    return ids_as_text(pd.concat(frames, ignore_index=True))
 
 
 def assignments_as_text(assignments: pd.DataFrame) -> pd.DataFrame:
@@ -275,7 +301,14 @@ def usage_counters(week: AnalysisWeek, config: SyntheticConfig) -> pd.DataFrame:
         for batch in subscriber_frames(week, config)
         if "usage_counters" in batch
     ]
-    return pd.concat(frames, ignore_index=True)
+    return ids_as_text(pd.concat(frames, ignore_index=True))
+
+
+def ids_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Frames of several batches with their subscriber ids as text, as tools and tests read
+    them: each batch gives its ids as a dictionary of its own users (`UserLabels`), which
+    pandas can neither sort nor compare across batches."""
+    return frame.astype({"subscriber_id": pd.ArrowDtype(pa.string())})
 
 
 def flow_batches(week: AnalysisWeek, config: SyntheticConfig) -> Iterator[pa.Table]:
