@@ -46,9 +46,9 @@ LAKE_TABLES = (FLOWS, ASSIGNMENTS, USAGE_COUNTERS, MONTHLY_TOTALS)
 # Parquet readers differ on 128-bit integers (DuckDB writes HUGEINT as a double): the lake
 # keeps them as DECIMAL(38, 0), exact on both engines, and DuckDB's views cast them back.
 EXACT_INTEGER = "decimal(38, 0)"
-# Parquet 2's encodings (delta-coded integers and timestamps, where 1's store them plain
-# and compress the bytes): the week's files are written with a tenth less CPU time, come out
-# smaller and read faster. Both engines read them.
+# Parquet format 2: integers and timestamps delta-coded, where format 1 stores them plain
+# and compresses the bytes. The week's files take a tenth less CPU time to write, come out
+# smaller and read faster; both engines read them.
 PARQUET_OPTIONS = "format parquet, parquet_version v2"
 # The values each of a relation's label columns takes, when they are known (a generator's).
 Labels = Mapping[str, Sequence[str]]
