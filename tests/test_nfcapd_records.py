@@ -14,15 +14,17 @@ from pathlib import Path
 
 import duckdb
 import lz4.block
+import numpy as np
 import pyarrow as pa
 import pytest
 
 from dagster_project.sources.address_numbers import halves_of
-from dagster_project.sources.readers import nfcapd_records, nfdump, prepare_staging
+from dagster_project.sources.readers import nfcapd_pipe, nfcapd_records, nfdump, prepare_staging
 from dagster_project.sources.readers.nfcapd_exporters import Exporter
 from dagster_project.sources.readers.nfcapd_pipe import FIELDS, NO_FLOWS, pipe_output, stage_records
 from dagster_project.sources.readers.nfcapd_records import UnreadableLayout, flow_reader
 from dagster_project.sources.readers.pipe_addresses import address_halves_sql
+from dagster_project.sources.readers.quarantine import FileCounts
 from dagster_project.sources.source_config import FlowSource
 from dagster_project.weeks.analysis_week import AnalysisWeek
 from tests.support.flowtools import (
@@ -194,6 +196,40 @@ def test_flows_are_read_among_look_alike_words(tmp_path, compression):
     assert [row["record_number"] for row in flows] == [1, 2, 3]
 
 
+def _block_words(
+    rng: np.random.Generator, records: int, look_alikes: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Records of random sizes end to end, their content random words of which a share look
+    like record headers: of any size, or of one that ends exactly where a later record starts;
+    the words and where the records start."""
+    sizes = rng.integers(2, 30, size=records)
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    words = rng.integers(0, 2**32, size=int(sizes.sum()), dtype=np.uint64).astype(np.uint32)
+    types = rng.choice([11, 11, 11, 7, 9], size=records)
+    words[starts] = types | (sizes * 4) << 16
+    inside = np.setdiff1d(np.arange(len(words)), starts)
+    fakes = rng.choice(inside, size=int(len(inside) * look_alikes), replace=False)
+    later = starts[np.minimum(np.searchsorted(starts, fakes) + rng.integers(0, 3, len(fakes)),
+                              records - 1)]  # fmt: skip
+    fake_sizes = np.where(rng.random(len(fakes)) < 0.5, rng.integers(1, 40, len(fakes)),
+                          np.maximum(later - fakes, 1))  # fmt: skip
+    words[fakes] = rng.choice([11, 8, 15], size=len(fakes)) | (fake_sizes * 4) << 16
+    return words, starts
+
+
+@pytest.mark.parametrize("look_alikes", [0.0, 0.001, 0.05, 0.5, 1.0])
+def test_records_are_found_as_nfdump_walks_them(look_alikes):
+    """However many words inside the records look like headers, and wherever those would
+    end, the records found are the ones a walk from the block's start finds (as nfdump reads
+    them: each header says where the next record begins)."""
+    rng = np.random.default_rng(7)
+    for records in (1, 2, 50, 3000):
+        words, starts = _block_words(rng, records, look_alikes)
+        padded = np.concatenate(([5, 6], words, [7])).astype(np.uint32)
+        found = nfcapd_records.record_starts(padded, 2, len(words), records)
+        assert (found - 2).tolist() == starts.tolist()
+
+
 def test_the_last_address_element_decides_the_family(tmp_path):
     """As nfdump expands a record (ExpandRecord_v3): each address element overwrites."""
     generic = _generic(MS, 1, 100, (1, 2), 6)
@@ -251,17 +287,21 @@ def test_a_block_that_does_not_decompress_is_declined(tmp_path):
         flow_reader(path).read_all()
 
 
-@NEEDS_NFDUMP
-def test_a_file_read_from_its_bytes_stages_numbers_and_quarantines_with_text(tmp_path):
-    """The nfcapd reader stages the numbers; a rejected record keeps nfdump's line."""
-    week = AnalysisWeek(date(2024, 6, 3), "UTC")
-    late = _flow(_generic(MS + 8 * 86_400_000, 1, 100, (1, 2), 6), _ipv4("10.0.0.1", "10.0.0.2"))
-    blocks = (_block(EXPORTER_RECORD, WEB, LOOK_ALIKE), _block(late, _exporter_flows(3)))
-    path = _nfcapd_file(tmp_path / "nfcapd.202406041200", *blocks)
+def _staged_file(folder: Path, *blocks: bytes) -> tuple[duckdb.DuckDBPyConnection, FileCounts]:
+    """A file of the blocks read into a new connection's staging tables, and its counts."""
+    path = _nfcapd_file(folder / "nfcapd.202406041200", *blocks)
     con = duckdb.connect()
     prepare_staging(con)
     source = FlowSource(name="bras", format="nfcapd", path="", sampling_interval=1)
-    counts = nfdump.read_nfcapd_file(con, source, path, week)
+    return con, nfdump.read_nfcapd_file(con, source, path, AnalysisWeek(date(2024, 6, 3), "UTC"))
+
+
+@NEEDS_NFDUMP
+def test_a_file_read_from_its_bytes_stages_numbers_and_quarantines_with_text(tmp_path):
+    """The nfcapd reader stages the numbers; a rejected record keeps nfdump's line."""
+    late = _flow(_generic(MS + 8 * 86_400_000, 1, 100, (1, 2), 6), _ipv4("10.0.0.1", "10.0.0.2"))
+    blocks = (_block(EXPORTER_RECORD, WEB, LOOK_ALIKE), _block(late, _exporter_flows(3)))
+    con, counts = _staged_file(tmp_path, *blocks)
     assert (counts.rows, counts.quarantined) == (2, {"outside the partition week": 1})
     assert con.execute("select count(*) from staged_flows").fetchone() == (0,)
     staged = con.execute(
@@ -274,6 +314,22 @@ def test_a_file_read_from_its_bytes_stages_numbers_and_quarantines_with_text(tmp
     ]
     ((row, record),) = con.execute("select source_row, record from staged_quarantine").fetchall()
     assert row == 3 and record.startswith("2|")
+
+
+@NEEDS_NFDUMP
+def test_a_file_whose_records_all_pass_is_staged_in_one_write(tmp_path, monkeypatch):
+    """No checked copy of a clean file: its flows go straight to the staged table."""
+
+    def not_expected(*_args, **_kwargs):
+        raise AssertionError("a clean file was staged through the checked table")
+
+    monkeypatch.setattr(nfcapd_pipe, "stage_parsed_flows", not_expected)
+    blocks = (_block(EXPORTER_RECORD, WEB, LOOK_ALIKE), _block(WEB, _exporter_flows(3)))
+    con, counts = _staged_file(tmp_path, *blocks)
+    assert (counts.rows, counts.quarantined) == (3, {})
+    staged = con.execute("select source_row, dst_port from staged_flow_numbers order by 1")
+    assert staged.fetchall() == [(1, 443), (2, 40), (3, 443)]
+    assert con.execute("select count(*) from staged_quarantine").fetchone() == (0,)
 
 
 def test_batches_number_the_flows_across_blocks(tmp_path, monkeypatch):

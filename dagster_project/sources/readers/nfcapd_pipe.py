@@ -42,6 +42,7 @@ from dagster_project.sources.readers.quarantine import (
     STAGED_FLOW_NUMBERS,
     STAGED_QUARANTINE,
     FileCounts,
+    stage_good_flows,
     stage_parsed_flows,
 )
 from dagster_project.sources.readers.sampling import configured_sampling
@@ -284,6 +285,13 @@ def stage_records(
     their addresses as numbers; None, with nothing staged, when that module does not read
     the file or they are not the records the exporter counted."""
     try:
+        with _registered(con, flow_reader(nfcapd_path)) as records:
+            parsed = records_sql(source, nfcapd_path, records, exporter)
+            staged = stage_good_flows(con, parsed, week, ADDRESS_NUMBERS)
+        if staged == exporter.flows:
+            return FileCounts(path=str(nfcapd_path), rows=staged)
+        # Some records failed a check (or are not the exporter's): read again, keeping them.
+        _unstage(con, nfcapd_path)
         with _registered(con, flow_reader(nfcapd_path)) as records:
             parsed = records_sql(source, nfcapd_path, records, exporter)
             counts = stage_parsed_flows(con, parsed, week, str(nfcapd_path), ADDRESS_NUMBERS)

@@ -153,33 +153,55 @@ def record_starts(words: np.ndarray, first: int, count: int, records: int) -> np
 
     Every word that could start a record (its type and size) is a candidate, linked to the
     candidate where such a record would end; the records are the chain of links from the
-    block's start, followed in doubling steps (the links of 1, 2, 4, ... records at once)."""
+    block's start."""
     headers = words[first : first + count]
-    # Every record type is below 16: one cheap test leaves few words to look at closely.
-    at = np.flatnonzero((headers & 0xFFF0) == 0)
-    types, sizes = headers[at] & 0xFFFF, (headers[at] >> 16).astype(np.int64)
+    # A header's low 16 bits are the record's type (compared as a contiguous array of 16-bit
+    # numbers, the cheapest test), its high 16 bits the record's size in bytes.
+    types = np.ascontiguousarray(headers.view("<u2")[0::2])
     known = types == V3_RECORD
     for record_type in DESCRIPTIVE_RECORDS:
         known |= types == record_type
-    plausible = (
-        known & (sizes >= ELEMENT_HEADER_BYTES) & (sizes % 4 == 0) & (at + sizes // 4 <= count)
-    )
+    at = np.flatnonzero(known)
+    sizes = (headers[at] >> 16).astype(np.int64)
+    plausible = (sizes >= ELEMENT_HEADER_BYTES) & (sizes % 4 == 0) & (at + sizes // 4 <= count)
     candidates, ends = at[plausible], (at + sizes // 4)[plausible]
     if records == 0 or len(candidates) == 0 or candidates[0] != 0:
         return np.empty(0, dtype=np.int64)
     following = np.searchsorted(candidates, ends)
     linked = following < len(candidates)
     linked[linked] = candidates[following[linked]] == ends[linked]
-    link = np.append(np.where(linked, following, len(candidates)), len(candidates))
-    on_chain = np.zeros(len(link), dtype=bool)
-    on_chain[0] = True
+    link = np.where(linked, following, len(candidates))
+    return first + candidates[_chain_from_first(link)]
+
+
+def _chain_from_first(link: np.ndarray) -> np.ndarray:
+    """Which of n candidates the chain of links from the first reaches (`link[i]` > i; n
+    for none).
+
+    A candidate usually links to the next one; only a word inside a record that looks like a
+    header breaks that (the record links past it). So the chain runs through consecutive
+    candidates up to a stop, a candidate that does not link to the next (or the last), and
+    goes on from that stop's link to the next stop: only the few stops are followed, in
+    doubling steps (the links of 1, 2, 4, ... stops at once)."""
+    count = len(link)
+    stops = np.append(np.flatnonzero(link[:-1] != np.arange(1, count)), count - 1)
+    # The stop each stop leads to; a stop linking nowhere leads to `len(stops)`, the end.
+    onward = np.append(np.searchsorted(stops, link[stops]), len(stops))
+    reached = np.zeros(len(onward), dtype=bool)
+    reached[0] = True
     while True:
-        reached = np.flatnonzero(on_chain)
-        on_chain[link[reached]] = True
-        if np.count_nonzero(on_chain) == len(reached):
+        found = np.flatnonzero(reached)
+        reached[onward[found]] = True
+        if np.count_nonzero(reached) == len(found):
             break
-        link = link[link]
-    return first + candidates[on_chain[:-1]]
+        onward = onward[onward]
+    exits = stops[reached[:-1]]
+    entries = np.append(0, link[exits[:-1]])
+    # Each reached stop closes the run of candidates from where the chain entered it.
+    bounds = np.zeros(count + 1, dtype=np.int64)
+    bounds[entries] += 1
+    bounds[exits + 1] -= 1
+    return np.cumsum(bounds[:-1]) > 0
 
 
 def _block_flows(words: np.ndarray, path: Path, block: tuple[int, int, int]) -> np.ndarray:

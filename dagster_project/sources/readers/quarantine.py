@@ -147,6 +147,22 @@ def reason_sql(shape: StagedShape = TEXT_ADDRESSES) -> str:
     return f"case\n    when malformed is not null then malformed\n{branches}\nend"
 
 
+def stage_good_flows(
+    con: duckdb.DuckDBPyConnection, parsed_sql: str, week: AnalysisWeek, shape: StagedShape
+) -> int:
+    """Append the parsed records of one file that pass every check to the shape's staged
+    flows, in one write; how many. For a reader that can read its file again: when that is
+    fewer than the file holds, it unstages them and stages the file with `stage_parsed_flows`,
+    which also keeps the others and says why each failed."""
+    flow_columns = ", ".join(_canonical_columns(shape.records))
+    (staged,) = con.execute(
+        f"insert into {shape.table} ({flow_columns}) select {flow_columns} from ({parsed_sql}) "
+        f"as parsed where ({reason_sql(shape)}) is null",
+        {"week_start": week.utc_start, "week_end": week.utc_end},
+    ).fetchone()
+    return int(staged)
+
+
 def stage_parsed_flows(
     con: duckdb.DuckDBPyConnection,
     parsed_sql: str,
