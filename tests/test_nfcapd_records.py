@@ -19,7 +19,7 @@ import pyarrow as pa
 import pytest
 
 from dagster_project.sources.address_numbers import halves_of
-from dagster_project.sources.readers import nfcapd_pipe, nfcapd_records, nfdump, prepare_staging
+from dagster_project.sources.readers import nfcapd_records, nfdump, prepare_staging, quarantine
 from dagster_project.sources.readers.nfcapd_exporters import Exporter
 from dagster_project.sources.readers.nfcapd_pipe import FIELDS, NO_FLOWS, pipe_output, stage_records
 from dagster_project.sources.readers.nfcapd_records import UnreadableLayout, flow_reader
@@ -323,7 +323,7 @@ def test_a_file_whose_records_all_pass_is_staged_in_one_write(tmp_path, monkeypa
     def not_expected(*_args, **_kwargs):
         raise AssertionError("a clean file was staged through the checked table")
 
-    monkeypatch.setattr(nfcapd_pipe, "stage_parsed_flows", not_expected)
+    monkeypatch.setattr(quarantine, "stage_parsed_flows", not_expected)
     blocks = (_block(EXPORTER_RECORD, WEB, LOOK_ALIKE), _block(WEB, _exporter_flows(3)))
     con, counts = _staged_file(tmp_path, *blocks)
     assert (counts.rows, counts.quarantined) == (3, {})

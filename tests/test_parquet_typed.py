@@ -14,7 +14,8 @@ import duckdb
 import pytest
 
 from dagster_project.sources.raw_schema import ASSIGNMENT_RECORDS, USAGE_COUNTERS
-from dagster_project.sources.readers import FLOW_READERS, prepare_staging, table_files
+from dagster_project.sources.readers import FLOW_READERS, prepare_staging, quarantine, table_files
+from dagster_project.sources.readers.quarantine import stage_parsed_flows
 from dagster_project.sources.source_config import FlowSource, TableSource
 from dagster_project.weeks.analysis_week import AnalysisWeek
 
@@ -202,3 +203,26 @@ def test_a_bad_typed_monthly_total_is_named_with_its_record(tmp_path: Path):
         table_files.stage_monthly_totals(con, source, path)
     assert "row 2: negative counts" in str(refused.value)
     assert json.loads(str(refused.value).split(": ", 2)[2])["bytes"] == -5
+
+
+def test_clean_files_are_staged_in_one_write_and_a_file_with_a_rejected_row_again(
+    tmp_path: Path, monkeypatch
+):
+    """A file whose rows all pass goes straight to the staged flows; one with a rejected row
+    is taken back and read again through the checked table, leaving the files before it."""
+    read_again = []
+
+    def recorded(con, parsed_sql, week, path, shape):
+        read_again.append(Path(path).name)
+        return stage_parsed_flows(con, parsed_sql, week, path, shape)
+
+    monkeypatch.setattr(quarantine, "stage_parsed_flows", recorded)
+    clean = write_parquet(tmp_path / "a.parquet", flows(({}, {"bytes": "7::bigint"})))
+    rejected = write_parquet(tmp_path / "b.parquet", flows(({}, {"protocol": "300::smallint"})))
+    con = staged_flows([clean, rejected])
+    assert read_again == ["b.parquet"]
+    files = con.execute(
+        "select source_file, count(*) from staged_flows group by all order by all"
+    ).fetchall()
+    assert [(Path(file).name, rows) for file, rows in files] == [("a.parquet", 2), ("b.parquet", 1)]
+    assert outcome(con, "staged_flows")[1] == [(2, "unknown protocol")]

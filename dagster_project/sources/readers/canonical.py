@@ -8,15 +8,17 @@ Sampling convention: the files say it themselves, per record, in `counts_scaled`
 it; naive times are UTC unless the source names another zone.
 """
 
+from contextlib import nullcontext
 from pathlib import Path
 
 import duckdb
 
 from dagster_project.sources.raw_schema import FLOW_RECORDS, SAMPLING_ORIGINS
 from dagster_project.sources.readers.quarantine import (
+    TEXT_ADDRESSES,
     FileCounts,
     fill_parquet_records,
-    stage_parsed_flows,
+    stage_flows_of_file,
 )
 from dagster_project.sources.readers.table_files import declared_types, file_columns
 from dagster_project.sources.readers.text_sql import (
@@ -26,6 +28,7 @@ from dagster_project.sources.readers.text_sql import (
     integer_sql,
     parquet_column_types,
     parquet_records,
+    parquet_rows,
     port_sql,
     timestamp_sql,
 )
@@ -100,7 +103,9 @@ def read_parquet_file(
     columns = _columns(list(file_types))
     records = parquet_records(path, declared_types(FLOW_RECORDS, columns), file_types)
     parsed = _canonical_sql(source, _with_origin(records, columns), "false", path)
-    counts = stage_parsed_flows(con, parsed, week, str(path))
+    counts = stage_flows_of_file(
+        con, lambda: nullcontext(parsed), week, str(path), TEXT_ADDRESSES, parquet_rows(con, path)
+    )
     if counts.quarantined:
         fill_parquet_records(con, path, columns)
     return counts

@@ -39,11 +39,11 @@ from dagster_project.sources.readers.nfcapd_records import UnreadableLayout, flo
 from dagster_project.sources.readers.pipe_addresses import address_halves_sql
 from dagster_project.sources.readers.quarantine import (
     ADDRESS_NUMBERS,
-    STAGED_FLOW_NUMBERS,
     STAGED_QUARANTINE,
     FileCounts,
-    stage_good_flows,
+    stage_flows_of_file,
     stage_parsed_flows,
+    unstage_file,
 )
 from dagster_project.sources.readers.sampling import configured_sampling
 from dagster_project.sources.readers.text_sql import port_sql
@@ -220,8 +220,7 @@ def _registered(con: duckdb.DuckDBPyConnection, batches: pa.RecordBatchReader) -
 
 
 def _unstage(con: duckdb.DuckDBPyConnection, nfcapd_path: Path) -> None:
-    for table in (STAGED_FLOW_NUMBERS, STAGED_QUARANTINE):
-        con.execute(f"delete from {table} where source_file = ?", [str(nfcapd_path)])
+    unstage_file(con, str(nfcapd_path), ADDRESS_NUMBERS)
 
 
 def _fill_records(con: duckdb.DuckDBPyConnection, nfcapd_path: Path) -> None:
@@ -284,17 +283,16 @@ def stage_records(
     """Stage the flows of a file with one `exporter` read from its bytes (`nfcapd_records`),
     their addresses as numbers; None, with nothing staged, when that module does not read
     the file or they are not the records the exporter counted."""
+
+    @contextmanager
+    def parsed() -> Iterator[str]:
+        with _registered(con, flow_reader(nfcapd_path)) as records:
+            yield records_sql(source, nfcapd_path, records, exporter)
+
     try:
-        with _registered(con, flow_reader(nfcapd_path)) as records:
-            parsed = records_sql(source, nfcapd_path, records, exporter)
-            staged = stage_good_flows(con, parsed, week, ADDRESS_NUMBERS)
-        if staged == exporter.flows:
-            return FileCounts(path=str(nfcapd_path), rows=staged)
-        # Some records failed a check (or are not the exporter's): read again, keeping them.
-        _unstage(con, nfcapd_path)
-        with _registered(con, flow_reader(nfcapd_path)) as records:
-            parsed = records_sql(source, nfcapd_path, records, exporter)
-            counts = stage_parsed_flows(con, parsed, week, str(nfcapd_path), ADDRESS_NUMBERS)
+        counts = stage_flows_of_file(
+            con, parsed, week, str(nfcapd_path), ADDRESS_NUMBERS, exporter.flows
+        )
     except (UnreadableLayout, duckdb.Error) as error:
         # A layout declined after the first batch reaches here through DuckDB's scan.
         logger.info("%s: read through nfdump (%s)", nfcapd_path, error)

@@ -14,7 +14,8 @@ a reader that has the numbers already (`nfcapd_records`) stages them as the lake
 (`FLOWS`) in `staged_flow_numbers`: the two `StagedShape`s.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,20 +148,38 @@ def reason_sql(shape: StagedShape = TEXT_ADDRESSES) -> str:
     return f"case\n    when malformed is not null then malformed\n{branches}\nend"
 
 
-def stage_good_flows(
-    con: duckdb.DuckDBPyConnection, parsed_sql: str, week: AnalysisWeek, shape: StagedShape
-) -> int:
-    """Append the parsed records of one file that pass every check to the shape's staged
-    flows, in one write; how many. For a reader that can read its file again: when that is
-    fewer than the file holds, it unstages them and stages the file with `stage_parsed_flows`,
-    which also keeps the others and says why each failed."""
+def unstage_file(con: duckdb.DuckDBPyConnection, path: str, shape: StagedShape) -> None:
+    """Take back what was staged of one file: its flows and its quarantined records."""
+    for table in (shape.table, STAGED_QUARANTINE):
+        con.execute(f"delete from {table} where source_file = ?", [path])
+
+
+def stage_flows_of_file(
+    con: duckdb.DuckDBPyConnection,
+    parsed: Callable[[], AbstractContextManager[str]],
+    week: AnalysisWeek,
+    path: str,
+    shape: StagedShape,
+    held: int,
+) -> FileCounts:
+    """`stage_parsed_flows` for a file that can be read twice (`parsed` gives the SQL of its
+    parsed records, each time read anew) and says how many records it `held`: the records
+    that pass every check go to the staged flows in one write; only when fewer than `held`
+    did, they are taken back and the file read again through the checked table, which also
+    keeps the others and says why each failed. A clean file is so written once, not staged
+    whole in a checked table and then copied."""
     flow_columns = ", ".join(_canonical_columns(shape.records))
-    (staged,) = con.execute(
-        f"insert into {shape.table} ({flow_columns}) select {flow_columns} from ({parsed_sql}) "
-        f"as parsed where ({reason_sql(shape)}) is null",
-        {"week_start": week.utc_start, "week_end": week.utc_end},
-    ).fetchone()
-    return int(staged)
+    with parsed() as parsed_sql:
+        (staged,) = con.execute(
+            f"insert into {shape.table} ({flow_columns}) select {flow_columns} "
+            f"from ({parsed_sql}) as parsed where ({reason_sql(shape)}) is null",
+            {"week_start": week.utc_start, "week_end": week.utc_end},
+        ).fetchone()
+    if staged == held:
+        return FileCounts(path=path, rows=int(staged))
+    unstage_file(con, path, shape)
+    with parsed() as parsed_sql:
+        return stage_parsed_flows(con, parsed_sql, week, path, shape)
 
 
 def stage_parsed_flows(

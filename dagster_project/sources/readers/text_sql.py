@@ -178,6 +178,14 @@ def parquet_column_types(con: duckdb.DuckDBPyConnection, path: str | Path) -> di
     return {str(name).lower(): str(sql_type) for name, sql_type, *_ in described.fetchall()}
 
 
+def parquet_rows(con: duckdb.DuckDBPyConnection, path: str | Path) -> int:
+    """How many rows a Parquet file holds, from its footer."""
+    (rows,) = con.execute(
+        f"select coalesce(sum(num_rows), 0) from parquet_file_metadata({literal_path_sql(path)})"
+    ).fetchone()
+    return int(rows)
+
+
 def parquet_records(
     path: str | Path, declared: Mapping[str, str], file_types: Mapping[str, str]
 ) -> FileRecords:
