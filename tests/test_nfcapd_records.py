@@ -332,6 +332,17 @@ def test_a_file_whose_records_all_pass_is_staged_in_one_write(tmp_path, monkeypa
     assert con.execute("select count(*) from staged_quarantine").fetchone() == (0,)
 
 
+@NEEDS_NFDUMP
+def test_a_rejected_record_beyond_the_exporters_count_is_not_lost(tmp_path):
+    """The exporter counted two flows and two of the three records pass: the third is still
+    quarantined (the file goes to nfdump, whose records are not the exporter's either)."""
+    late = _flow(_generic(MS + 8 * 86_400_000, 1, 100, (1, 2), 6), _ipv4("10.0.0.1", "10.0.0.2"))
+    blocks = (_block(EXPORTER_RECORD, WEB, LOOK_ALIKE), _block(late, _exporter_flows(2)))
+    con, counts = _staged_file(tmp_path, *blocks)
+    assert (counts.rows, counts.quarantined) == (2, {"outside the partition week": 1})
+    assert con.execute("select count(*) from staged_quarantine").fetchone() == (1,)
+
+
 def test_batches_number_the_flows_across_blocks(tmp_path, monkeypatch):
     monkeypatch.setattr(nfcapd_records, "BLOCKS_PER_BATCH", 1)
     path = _nfcapd_file(

@@ -103,8 +103,9 @@ def read_parquet_file(
     columns = _columns(list(file_types))
     records = parquet_records(path, declared_types(FLOW_RECORDS, columns), file_types)
     parsed = _canonical_sql(source, _with_origin(records, columns), "false", path)
+    rows = parquet_rows(con, path)
     counts = stage_flows_of_file(
-        con, lambda: nullcontext(parsed), week, str(path), TEXT_ADDRESSES, parquet_rows(con, path)
+        con, lambda: nullcontext(parsed), week, str(path), TEXT_ADDRESSES, lambda: rows
     )
     if counts.quarantined:
         fill_parquet_records(con, path, columns)

@@ -219,6 +219,23 @@ def _registered(con: duckdb.DuckDBPyConnection, batches: pa.RecordBatchReader) -
         con.unregister(PIPE_RECORDS)
 
 
+class _RowsRead:
+    """How many rows the last batches handed over through `counting` held."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+
+    def counting(self, batches: pa.RecordBatchReader) -> pa.RecordBatchReader:
+        self.rows = 0
+
+        def counted() -> Iterator[pa.RecordBatch]:
+            for batch in batches:
+                self.rows += batch.num_rows
+                yield batch
+
+        return pa.RecordBatchReader.from_batches(batches.schema, counted())
+
+
 def _unstage(con: duckdb.DuckDBPyConnection, nfcapd_path: Path) -> None:
     unstage_file(con, str(nfcapd_path), ADDRESS_NUMBERS)
 
@@ -284,14 +301,16 @@ def stage_records(
     their addresses as numbers; None, with nothing staged, when that module does not read
     the file or they are not the records the exporter counted."""
 
+    read = _RowsRead()
+
     @contextmanager
     def parsed() -> Iterator[str]:
-        with _registered(con, flow_reader(nfcapd_path)) as records:
+        with _registered(con, read.counting(flow_reader(nfcapd_path))) as records:
             yield records_sql(source, nfcapd_path, records, exporter)
 
     try:
         counts = stage_flows_of_file(
-            con, parsed, week, str(nfcapd_path), ADDRESS_NUMBERS, exporter.flows
+            con, parsed, week, str(nfcapd_path), ADDRESS_NUMBERS, lambda: read.rows
         )
     except (UnreadableLayout, duckdb.Error) as error:
         # A layout declined after the first batch reaches here through DuckDB's scan.

@@ -160,14 +160,14 @@ def stage_flows_of_file(
     week: AnalysisWeek,
     path: str,
     shape: StagedShape,
-    held: int,
+    records_read: Callable[[], int],
 ) -> FileCounts:
     """`stage_parsed_flows` for a file that can be read twice (`parsed` gives the SQL of its
-    parsed records, each time read anew) and says how many records it `held`: the records
-    that pass every check go to the staged flows in one write; only when fewer than `held`
-    did, they are taken back and the file read again through the checked table, which also
-    keeps the others and says why each failed. A clean file is so written once, not staged
-    whole in a checked table and then copied."""
+    parsed records, each time read anew; `records_read` says how many the last reading
+    gave): the records that pass every check go to the staged flows in one write; only when
+    fewer than all did, they are taken back and the file read again through the checked table,
+    which also keeps the others and says why each failed. A clean file is so written once,
+    not staged whole in a checked table and then copied."""
     flow_columns = ", ".join(_canonical_columns(shape.records))
     with parsed() as parsed_sql:
         (staged,) = con.execute(
@@ -175,7 +175,7 @@ def stage_flows_of_file(
             f"from ({parsed_sql}) as parsed where ({reason_sql(shape)}) is null",
             {"week_start": week.utc_start, "week_end": week.utc_end},
         ).fetchone()
-    if staged == held:
+    if staged == records_read():
         return FileCounts(path=path, rows=int(staged))
     unstage_file(con, path, shape)
     with parsed() as parsed_sql:
