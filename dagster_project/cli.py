@@ -13,6 +13,7 @@ time>.log`) that holds everything else: Dagster's events, dbt's output, warnings
 
 import argparse
 import fcntl
+import gc
 import os
 import sys
 import time
@@ -22,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 import dagster as dg
 import duckdb
@@ -311,5 +312,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def exit_with(code: int) -> NoReturn:
+    """Exit with `code`, sparing the interpreter's garbage collection over every object the
+    command's imports made (Dagster, dbt, GX, pandas): after a week's run it took 1.8-2.7 s,
+    a tenth of a second with the objects frozen. Exit handlers and module teardown still run;
+    cyclic garbage left at exit is the operating system's to free."""
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main())

@@ -3,6 +3,7 @@ quiet: a line per run, Dagster's and dbt's output in a log file."""
 
 import argparse
 import fcntl
+import gc
 import os
 import re
 import subprocess
@@ -14,7 +15,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from dagster_project import settings
-from dagster_project.cli import analysis_week, error_reason, main, open_instance
+from dagster_project.cli import analysis_week, error_reason, exit_with, main, open_instance
 from dagster_project.run_console import (
     failure_lines,
     format_duration,
@@ -26,6 +27,16 @@ from dagster_project.run_console import (
     strip_ansi,
 )
 from tests.support.run_processes import finish, logs_of, start_week
+
+
+def test_the_command_exits_with_its_code_and_its_objects_spared_the_last_collection():
+    try:
+        with pytest.raises(SystemExit) as exited:
+            exit_with(3)
+        assert exited.value.code == 3
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 
 
 def test_a_monday_from_the_first_week_on_is_an_analysis_week():

@@ -8,6 +8,8 @@ structural problem (wrong field count, invalid JSON) or NULL.
 `stage_parsed_flows` gives each record at most one reason, the first of `flow_checks` that
 fails, and appends good records to `staged_flows` and the others to `staged_quarantine`.
 Reasons are fixed categories so that they can be counted; the record text says the rest.
+For a file that can be read twice, `stage_flows_of_file` first stages only the records that
+pass, in one write, and goes through `stage_parsed_flows` only when some did not.
 
 Text readers hand over addresses as text (`FLOW_RECORDS`), which the load turns into numbers;
 a reader that has the numbers already (`nfcapd_records`) stages them as the lake keeps them
