@@ -39,11 +39,11 @@ from dagster_project.sources.readers.nfcapd_records import UnreadableLayout, flo
 from dagster_project.sources.readers.pipe_addresses import address_halves_sql
 from dagster_project.sources.readers.quarantine import (
     ADDRESS_NUMBERS,
+    STAGED_FLOW_NUMBERS,
     STAGED_QUARANTINE,
     FileCounts,
     stage_flows_of_file,
     stage_parsed_flows,
-    unstage_file,
 )
 from dagster_project.sources.readers.sampling import configured_sampling
 from dagster_project.sources.readers.text_sql import port_sql
@@ -237,7 +237,8 @@ class _RowsRead:
 
 
 def _unstage(con: duckdb.DuckDBPyConnection, nfcapd_path: Path) -> None:
-    unstage_file(con, str(nfcapd_path), ADDRESS_NUMBERS)
+    for table in (STAGED_FLOW_NUMBERS, STAGED_QUARANTINE):
+        con.execute(f"delete from {table} where source_file = ?", [str(nfcapd_path)])
 
 
 def _fill_records(con: duckdb.DuckDBPyConnection, nfcapd_path: Path) -> None:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -150,10 +151,47 @@ def reason_sql(shape: StagedShape = TEXT_ADDRESSES) -> str:
     return f"case\n    when malformed is not null then malformed\n{branches}\nend"
 
 
-def unstage_file(con: duckdb.DuckDBPyConnection, path: str, shape: StagedShape) -> None:
-    """Take back what was staged of one file: its flows and its quarantined records."""
-    for table in (shape.table, STAGED_QUARANTINE):
-        con.execute(f"delete from {table} where source_file = ?", [path])
+def _checked_sql(parsed_sql: str, shape: StagedShape) -> str:
+    """The parsed records with the `reason` each failed (NULL for a good one); the record
+    text only for rejected records: good ones are fully described by their canonical
+    columns, and copying every line would double the work."""
+    return (
+        f"select * replace (case when reason is not null then record end as record) "
+        f"from (select *, {reason_sql(shape)} as reason from ({parsed_sql}) as parsed)"
+    )
+
+
+def _insert_good(
+    con: duckdb.DuckDBPyConnection,
+    checked_sql: str,
+    shape: StagedShape,
+    parameters: dict[str, Any] | None = None,
+) -> int:
+    """Append the records of `checked_sql` (with their `reason`) that failed no check to the
+    shape's staged flows; how many."""
+    flow_columns = ", ".join(_canonical_columns(shape.records))
+    (inserted,) = con.execute(
+        f"insert into {shape.table} ({flow_columns}) select {flow_columns} "
+        f"from ({checked_sql}) as checked where reason is null",
+        parameters,
+    ).fetchone()
+    return int(inserted)
+
+
+def _quarantine_checked(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Append the rejected records of the checked table to the quarantine; how many for each
+    reason."""
+    con.execute(
+        f"insert into {STAGED_QUARANTINE} (source, source_file, source_row, reason, record) "
+        f"select '{FLOW_RECORDS.name}', source_file, source_row, reason, record "
+        f"from {CHECKED_FLOWS} where reason is not null"
+    )
+    counts = con.execute(
+        f"select reason, count(*) from {CHECKED_FLOWS} where reason is not null "
+        f"group by reason order by reason"
+    ).fetchall()
+    con.execute(f"drop table {CHECKED_FLOWS}")
+    return {reason: int(count) for reason, count in counts}
 
 
 def stage_flows_of_file(
@@ -166,22 +204,23 @@ def stage_flows_of_file(
 ) -> FileCounts:
     """`stage_parsed_flows` for a file that can be read twice (`parsed` gives the SQL of its
     parsed records, each time read anew; `records_read` says how many the last reading
-    gave): the records that pass every check go to the staged flows in one write; only when
-    fewer than all did, they are taken back and the file read again through the checked table,
-    which also keeps the others and says why each failed. A clean file is so written once,
-    not staged whole in a checked table and then copied."""
-    flow_columns = ", ".join(_canonical_columns(shape.records))
+    gave): the records that pass every check go to the staged flows in one write, and only
+    when some did not is the file read again, for those alone, into the quarantine. A clean
+    file is so written once, not held whole in a checked table and then copied."""
+    week_bounds = {"week_start": week.utc_start, "week_end": week.utc_end}
     with parsed() as parsed_sql:
-        (staged,) = con.execute(
-            f"insert into {shape.table} ({flow_columns}) select {flow_columns} "
-            f"from ({parsed_sql}) as parsed where ({reason_sql(shape)}) is null",
-            {"week_start": week.utc_start, "week_end": week.utc_end},
-        ).fetchone()
+        staged = _insert_good(con, _checked_sql(parsed_sql, shape), shape, week_bounds)
+    counts = FileCounts(path=path, rows=staged)
     if staged == records_read():
-        return FileCounts(path=path, rows=int(staged))
-    unstage_file(con, path, shape)
+        return counts
     with parsed() as parsed_sql:
-        return stage_parsed_flows(con, parsed_sql, week, path, shape)
+        con.execute(
+            f"create or replace temp table {CHECKED_FLOWS} as select * "
+            f"from ({_checked_sql(parsed_sql, shape)}) as checked where reason is not null",
+            week_bounds,
+        )
+    counts.quarantined = _quarantine_checked(con)
+    return counts
 
 
 def stage_parsed_flows(
@@ -193,35 +232,12 @@ def stage_parsed_flows(
 ) -> FileCounts:
     """Check every parsed record of one file and append it to the shape's staged flows or to
     the quarantine."""
-    # The record text is kept only for rejected records: good ones are fully described by
-    # their canonical columns, and copying every line would double the work.
     con.execute(
-        f"create or replace temp table {CHECKED_FLOWS} as "
-        f"select * replace (case when reason is not null then record end as record) "
-        f"from (select *, {reason_sql(shape)} as reason from ({parsed_sql}) as parsed)",
+        f"create or replace temp table {CHECKED_FLOWS} as {_checked_sql(parsed_sql, shape)}",
         {"week_start": week.utc_start, "week_end": week.utc_end},
     )
-    flow_columns = ", ".join(_canonical_columns(shape.records))
-    con.execute(
-        f"insert into {shape.table} ({flow_columns}) "
-        f"select {flow_columns} from {CHECKED_FLOWS} where reason is null"
-    )
-    con.execute(
-        f"insert into {STAGED_QUARANTINE} (source, source_file, source_row, reason, record) "
-        f"select '{FLOW_RECORDS.name}', source_file, source_row, reason, record "
-        f"from {CHECKED_FLOWS} where reason is not null"
-    )
-    counts = con.execute(
-        f"select reason, count(*) from {CHECKED_FLOWS} group by reason order by reason nulls first"
-    ).fetchall()
-    con.execute(f"drop table {CHECKED_FLOWS}")
-    result = FileCounts(path=path)
-    for reason, count in counts:
-        if reason is None:
-            result.rows = int(count)
-        else:
-            result.quarantined[reason] = int(count)
-    return result
+    rows = _insert_good(con, f"select * from {CHECKED_FLOWS}", shape)
+    return FileCounts(path=path, rows=rows, quarantined=_quarantine_checked(con))
 
 
 def fill_parquet_records(
