@@ -30,6 +30,7 @@ import duckdb
 
 from dagster_project import settings
 from dagster_project.defs.resources import fail_dead_runs, worker_tags
+from dagster_project.processes.lasting_objects import made_to_last
 from dagster_project.run_console import (
     Console,
     failure_lines,
@@ -190,9 +191,10 @@ def run_steps(steps: Sequence[Step], console: Console, log_path: Path) -> bool:
     """Runs the steps in order, a progress line each; stops at the first failed step."""
     started = time.monotonic()
     try:
-        from dagster_project.definitions import defs
+        with made_to_last():
+            from dagster_project.definitions import defs
 
-        instance = open_instance()
+            instance = open_instance()
     except Exception as error:
         traceback.print_exc()
         console.line(f"Could not load the Dagster definitions: {one_line(str(error))}")
