@@ -9,11 +9,7 @@ from urllib.parse import unquote, urlsplit
 import duckdb
 import pytest
 
-from dagster_project.validation.gx_suites import (
-    data_docs_dir,
-    file_context,
-    write_data_docs_index,
-)
+from dagster_project.validation.gx_suites import data_docs_dir, file_context, gx_root
 from dagster_project.validation.suite_catalogue import SUITE_CHECKS, SuiteRun, run_suites
 from dagster_project.weeks.analysis_week import AnalysisWeek
 from tests import validation_data as data
@@ -89,8 +85,8 @@ def test_each_run_has_a_gx_page_and_every_link_resolves(docs: Path, new_warehous
     rerun = run(con, "gx_raw_flows")
 
     assert not failing.outcome.success and passing.outcome.success
-    index = write_data_docs_index(rerun.outcome.suite)
-    assert index == docs / "index.html" and index.is_file()
+    index = docs / "index.html"
+    assert index.is_file()
     pages = [failing.docs_page, passing.docs_page, rerun.docs_page]
     assert len(set(pages)) == 3, "a new run adds a page, it does not replace one"
     for page in pages:
@@ -103,16 +99,29 @@ def test_each_run_has_a_gx_page_and_every_link_resolves(docs: Path, new_warehous
     assert "gx_raw_flows_2024-06-03" in failing_page and "70000" in failing_page
 
 
-def test_a_page_leaves_the_index_to_whoever_ran_the_suites(docs: Path, new_warehouse) -> None:
-    """The checks of a step build the index once, after their last page."""
+def test_the_suites_of_a_step_have_their_pages_and_the_index_in_one_build(
+    docs: Path, new_warehouse, monkeypatch
+) -> None:
+    """GX lists every stored result in each build: one build a step, not one a check."""
     con = new_warehouse()
-    data.load_mart(con, "port_usage_by_year", data.port_usage_by_year())
-    first = run(con, "gx_port_usage_by_year")
-    index = docs / "index.html"
-    assert first.docs_page.is_file() and not index.exists()
-    second = run(con, "gx_port_usage_by_year")
-    write_data_docs_index(second.outcome.suite)
-    assert {first.docs_page, second.docs_page} <= set(local_targets(index).values())
+    data.load_mart(con, "port_usage", data.port_usage())
+    data.load_mart(con, "ipv6_share", data.ipv6_share())
+    context = file_context(gx_root())
+    builds: list[int] = []
+    build = context.build_data_docs
+
+    def counting_build(**arguments):
+        builds.append(len(arguments["resource_identifiers"]))
+        return build(**arguments)
+
+    monkeypatch.setattr(context, "build_data_docs", counting_build)
+    specs = [CHECKS["gx_port_usage"], CHECKS["gx_ipv6_share"]]
+    runs = run_suites(specs, con, AnalysisWeek(data.WEEK))
+
+    assert builds == [4], "one build: two suites' pages and two results' pages"
+    pages = [run.docs_page for _, run in runs]
+    assert all(page.is_file() for page in pages)
+    assert set(pages) <= set(local_targets(docs / "index.html").values())
 
 
 def test_pages_after_the_first_compile_no_template(docs: Path, new_warehouse, monkeypatch) -> None:
@@ -134,5 +143,4 @@ def test_pages_after_the_first_compile_no_template(docs: Path, new_warehouse, mo
     second = run(con, "gx_port_usage_by_year")
     assert first.docs_page != second.docs_page and second.docs_page.is_file()
     assert compiled == []
-    write_data_docs_index(second.outcome.suite)
     assert broken_links(second.docs_page) == []

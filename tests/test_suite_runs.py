@@ -5,7 +5,7 @@ import threading
 import duckdb
 import pytest
 
-from dagster_project.validation import suite_catalogue
+from dagster_project.validation import suite_catalogue, verdicts
 from dagster_project.validation.suite_catalogue import SUITE_CHECKS, run_suites
 from dagster_project.weeks.analysis_week import AnalysisWeek
 from tests import validation_data as data
@@ -49,3 +49,18 @@ def test_a_suite_that_cannot_run_is_reported_in_its_place_and_the_others_run(cle
     assert [spec for spec, _ in runs] == specs
     assert isinstance(runs[1][1], RuntimeError) and "query failed" in str(runs[1][1])
     assert runs[0][1].outcome.success and runs[2][1].outcome.success
+
+
+def test_data_docs_that_cannot_be_written_fail_every_validated_suite_and_record_no_verdict(
+    clean, monkeypatch
+):
+    def full_disk(runs):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(suite_catalogue, "write_data_docs", full_disk)
+    week = AnalysisWeek(data.WEEK)
+    runs = run_suites(INPUT_CHECKS[:2], clean, week)
+
+    assert [spec for spec, _ in runs] == INPUT_CHECKS[:2]
+    assert all(isinstance(run, OSError) for _, run in runs)
+    assert verdicts.recorded_assets(week.key) == []

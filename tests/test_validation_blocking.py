@@ -7,13 +7,13 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from dagster_project.defs import checks
 from dagster_project.defs.assets.figure_assets import port_share_chart
 from dagster_project.defs.assets.raw_assets import raw_monthly_totals, raw_week
 from dagster_project.defs.checks import check_steps
 from dagster_project.defs.partitions import weekly_partitions
 from dagster_project.defs.resources import SourcesResource, WarehouseResource
-from dagster_project.validation.gx_suites import write_data_docs_index
+from dagster_project.validation import suite_catalogue
+from dagster_project.validation.gx_suites import write_data_docs
 from dagster_project.validation.suite_catalogue import SUITE_CHECKS
 from tests import validation_data as data
 from tests.test_data_docs import local_targets
@@ -74,14 +74,15 @@ def test_failing_mart_check_blocks_the_figure(run_dirs: Path) -> None:
 
 def materialize_two_marts(ipv6_share: pd.DataFrame | None, run_dirs: Path, monkeypatch):
     """The week's table checks on port_usage and ipv6_share, in the one step they share;
-    returns the run and the suites each Data Docs index build was asked for."""
-    index_builds: list[str] = []
+    returns the run and the checks of each Data Docs build (a build lists every stored
+    result, so its cost grows with the history)."""
+    docs_builds: list[list[str]] = []
 
-    def counting_index(suite: str) -> Path:
-        index_builds.append(suite)
-        return write_data_docs_index(suite)
+    def counting_builds(runs):
+        docs_builds.append([name for name, _ in runs])
+        return write_data_docs(runs)
 
-    monkeypatch.setattr(checks, "write_data_docs_index", counting_index)
+    monkeypatch.setattr(suite_catalogue, "write_data_docs", counting_builds)
     result = dg.materialize(
         [
             mart_stand_in("port_usage", data.port_usage()),
@@ -92,28 +93,30 @@ def materialize_two_marts(ipv6_share: pd.DataFrame | None, run_dirs: Path, monke
         resources={"warehouse": WarehouseResource(path=str(run_dirs / "warehouse.duckdb"))},
         raise_on_error=False,
     )
-    return result, index_builds
+    return result, docs_builds
 
 
-def test_the_checks_of_a_step_build_the_data_docs_index_once(run_dirs: Path, monkeypatch) -> None:
-    result, index_builds = materialize_two_marts(data.ipv6_share(), run_dirs, monkeypatch)
+def test_the_checks_of_a_step_write_their_data_docs_in_one_build(run_dirs: Path, monkeypatch):
+    result, docs_builds = materialize_two_marts(data.ipv6_share(), run_dirs, monkeypatch)
     assert check_outcomes(result) == {"gx_port_usage": True, "gx_ipv6_share": True}
-    assert len(index_builds) == 1
+    week = data.WEEK.isoformat()
+    assert docs_builds == [[f"gx_port_usage_{week}", f"gx_ipv6_share_{week}"]]
     index = run_dirs / "data" / "gx_docs" / "index.html"
     pages = {
         Path(evaluation.metadata["data_docs"].value)
         for evaluation in result.get_asset_check_evaluations()
     }
+    assert len(pages) == 2 and all(page.is_file() for page in pages)
     assert pages <= set(local_targets(index).values())
 
 
 def test_a_check_that_cannot_run_costs_the_others_of_its_step_nothing(
     run_dirs: Path, monkeypatch
 ) -> None:
-    result, index_builds = materialize_two_marts(None, run_dirs, monkeypatch)  # no ipv6_share
+    result, docs_builds = materialize_two_marts(None, run_dirs, monkeypatch)  # no ipv6_share
     assert not result.success
     assert check_outcomes(result) == {"gx_port_usage": True}
-    assert index_builds == ["port_usage"]
+    assert docs_builds == [[f"gx_port_usage_{data.WEEK.isoformat()}"]]
     (failure,) = result.get_step_failure_events()
     error, messages = failure.step_failure_data.error, []
     while error is not None:

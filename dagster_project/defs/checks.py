@@ -5,13 +5,12 @@ pages are never drawn from data whose validation failed; drift checks only warn.
 
 Checks that wait for the same assets run in one step (`SuiteCheck.step`: a week's raw inputs,
 a week's tables, and the same two across weeks). The step shares one read-only connection,
-fetches each check's frame while the check before it validates (`run_suites`), and rebuilds
-the Data Docs index once, after its last check, instead of once per check; the
-UI still shows every check on its own asset, and a check selected alone runs alone.
+fetches each check's frame while the check before it validates, and has GX write the Data
+Docs pages of all its checks and the index in one build (`run_suites`); the UI still shows
+every check on its own asset, and a check selected alone runs alone.
 """
 
 from collections.abc import Iterator, Sequence
-from contextlib import closing
 from itertools import groupby
 from typing import Any
 
@@ -19,7 +18,6 @@ import dagster as dg
 
 from dagster_project.defs.partitions import partition_week, weekly_partitions
 from dagster_project.defs.resources import WAREHOUSE_POOL, WarehouseResource
-from dagster_project.validation.gx_suites import write_data_docs_index
 from dagster_project.validation.suite_catalogue import (
     SUITE_CHECKS,
     SuiteCheck,
@@ -95,20 +93,12 @@ def build_check_step(step: str, specs: Sequence[SuiteCheck]) -> dg.AssetChecksDe
     ) -> Iterator[dg.AssetCheckResult]:
         week = partition_week(context) if weekly else None
         selected = [spec for spec in specs if check_key(spec) in context.selected_asset_check_keys]
-        crashed: list[tuple[str, Exception]] = []
-        last_validated: str | None = None
-        with (
-            warehouse.connect(read_only=True) as con,
-            closing(run_suites(selected, con, week, context.run.run_id)) as runs,
-        ):
-            for spec, run in runs:
-                if isinstance(run, Exception):  # re-raised below, with the others
-                    crashed.append((spec.check_name, run))
-                    continue
-                last_validated = spec.suite
+        with warehouse.connect(read_only=True) as con:
+            runs = run_suites(selected, con, week, context.run.run_id)
+        crashed = [(spec.check_name, run) for spec, run in runs if isinstance(run, Exception)]
+        for spec, run in runs:
+            if not isinstance(run, Exception):  # the others are raised below, together
                 yield check_result(spec, run)
-        if last_validated is not None:
-            write_data_docs_index(last_validated)
         if crashed:
             reasons = "; ".join(
                 f"{name}: {type(error).__name__}: {error}" for name, error in crashed

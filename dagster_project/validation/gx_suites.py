@@ -11,7 +11,7 @@ import functools
 import json
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -326,14 +326,15 @@ def _batch_definition(context: "FileDataContext", suite_name: str) -> "BatchDefi
     return asset.get_batch_definition(BATCH_DEFINITION)
 
 
-def write_data_docs(outcome: ValidationOutcome, check_name: str, partition: str) -> Path:
-    """Store the validation result in the GX project, let GX render its Data Docs page, and
-    return the page.
+def write_data_docs(runs: Sequence[tuple[str, ValidationOutcome]]) -> list[Path]:
+    """Store the validation results in the GX project and let GX render, in one build, their
+    Data Docs pages, their suites' pages (a suite file may have changed) and the index (the
+    newest DOCS_INDEX_LIMIT results); returns the pages, in order.
 
-    Each run gets its own page, named by the run (`<check>_<partition>`, `all` for
-    unpartitioned assets) and its time. GX re-renders only that page and the suite's page (the
-    suite file may have changed); the index lists it once `write_data_docs_index` runs.
-    The result's meta gets the run id, as GX's own ValidationDefinition.run records it.
+    Each run is named (`<check>_<partition>`, `all` for unpartitioned assets) and gets its own
+    page, named by the run and its time. One build for all the checks of a step, not one per
+    check: each build lists every result the project has stored, so its cost grows with the
+    history. A result's meta gets the run id, as GX's own ValidationDefinition.run records it.
     """
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.resource_identifiers import (
@@ -341,46 +342,43 @@ def write_data_docs(outcome: ValidationOutcome, check_name: str, partition: str)
         ValidationResultIdentifier,
     )
 
+    if not runs:
+        return []
     root = gx_root()
     context = file_context(root)
-    result = outcome.gx_result
-    run_id = RunIdentifier(run_name=f"{check_name}_{partition}", run_time=datetime.now(UTC))
-    result.meta["run_id"] = run_id
-    result.meta["validation_time"] = run_id.run_time
-    suite_id = ExpectationSuiteIdentifier(name=outcome.suite)
-    result_id = ValidationResultIdentifier(
-        expectation_suite_identifier=suite_id, run_id=run_id, batch_identifier=result.batch_id
-    )
+    result_ids = []
+    suite_ids = {name: ExpectationSuiteIdentifier(name=name) for name in _suites_of(runs)}
     with _gx_lock(root):
-        context.suites.add_or_update(_suite(load_suite_definition(outcome.suite)))
-        context.validation_results_store.store_validation_results(result, result_id, suite_id)
+        for name in suite_ids:
+            context.suites.add_or_update(_suite(load_suite_definition(name)))
+        for run_name, outcome in runs:
+            result = outcome.gx_result
+            run_id = RunIdentifier(run_name=run_name, run_time=datetime.now(UTC))
+            result.meta["run_id"] = run_id
+            result.meta["validation_time"] = run_id.run_time
+            result_id = ValidationResultIdentifier(
+                expectation_suite_identifier=suite_ids[outcome.suite],
+                run_id=run_id,
+                batch_identifier=result.batch_id,
+            )
+            context.validation_results_store.store_validation_results(
+                result, result_id, suite_ids[outcome.suite]
+            )
+            result_ids.append(result_id)
         context.build_data_docs(
-            site_names=[DOCS_SITE], resource_identifiers=[suite_id, result_id], build_index=False
+            site_names=[DOCS_SITE], resource_identifiers=[*suite_ids.values(), *result_ids]
         )
         _copy_favicon_for_result_pages(data_docs_dir())
-    url = context.get_docs_sites_urls(resource_identifier=result_id, site_name=DOCS_SITE)[0]
-    return Path(url2pathname(urlparse(url["site_url"]).path)).resolve()
+    return [_page(context, result_id) for result_id in result_ids]
 
 
-def write_data_docs_index(suite: str) -> Path:
-    """Let GX rebuild the Data Docs index (the newest DOCS_INDEX_LIMIT results) with the page of
-    `suite`, a suite just validated; returns the index.
+def _suites_of(runs: Sequence[tuple[str, ValidationOutcome]]) -> list[str]:
+    return list(dict.fromkeys(outcome.suite for _, outcome in runs))
 
-    GX reads and renders every listed result on each build (0.1-0.2 s with a full index), so
-    the checks of a step build it once, after their last page, not once each. GX renders every
-    page of the site when asked for none, hence the suite's page: one page, already current.
-    """
-    from great_expectations.data_context.types.resource_identifiers import (
-        ExpectationSuiteIdentifier,
-    )
 
-    root = gx_root()
-    context = file_context(root)
-    with _gx_lock(root):
-        sites = context.build_data_docs(
-            site_names=[DOCS_SITE], resource_identifiers=[ExpectationSuiteIdentifier(name=suite)]
-        )
-    return Path(url2pathname(urlparse(sites[DOCS_SITE]).path)).resolve()
+def _page(context: "FileDataContext", resource_identifier: Any) -> Path:
+    url = context.get_docs_sites_urls(resource_identifier=resource_identifier, site_name=DOCS_SITE)
+    return Path(url2pathname(urlparse(url[0]["site_url"]).path)).resolve()
 
 
 def _copy_favicon_for_result_pages(docs: Path) -> None:

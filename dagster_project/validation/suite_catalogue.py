@@ -5,7 +5,7 @@ and how the frame is fetched (`raw_frames`, `mart_frames`). Suites on raw inputs
 block: when one fails nothing downstream of the asset is drawn. Drift suites only warn.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,35 +132,33 @@ class SuiteRun:
     docs_page: Path
 
 
+@dataclass(frozen=True)
+class _Validated:
+    outcome: ValidationOutcome
+    scope: str
+
+
 def run_suites(
     specs: Sequence[SuiteCheck],
     con: duckdb.DuckDBPyConnection,
     week: AnalysisWeek | None,
     run_id: str = "",
-) -> Iterator[tuple[SuiteCheck, SuiteRun | Exception]]:
-    """Each suite run on the frame of the week (or of all weeks), in order: validated, its
-    Data Docs page rendered and its verdict recorded; in place of a suite that could not run,
-    its error, so that it costs the others nothing. The Data Docs index is the caller's to
-    rebuild, once for all the suites it runs (`gx_suites.write_data_docs_index`).
+) -> list[tuple[SuiteCheck, SuiteRun | Exception]]:
+    """Each suite run on the frame of the week (or of all weeks), in order, its verdict
+    recorded; in place of a suite that could not run, its error, so that it costs the others
+    nothing. Once all are validated, their Data Docs pages and the index are written in one
+    build (`gx_suites.write_data_docs`).
 
     The next suite's frame is fetched in a worker thread while this one is validated, and GX
     is imported while the first is fetched: DuckDB's queries release the GIL and GX's work is
     Python's, so on two cores they overlap. The connection is the worker's until the last
-    frame is fetched, or until the caller closes the iterator."""
+    frame is fetched."""
     # closed on the way out, so the worker is done with the connection before the caller
     # closes it
     with closing(Prefetched((spec, _fetched(spec, con, week)) for spec in specs)) as frames:
         import_gx()
-        for spec, batch in frames:
-            if isinstance(batch, Exception):
-                yield spec, batch
-                continue
-            try:
-                run = _validated(spec, batch, week, run_id)
-            except Exception as error:  # the caller reports it with the others
-                yield spec, error
-                continue
-            yield spec, run
+        validated = [(spec, _validated(spec, batch)) for spec, batch in frames]
+    return _documented(validated, week.key if week else verdicts.ALL_WEEKS, run_id)
 
 
 def _fetched(
@@ -172,12 +170,32 @@ def _fetched(
         return error
 
 
-def _validated(
-    spec: SuiteCheck, batch: ValidationBatch, week: AnalysisWeek | None, run_id: str
-) -> SuiteRun:
-    outcome = validate_batch(batch, spec.suite)
-    week_key = week.key if week else verdicts.ALL_WEEKS
-    page = write_data_docs(outcome, spec.check_name, week_key)
-    status = verdicts.status_of(outcome.success, spec.blocking)
-    verdicts.record(verdicts.Verdict(spec.asset, spec.check_name, status, week_key, run_id))
-    return SuiteRun(outcome, batch.scope, Path(page))
+def _validated(spec: SuiteCheck, batch: ValidationBatch | Exception) -> _Validated | Exception:
+    if isinstance(batch, Exception):
+        return batch
+    try:
+        return _Validated(validate_batch(batch, spec.suite), batch.scope)
+    except Exception as error:  # handed to the caller in the suite's place
+        return error
+
+
+def _documented(
+    validated: list[tuple[SuiteCheck, _Validated | Exception]], week_key: str, run_id: str
+) -> list[tuple[SuiteCheck, SuiteRun | Exception]]:
+    """The validated suites with their Data Docs pages, their verdicts recorded."""
+    done = [(spec, run) for spec, run in validated if isinstance(run, _Validated)]
+    try:
+        pages = iter(
+            write_data_docs([(f"{spec.check_name}_{week_key}", run.outcome) for spec, run in done])
+        )
+    except Exception as error:  # each validated suite is reported with it
+        return [(spec, error if isinstance(run, _Validated) else run) for spec, run in validated]
+    runs: list[tuple[SuiteCheck, SuiteRun | Exception]] = []
+    for spec, run in validated:
+        if isinstance(run, _Validated):
+            status = verdicts.status_of(run.outcome.success, spec.blocking)
+            verdicts.record(verdicts.Verdict(spec.asset, spec.check_name, status, week_key, run_id))
+            runs.append((spec, SuiteRun(run.outcome, run.scope, next(pages))))
+        else:
+            runs.append((spec, run))
+    return runs
